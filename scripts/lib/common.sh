@@ -1,0 +1,117 @@
+# Shared settings and helpers for the ShoalFS scripts. Sourced, not run.
+#
+# Everything a script starts is recorded as a pid file under $SHOAL_RUN/pids, so down.sh and
+# node.sh act on exactly what up.sh started and nothing else.
+SHOAL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SHOAL_RUN=${SHOAL_RUN:-$SHOAL_ROOT/run}
+SHOAL_BASE_PORT=${SHOAL_BASE_PORT:-7100}
+SHOAL_HOST=127.0.0.1
+ETCD_CLIENT_PORT=$((SHOAL_BASE_PORT + 90))
+ETCD_PEER_PORT=$((SHOAL_BASE_PORT + 91))
+ETCD_ENDPOINTS=http://$SHOAL_HOST:$ETCD_CLIENT_PORT
+PIDS=$SHOAL_RUN/pids
+SERVER_HEAP=${SHOAL_SERVER_HEAP:-768m}
+CLIENT_HEAP=${SHOAL_CLIENT_HEAP:-512m}
+
+rpc_port() { echo $((SHOAL_BASE_PORT + $1)); }
+raft_port() { echo $((SHOAL_BASE_PORT + 50 + $1)); }
+
+log() { echo "[shoal] $*" >&2; }
+die() { echo "[shoal] error: $*" >&2; exit 1; }
+
+# Installs the Debian packages ShoalFS needs when any is missing.
+ensure_packages() {
+  local missing=()
+  command -v fusermount >/dev/null || missing+=(fuse)
+  ldconfig -p 2>/dev/null | grep -q 'libfuse.so.2' || missing+=(libfuse2)
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v etcdctl >/dev/null || missing+=(etcd-client)
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+  command -v mountpoint >/dev/null || missing+=(util-linux)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  [ -e /dev/fuse ] || { modprobe fuse 2>/dev/null || true; }
+  [ -e /dev/fuse ] || die "/dev/fuse is missing: FUSE is not available on this machine"
+  # The Debian etcd package may start a system etcd on 2379; ours runs on its own ports.
+}
+
+build_if_needed() {
+  if [ "${SHOAL_SKIP_BUILD:-0}" = 1 ] && ls "$SHOAL_ROOT"/server/target/shoal-server-*.jar >/dev/null 2>&1; then
+    return
+  fi
+  log "building (mvn package)"
+  (cd "$SHOAL_ROOT" && mvn -B -q -DskipTests package) || die "build failed"
+}
+
+server_classpath() { echo "$SHOAL_ROOT/server/target/shoal-server-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/server/target/lib/*"; }
+client_classpath() { echo "$SHOAL_ROOT/fuse-client/target/shoal-fuse-client-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/fuse-client/target/lib/*"; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Waits until "$@" succeeds, polling, for at most $WAIT_SECONDS (default 60).
+wait_for() {
+  local what=$1; shift
+  local deadline=$((SECONDS + ${WAIT_SECONDS:-60}))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+# Sends SIGTERM to the process in a pid file, waits, then SIGKILL if it will not go.
+stop_pidfile() {
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + ${STOP_SECONDS:-20}))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ($(basename "$f")) ignored SIGTERM; killing"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$f"
+}
+
+server_count() { cat "$SHOAL_RUN/servers" 2>/dev/null || echo 1; }
+
+peers_arg() {
+  local n=$1 i out=""
+  for i in $(seq 1 "$n"); do out+="${out:+,}s$i@$SHOAL_HOST:$(raft_port "$i")"; done
+  echo "$out"
+}
+
+start_etcd() {
+  pid_alive "$PIDS/etcd.pid" && return 0
+  mkdir -p "$SHOAL_RUN/etcd" "$PIDS"
+  etcd --name shoal-etcd --data-dir "$SHOAL_RUN/etcd" \
+    --listen-client-urls "$ETCD_ENDPOINTS" --advertise-client-urls "$ETCD_ENDPOINTS" \
+    --listen-peer-urls "http://$SHOAL_HOST:$ETCD_PEER_PORT" \
+    --initial-advertise-peer-urls "http://$SHOAL_HOST:$ETCD_PEER_PORT" \
+    --initial-cluster "shoal-etcd=http://$SHOAL_HOST:$ETCD_PEER_PORT" \
+    >"$SHOAL_RUN/etcd.log" 2>&1 &
+  echo $! >"$PIDS/etcd.pid"
+  wait_for "etcd" env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" endpoint health \
+    || die "etcd did not become healthy (see $SHOAL_RUN/etcd.log)"
+}
+
+start_server() {
+  local i=$1 n
+  n=$(server_count)
+  pid_alive "$PIDS/server-$i.pid" && return 0
+  mkdir -p "$SHOAL_RUN/server-$i" "$PIDS"
+  java -Xmx"$SERVER_HEAP" -XX:+ExitOnOutOfMemoryError -cp "$(server_classpath)" io.shoalfs.server.ShoalServerMain --topology "${SHOAL_TOPOLOGY:-converged}" \
+    --id "s$i" --host "$SHOAL_HOST" --rpc-port "$(rpc_port "$i")" --raft-port "$(raft_port "$i")" \
+    --data-dir "$SHOAL_RUN/server-$i" --etcd "$ETCD_ENDPOINTS" --peers "$(peers_arg "$n")" \
+    ${SHOAL_SERVER_ARGS:-} >>"$SHOAL_RUN/server-$i.log" 2>&1 &
+  echo $! >"$PIDS/server-$i.pid"
+}
+
+shoal_cli() { java -Xmx256m -cp "$(client_classpath)" io.shoalfs.client.ShoalCli "$@"; }

@@ -1,0 +1,56 @@
+package io.shoalfs.server;
+
+import io.shoalfs.proto.ClusterRequest;
+import io.shoalfs.proto.ClusterResponse;
+import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.PingResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.EnvelopeHandler;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * Routes each request envelope to the plane that serves it. Knows nothing of how the planes
+ * are built: that is the topology's business.
+ */
+final class RpcDispatcher implements EnvelopeHandler {
+  private final ControlPlaneOrchestrator control;
+  private final DataPlaneOrchestrator data;
+  private final Supplier<CompletableFuture<ClusterResponse>> clusterStatus;
+
+  RpcDispatcher(
+      ControlPlaneOrchestrator control,
+      DataPlaneOrchestrator data,
+      Supplier<CompletableFuture<ClusterResponse>> clusterStatus) {
+    this.control = control;
+    this.data = data;
+    this.clusterStatus = clusterStatus;
+  }
+
+  @Override
+  public CompletableFuture<Envelope> handle(Envelope request) {
+    switch (request.getBodyCase()) {
+      case META_REQUEST:
+        return control.submit(request.getMetaRequest())
+            .thenApply(r -> Envelope.newBuilder().setMetaResponse(r).build());
+      case DATA_REQUEST:
+        return data.handle(request.getDataRequest())
+            .thenApply(r -> Envelope.newBuilder().setDataResponse(r).build());
+      case PING_REQUEST:
+        return CompletableFuture.completedFuture(Envelope.newBuilder()
+            .setPingResponse(PingResponse.newBuilder().setPayload(request.getPingRequest().getPayload()))
+            .build());
+      case CLUSTER_REQUEST:
+        return cluster(request.getClusterRequest());
+      default:
+        return CompletableFuture.completedFuture(Envelope.newBuilder()
+            .setStatus(Status.UNKNOWN_TYPE)
+            .setError("no handler for " + request.getBodyCase())
+            .build());
+    }
+  }
+
+  private CompletableFuture<Envelope> cluster(ClusterRequest request) {
+    return clusterStatus.get().thenApply(r -> Envelope.newBuilder().setClusterResponse(r).build());
+  }
+}

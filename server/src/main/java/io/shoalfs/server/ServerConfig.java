@@ -1,0 +1,78 @@
+package io.shoalfs.server;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one server process is told at start, from its command line.
+ *
+ * @param peers the metadata group's members as {@code id@host:raftPort}, this server included
+ */
+public record ServerConfig(
+    String id,
+    String host,
+    int rpcPort,
+    int raftPort,
+    Path dataDir,
+    String etcdEndpoints,
+    List<String> peers,
+    int chunkSizeBytes,
+    int blockSizeBytes,
+    int maxFrameBytes,
+    int leaseTtlSeconds) {
+
+  public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
+  public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
+  /** Room for the largest data call (a FUSE write is at most 128 KiB; reads ask up to 4 MiB). */
+  public static final int DEFAULT_MAX_FRAME = 16 << 20;
+
+  public String rpcAddress() {
+    return host + ":" + rpcPort;
+  }
+
+  public static ServerConfig parse(String[] args) {
+    Map<String, String> opts = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value pairs, got: " + a);
+      }
+      opts.put(a.substring(2), args[++i]);
+    }
+    String id = required(opts, "id");
+    String host = opts.getOrDefault("host", "127.0.0.1");
+    int raftPort = Integer.parseInt(required(opts, "raft-port"));
+    List<String> peers = new ArrayList<>();
+    for (String p : opts.getOrDefault("peers", id + "@" + host + ":" + raftPort).split(",")) {
+      if (!p.isBlank()) {
+        peers.add(p.trim());
+      }
+    }
+    if (peers.stream().noneMatch(p -> p.startsWith(id + "@"))) {
+      throw new IllegalArgumentException("--peers does not include this server's id " + id);
+    }
+    return new ServerConfig(
+        id,
+        host,
+        Integer.parseInt(required(opts, "rpc-port")),
+        raftPort,
+        Path.of(required(opts, "data-dir")),
+        required(opts, "etcd"),
+        List.copyOf(peers),
+        Integer.parseInt(opts.getOrDefault("chunk-size", String.valueOf(DEFAULT_CHUNK_SIZE))),
+        Integer.parseInt(opts.getOrDefault("block-size", String.valueOf(DEFAULT_BLOCK_SIZE))),
+        Integer.parseInt(opts.getOrDefault("max-frame", String.valueOf(DEFAULT_MAX_FRAME))),
+        Integer.parseInt(opts.getOrDefault("lease-ttl", "5")));
+  }
+
+  private static String required(Map<String, String> opts, String name) {
+    String v = opts.get(name);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException("missing --" + name);
+    }
+    return v;
+  }
+}

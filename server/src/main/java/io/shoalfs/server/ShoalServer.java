@@ -1,0 +1,132 @@
+package io.shoalfs.server;
+
+import io.etcd.jetcd.Client;
+import io.shoalfs.cluster.EtcdClients;
+import io.shoalfs.cluster.MemberDirectory;
+import io.shoalfs.cluster.MemberRegistration;
+import io.shoalfs.proto.ClusterResponse;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.NamespaceStatsOp;
+import io.shoalfs.rpc.RpcServer;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server layer: serves RPCs for whichever planes a topology assembled, and keeps this
+ * server's membership record in etcd. It never knows which topology it runs.
+ */
+public final class ShoalServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShoalServer.class);
+
+  private final ServerConfig config;
+  private final ControlPlaneOrchestrator control;
+  private final DataPlaneOrchestrator data;
+  private final ExecutorService rpcExecutor;
+  private final ScheduledExecutorService housekeeping;
+  private final long startedMs = System.currentTimeMillis();
+  private RpcServer rpcServer;
+  private Client etcd;
+  private MemberRegistration registration;
+  private MemberDirectory directory;
+
+  public ShoalServer(ServerConfig config, ControlPlaneOrchestrator control, DataPlaneOrchestrator data) {
+    this.config = config;
+    this.control = control;
+    this.data = data;
+    // Dispatch only: the planes run their blocking work on executors of their own.
+    this.rpcExecutor = Executors.newFixedThreadPool(4, daemon("rpc-dispatch"));
+    this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("membership"));
+  }
+
+  public void start() throws Exception {
+    control.start();
+    data.start();
+    RpcDispatcher dispatcher = new RpcDispatcher(control, data, this::clusterStatus);
+    rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher, rpcExecutor);
+    rpcServer.start();
+    etcd = EtcdClients.create(config.etcdEndpoints());
+    directory = new MemberDirectory(etcd);
+    directory.start();
+    registration = new MemberRegistration(etcd, memberInfo(), config.leaseTtlSeconds());
+    registration.start();
+    // Free space changes as files are written: republish it now and then.
+    housekeeping.scheduleWithFixedDelay(this::publishCapacity, 10, 10, TimeUnit.SECONDS);
+    LOG.info("server {} serving on {} (metadata peers {})", config.id(), config.rpcAddress(), config.peers());
+  }
+
+  private MemberInfo memberInfo() {
+    DataPlaneOrchestrator.StorageStats s = data.storageStats();
+    return MemberInfo.newBuilder()
+        .setId(config.id())
+        .setAddress(config.rpcAddress())
+        .setState("up")
+        .setCapacityBytes(s.totalBytes())
+        .setFreeBytes(s.freeBytes())
+        .setStartedMs(startedMs)
+        .build();
+  }
+
+  private void publishCapacity() {
+    try {
+      registration.update(memberInfo());
+    } catch (RuntimeException e) {
+      LOG.warn("could not republish membership: {}", e.toString());
+    }
+  }
+
+  private CompletableFuture<ClusterResponse> clusterStatus() {
+    MetaRequest stats = MetaRequest.newBuilder().setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
+    return control.submit(stats).handle((r, err) -> {
+      ClusterResponse.Builder b = ClusterResponse.newBuilder();
+      directory.members().forEach(m -> b.addMembers(m));
+      control.leaderId().ifPresent(b::setMetaLeader);
+      if (r != null) {
+        b.setInodeCount(r.getInodeCount());
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void close() throws IOException {
+    LOG.info("server {} stopping", config.id());
+    housekeeping.shutdownNow();
+    closeQuietly(registration);
+    closeQuietly(directory);
+    if (etcd != null) {
+      etcd.close();
+    }
+    if (rpcServer != null) {
+      rpcServer.close();
+    }
+    rpcExecutor.shutdownNow();
+    closeQuietly(data);
+    closeQuietly(control);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("error while closing {}: {}", c.getClass().getSimpleName(), e.toString());
+    }
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
