@@ -387,6 +387,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   }
 
   @Override
+  public int fsyncdir(String path, FuseFileInfo fi) {
+    // A namespace change is durable once the metadata service has answered it.
+    return calls.run("fsyncdir", path, () -> 0);
+  }
+
+  @Override
   public int releasedir(String path, FuseFileInfo fi) {
     return calls.run("releasedir", path, () -> {
       handles.release(fi.fh.get());
