@@ -1,0 +1,100 @@
+package io.shoalfs.client;
+
+import io.shoalfs.proto.Caller;
+import java.util.OptionalLong;
+
+/**
+ * One open file handle: which inode, with which open flags, and how far this handle has
+ * written that the metadata does not know yet (Alluxio {@code FuseFileEntry}). Written data
+ * becomes part of the file's size only when a {@code CommitWriteOp} records its end.
+ */
+final class OpenFile {
+  /** Linux O_APPEND. */
+  static final int O_APPEND = 02000;
+  /** Linux O_SYNC (includes O_DSYNC). */
+  static final int O_DSYNC = 010000;
+
+  private final long fh;
+  private final long inode;
+  private final int flags;
+  private final Caller opener;
+  private final Object appendLock = new Object();
+  private long writtenEnd;
+  private boolean dirty;
+
+  OpenFile(long fh, long inode, int flags, Caller opener) {
+    this.fh = fh;
+    this.inode = inode;
+    this.flags = flags;
+    this.opener = opener;
+  }
+
+  long fh() {
+    return fh;
+  }
+
+  long inode() {
+    return inode;
+  }
+
+  int flags() {
+    return flags;
+  }
+
+  /**
+   * Who opened the handle. Commits are made in the writer's name: the context of a release
+   * is not reliably the writing process.
+   */
+  Caller opener() {
+    return opener;
+  }
+
+  /** Held by an O_APPEND write from "where is the end" until its end is recorded. */
+  Object appendLock() {
+    return appendLock;
+  }
+
+  boolean isAppend() {
+    return (flags & O_APPEND) != 0;
+  }
+
+  boolean isSync() {
+    return (flags & O_DSYNC) != 0;
+  }
+
+  /** Data up to {@code end} is on the data plane but not yet committed to metadata. */
+  synchronized void recordWrite(long end) {
+    writtenEnd = Math.max(writtenEnd, end);
+    dirty = true;
+  }
+
+  /** The highest end offset written through this handle (0 before any write). */
+  synchronized long writtenEnd() {
+    return writtenEnd;
+  }
+
+  synchronized boolean isDirty() {
+    return dirty;
+  }
+
+  /**
+   * The end offset to commit, clearing the dirty flag; empty when there is nothing to commit.
+   * A caller whose commit then fails must {@link #markDirty()} again.
+   */
+  synchronized OptionalLong takeDirtyEnd() {
+    if (!dirty) {
+      return OptionalLong.empty();
+    }
+    dirty = false;
+    return OptionalLong.of(writtenEnd);
+  }
+
+  synchronized void markDirty() {
+    dirty = true;
+  }
+
+  /** The file was cut to {@code size}: a later commit must not grow it back. */
+  synchronized void clampTo(long size) {
+    writtenEnd = Math.min(writtenEnd, size);
+  }
+}

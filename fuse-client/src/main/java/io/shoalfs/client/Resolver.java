@@ -1,0 +1,76 @@
+package io.shoalfs.client;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+
+/**
+ * Path to inode (and attributes), through the {@link PathCache}. A cached inode may be stale
+ * (another client removed or renamed it within the TTL): when the cluster answers ENOENT for
+ * it, the path is resolved afresh once before the ENOENT is believed.
+ */
+final class Resolver {
+  /** Work on an inode that may be retried with a freshly resolved one. */
+  @FunctionalInterface
+  interface InodeCall<T> {
+    T apply(long inode) throws RpcException;
+  }
+
+  private final MetaClient meta;
+  private final PathCache cache;
+
+  Resolver(MetaClient meta, PathCache cache) {
+    this.meta = meta;
+    this.cache = cache;
+  }
+
+  PathCache cache() {
+    return cache;
+  }
+
+  /** The attributes of {@code path}. */
+  Attr attr(Caller caller, String path) throws RpcException {
+    Long cached = cache.get(path);
+    if (cached != null) {
+      try {
+        return meta.getAttr(caller, cached);
+      } catch (RpcException e) {
+        forgetIfStale(path, e);
+      }
+    }
+    return resolveFresh(caller, path);
+  }
+
+  /** Runs {@code call} on the inode of {@code path}, retried once if a cached inode was stale. */
+  <T> T withInode(Caller caller, String path, InodeCall<T> call) throws RpcException {
+    Long cached = cache.get(path);
+    if (cached != null) {
+      try {
+        return call.apply(cached);
+      } catch (RpcException e) {
+        forgetIfStale(path, e);
+      }
+    }
+    return call.apply(resolveFresh(caller, path).getInode());
+  }
+
+  /** Records an inode this mount just created at {@code path}. */
+  void created(String path, long inode) {
+    cache.put(path, inode, cache.generation());
+  }
+
+  private void forgetIfStale(String path, RpcException e) throws RpcException {
+    if (e.status() != Status.ENOENT) {
+      throw e;
+    }
+    cache.invalidate(path);
+  }
+
+  private Attr resolveFresh(Caller caller, String path) throws RpcException {
+    long generation = cache.generation();
+    Attr attr = meta.resolve(caller, path);
+    cache.put(path, attr.getInode(), generation);
+    return attr;
+  }
+}

@@ -1,0 +1,636 @@
+package io.shoalfs.client;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.DirEntry;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GetXattrOp;
+import io.shoalfs.proto.LinkOp;
+import io.shoalfs.proto.ListXattrOp;
+import io.shoalfs.proto.MakeNodeOp;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.NamespaceStatsOp;
+import io.shoalfs.proto.ReadDirOp;
+import io.shoalfs.proto.ReadLinkOp;
+import io.shoalfs.proto.RemoveXattrOp;
+import io.shoalfs.proto.RenameOp;
+import io.shoalfs.proto.RmdirOp;
+import io.shoalfs.proto.SetAttrOp;
+import io.shoalfs.proto.SetXattrOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.SymlinkOp;
+import io.shoalfs.proto.UnlinkOp;
+import io.shoalfs.rpc.RpcException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Map;
+import jnr.ffi.Pointer;
+import jnr.ffi.types.dev_t;
+import jnr.ffi.types.gid_t;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.uid_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseContext;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The ShoalFS mount: POSIX calls from the kernel, as metadata and data requests on a
+ * {@link ShoalTransport}. Every callback runs through {@link FuseCall}, so it returns 0, a byte
+ * count or a negative errno and never throws into native code. The work itself lives in small
+ * helpers (path resolution, chunked I/O, write commits, truncation); this class unpacks FUSE's
+ * arguments and packs the answers.
+ *
+ * <p>Unlinking does not delete file data: the server's garbage collector reclaims the data of
+ * inodes whose last link went away.
+ */
+public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShoalFuse.class);
+  private static final int O_EXCL = 0200;
+  private static final int NAME_MAX = 255;
+  /** There is no inode limit; statfs reports this many free so that df -i shows a use. */
+  private static final long FREE_INODES = 1L << 32;
+
+  private final ShoalFuseConfig config;
+  private final FuseCall calls = new FuseCall();
+  private final MetaClient meta;
+  private final DataClient data;
+  private final ChunkedIo io;
+  private final FileHandleTable handles = new FileHandleTable();
+  private final Resolver resolver;
+  private final Truncator truncator;
+  private final WriteCommitter committer;
+
+  /** A mount with a random client id. The transport stays the caller's to close. */
+  public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
+    this(transport, config, randomClientId());
+  }
+
+  /** A mount with the given client id (non-zero, unique among the cluster's clients). */
+  public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config, long clientId) {
+    this.config = config;
+    this.meta = new MetaClient(transport, config.callTimeout(), clientId);
+    this.data = new DataClient(transport, config.callTimeout());
+    this.io = new ChunkedIo(transport, config.chunkSize(), config.callTimeout());
+    this.resolver = new Resolver(meta,
+        new PathCache(config.pathCacheSize(), config.pathCacheTtl()));
+    this.truncator = new Truncator(meta, data, handles);
+    this.committer = new WriteCommitter(meta, data);
+  }
+
+  // ------------------------------------------------------------------ mount lifecycle
+
+  /** Mounts with the configured -o options; {@code blocking} returns only on unmount. */
+  public void mount(Path mountPoint, boolean blocking, boolean debug) {
+    mount(mountPoint, blocking, debug, config.mountOptions().toArgs());
+  }
+
+  /** Unmounts (idempotent); a blocking {@link #mount} then returns. */
+  @Override
+  public void close() {
+    umount();
+  }
+
+  public long clientId() {
+    return meta.clientId();
+  }
+
+  /** Calls, failures and time spent, by callback name. */
+  public Map<String, FuseCall.OpStats> stats() {
+    return calls.stats();
+  }
+
+  @Override
+  protected String getFSName() {
+    return "shoalfs";
+  }
+
+  // ------------------------------------------------------------------ attributes
+
+  @Override
+  public int getattr(String path, FileStat stat) {
+    return calls.run("getattr", path, () -> {
+      fillStat(stat, resolver.attr(caller(), path));
+      return 0;
+    });
+  }
+
+  @Override
+  public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+    return calls.run("fgetattr", path, () -> {
+      Caller caller = caller();
+      long fh = fi.fh.get();
+      // By handle: an open file stays reachable after its name is unlinked.
+      Attr attr = fh != 0
+          ? meta.getAttr(caller, handles.get(fh).inode())
+          : resolver.attr(caller, path);
+      fillStat(stat, attr);
+      return 0;
+    });
+  }
+
+  @Override
+  public int access(String path, int mask) {
+    // Existence only (F_OK); permission checks are the kernel's (default_permissions) for now.
+    return calls.run("access", path, () -> {
+      resolver.attr(caller(), path);
+      return 0;
+    });
+  }
+
+  @Override
+  public int chmod(String path, @mode_t long mode) {
+    return calls.run("chmod", path, () -> setAttr(path, SetAttrOp.newBuilder()
+        .setValid(SetAttrBits.MODE)
+        .setMode((int) mode & FileStats.PERMISSION_BITS)));
+  }
+
+  @Override
+  public int chown(String path, @uid_t long uid, @gid_t long gid) {
+    return calls.run("chown", path, () -> {
+      SetAttrOp.Builder op = SetAttrOp.newBuilder();
+      int valid = 0;
+      if (!isUnchanged(uid)) {
+        valid |= SetAttrBits.UID;
+        op.setUid((int) uid);
+      }
+      if (!isUnchanged(gid)) {
+        valid |= SetAttrBits.GID;
+        op.setGid((int) gid);
+      }
+      return valid == 0 ? 0 : setAttr(path, op.setValid(valid));
+    });
+  }
+
+  @Override
+  public int utimens(String path, Timespec[] timespec) {
+    return calls.run("utimens", path, () -> {
+      long nowNs = FuseTimes.nowNs();
+      SetAttrOp.Builder op = timespec == null || timespec.length < 2
+          ? FuseTimes.utimens(0, 0, FuseTimes.UTIME_NOW, 0, FuseTimes.UTIME_NOW, nowNs)
+          : FuseTimes.utimens(0,
+              timespec[0].tv_sec.get(), timespec[0].tv_nsec.longValue(),
+              timespec[1].tv_sec.get(), timespec[1].tv_nsec.longValue(), nowNs);
+      return op.getValid() == 0 ? 0 : setAttr(path, op);
+    });
+  }
+
+  @Override
+  public int truncate(String path, @off_t long size) {
+    return calls.run("truncate", path, () -> {
+      Caller caller = caller();
+      return resolver.withInode(caller, path, inode -> {
+        truncator.truncate(caller, inode, size);
+        return 0;
+      });
+    });
+  }
+
+  @Override
+  public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+    return calls.run("ftruncate", path, () -> {
+      truncator.truncate(caller(), handles.get(fi.fh.get()).inode(), size);
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ namespace
+
+  @Override
+  public int mkdir(String path, @mode_t long mode) {
+    return calls.run("mkdir", path, () -> {
+      makeNode(caller(), path, FileType.DIRECTORY, mode, 0);
+      return 0;
+    });
+  }
+
+  @Override
+  public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
+    return calls.run("mknod", path, () -> {
+      makeNode(caller(), path, FileStats.typeOf(mode), mode, rdev);
+      return 0;
+    });
+  }
+
+  @Override
+  public int symlink(String target, String path) {
+    return calls.run("symlink", path, () -> {
+      Caller caller = caller();
+      FusePath p = FusePath.of(path);
+      Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+          MetaRequest.newBuilder().setSymlink(SymlinkOp.newBuilder()
+              .setParent(parent)
+              .setName(p.name())
+              .setTarget(target)
+              .setNowNs(FuseTimes.nowNs()))).getAttr());
+      resolver.created(path, attr.getInode());
+      return 0;
+    });
+  }
+
+  @Override
+  public int readlink(String path, Pointer buf, @size_t long size) {
+    return calls.run("readlink", path, () -> {
+      Caller caller = caller();
+      String target = resolver.withInode(caller, path, inode -> meta.call(caller,
+          MetaRequest.newBuilder().setReadLink(ReadLinkOp.newBuilder().setInode(inode)))
+          .getTarget());
+      if (size <= 0) {
+        return 0;
+      }
+      // readlink(2) truncates silently; FUSE wants the result NUL-terminated within size.
+      byte[] bytes = target.getBytes(StandardCharsets.UTF_8);
+      int n = (int) Math.min(bytes.length, size - 1);
+      buf.put(0, bytes, 0, n);
+      buf.putByte(n, (byte) 0);
+      return 0;
+    });
+  }
+
+  @Override
+  public int link(String existing, String path) {
+    return calls.run("link", path, () -> {
+      Caller caller = caller();
+      FusePath p = FusePath.of(path);
+      Attr attr = resolver.withInode(caller, existing, inode ->
+          resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+              MetaRequest.newBuilder().setLink(LinkOp.newBuilder()
+                  .setInode(inode)
+                  .setNewParent(parent)
+                  .setNewName(p.name())
+                  .setNowNs(FuseTimes.nowNs()))).getAttr()));
+      resolver.created(path, attr.getInode());
+      return 0;
+    });
+  }
+
+  @Override
+  public int unlink(String path) {
+    return calls.run("unlink", path, () -> {
+      Caller caller = caller();
+      FusePath p = FusePath.of(path);
+      try {
+        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+            MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
+                .setParent(parent)
+                .setName(p.name())
+                .setNowNs(FuseTimes.nowNs()))));
+        logFreed(path, r);
+      } finally {
+        resolver.cache().invalidate(path);
+      }
+      return 0;
+    });
+  }
+
+  @Override
+  public int rmdir(String path) {
+    return calls.run("rmdir", path, () -> {
+      Caller caller = caller();
+      FusePath p = FusePath.of(path);
+      try {
+        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+            MetaRequest.newBuilder().setRmdir(RmdirOp.newBuilder()
+                .setParent(parent)
+                .setName(p.name())
+                .setNowNs(FuseTimes.nowNs()))));
+        logFreed(path, r);
+      } finally {
+        resolver.cache().invalidateTree(path);
+      }
+      return 0;
+    });
+  }
+
+  @Override
+  public int rename(String oldpath, String newpath) {
+    return calls.run("rename", oldpath, () -> {
+      Caller caller = caller();
+      FusePath src = FusePath.of(oldpath);
+      FusePath dst = FusePath.of(newpath);
+      try {
+        MetaResponse r = resolver.withInode(caller, src.parent(), srcParent ->
+            resolver.withInode(caller, dst.parent(), dstParent -> meta.call(caller,
+                MetaRequest.newBuilder().setRename(RenameOp.newBuilder()
+                    .setSrcParent(srcParent)
+                    .setSrcName(src.name())
+                    .setDstParent(dstParent)
+                    .setDstName(dst.name())
+                    .setNowNs(FuseTimes.nowNs())))));
+        logFreed(newpath, r);
+      } finally {
+        // Everything cached below either name may now be elsewhere or gone.
+        resolver.cache().invalidateTree(oldpath);
+        resolver.cache().invalidateTree(newpath);
+      }
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ directories
+
+  @Override
+  public int opendir(String path, FuseFileInfo fi) {
+    return calls.run("opendir", path, () -> {
+      Caller caller = caller();
+      Attr attr = resolver.attr(caller, path);
+      if (attr.getType() != FileType.DIRECTORY) {
+        throw new RpcException(Status.ENOTDIR, path);
+      }
+      fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
+      return 0;
+    });
+  }
+
+  @Override
+  public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset,
+      FuseFileInfo fi) {
+    return calls.run("readdir", path, () -> {
+      Caller caller = caller();
+      long fh = fi.fh.get();
+      long inode = fh != 0
+          ? handles.get(fh).inode()
+          : resolver.withInode(caller, path, ino -> ino);
+      // Offset 0 everywhere: libfuse buffers the whole listing, so the kernel's own offsets
+      // are never passed back to us.
+      if (filter.apply(buf, ".", null, 0) != 0 || filter.apply(buf, "..", null, 0) != 0) {
+        return 0;
+      }
+      String after = "";
+      while (true) {
+        MetaResponse page = meta.call(caller, MetaRequest.newBuilder().setReadDir(
+            ReadDirOp.newBuilder()
+                .setInode(inode)
+                .setStartAfter(after)
+                .setLimit(config.readDirPageSize())));
+        for (DirEntry entry : page.getEntriesList()) {
+          if (filter.apply(buf, entry.getName(), null, 0) != 0) {
+            return 0; // the buffer is full
+          }
+        }
+        if (!page.getHasMore() || page.getEntriesCount() == 0) {
+          return 0;
+        }
+        after = page.getEntries(page.getEntriesCount() - 1).getName();
+      }
+    });
+  }
+
+  @Override
+  public int fsyncdir(String path, FuseFileInfo fi) {
+    // A namespace change is durable once the metadata service has answered it.
+    return calls.run("fsyncdir", path, () -> 0);
+  }
+
+  @Override
+  public int releasedir(String path, FuseFileInfo fi) {
+    return calls.run("releasedir", path, () -> {
+      handles.release(fi.fh.get());
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ files
+
+  @Override
+  public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+    return calls.run("create", path, () -> {
+      Caller caller = caller();
+      int flags = fi.flags.get();
+      Attr attr;
+      try {
+        attr = makeNode(caller, path, FileType.REGULAR, mode, 0);
+      } catch (RpcException e) {
+        // Someone else created it since the kernel looked: without O_EXCL, open theirs.
+        if (e.status() != Status.EEXIST || (flags & O_EXCL) != 0) {
+          throw e;
+        }
+        attr = resolver.attr(caller, path);
+      }
+      fi.fh.set(handles.open(attr.getInode(), flags, caller).fh());
+      return 0;
+    });
+  }
+
+  @Override
+  public int open(String path, FuseFileInfo fi) {
+    return calls.run("open", path, () -> {
+      Caller caller = caller();
+      // A fresh getattr, not only the cached inode: writes to a deleted inode would vanish.
+      Attr attr = resolver.attr(caller, path);
+      fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
+      return 0;
+    });
+  }
+
+  @Override
+  public int read(String path, Pointer buf, @size_t long size, @off_t long offset,
+      FuseFileInfo fi) {
+    return calls.run("read", path, () -> {
+      OpenFile file = handles.get(fi.fh.get());
+      Caller caller = caller();
+      long inode = file.inode();
+      return io.read(inode, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
+          () -> handles.effectiveSize(inode, meta.getAttr(caller, inode).getSize()));
+    });
+  }
+
+  @Override
+  public int write(String path, Pointer buf, @size_t long size, @off_t long offset,
+      FuseFileInfo fi) {
+    return calls.run("write", path, () -> {
+      OpenFile file = handles.get(fi.fh.get());
+      int n = (int) Math.min(size, Integer.MAX_VALUE);
+      if (file.isAppend()) {
+        // One append at a time per handle: each must see the end the previous one left.
+        synchronized (file.appendLock()) {
+          long inode = file.inode();
+          long end = handles.effectiveSize(inode, meta.getAttr(caller(), inode).getSize());
+          io.write(inode, end, buf, n, file.isSync());
+          file.recordWrite(end + n);
+        }
+      } else {
+        io.write(file.inode(), offset, buf, n, file.isSync());
+        file.recordWrite(offset + n);
+      }
+      if (file.isSync()) {
+        committer.commit(file);
+      }
+      return n;
+    });
+  }
+
+  @Override
+  public int flush(String path, FuseFileInfo fi) {
+    return calls.run("flush", path, () -> {
+      committer.commit(handles.get(fi.fh.get()));
+      return 0;
+    });
+  }
+
+  @Override
+  public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+    return calls.run("fsync", path, () -> {
+      committer.fsync(handles.get(fi.fh.get()));
+      return 0;
+    });
+  }
+
+  @Override
+  public int release(String path, FuseFileInfo fi) {
+    return calls.run("release", path, () -> {
+      long fh = fi.fh.get();
+      try {
+        committer.commit(handles.get(fh));
+      } finally {
+        handles.release(fh);
+      }
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ filesystem
+
+  @Override
+  public int statfs(String path, Statvfs st) {
+    return calls.run("statfs", path, () -> {
+      DataResponse space = data.statFs();
+      long inodes = meta.call(caller(), MetaRequest.newBuilder()
+          .setNamespaceStats(NamespaceStatsOp.getDefaultInstance())).getInodeCount();
+      st.f_bsize.set(FileStats.BLOCK_SIZE);
+      st.f_frsize.set(FileStats.BLOCK_SIZE);
+      st.f_blocks.set(space.getTotalBytes() / FileStats.BLOCK_SIZE);
+      st.f_bfree.set(space.getFreeBytes() / FileStats.BLOCK_SIZE);
+      st.f_bavail.set(space.getFreeBytes() / FileStats.BLOCK_SIZE);
+      st.f_files.set(inodes + FREE_INODES);
+      st.f_ffree.set(FREE_INODES);
+      st.f_favail.set(FREE_INODES);
+      st.f_namemax.set(NAME_MAX);
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ extended attributes
+
+  @Override
+  public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+    return calls.run("setxattr", path, () -> {
+      byte[] bytes = new byte[(int) size];
+      if (size > 0) {
+        value.get(0, bytes, 0, bytes.length);
+      }
+      Caller caller = caller();
+      resolver.withInode(caller, path, inode -> meta.call(caller, MetaRequest.newBuilder()
+          .setSetXattr(SetXattrOp.newBuilder()
+              .setInode(inode)
+              .setName(name)
+              .setValue(com.google.protobuf.ByteString.copyFrom(bytes))
+              .setFlags(flags)
+              .setNowNs(FuseTimes.nowNs()))));
+      return 0;
+    });
+  }
+
+  @Override
+  public int getxattr(String path, String name, Pointer value, @size_t long size) {
+    return calls.run("getxattr", path, () -> {
+      Caller caller = caller();
+      byte[] bytes = resolver.withInode(caller, path, inode -> meta.call(caller,
+          MetaRequest.newBuilder().setGetXattr(GetXattrOp.newBuilder()
+              .setInode(inode)
+              .setName(name))).getValue().toByteArray());
+      return XattrBuffers.copyOut(bytes, value, size);
+    });
+  }
+
+  @Override
+  public int listxattr(String path, Pointer list, @size_t long size) {
+    return calls.run("listxattr", path, () -> {
+      Caller caller = caller();
+      byte[] names = XattrBuffers.nameList(resolver.withInode(caller, path, inode ->
+          meta.call(caller, MetaRequest.newBuilder().setListXattr(
+              ListXattrOp.newBuilder().setInode(inode))).getNamesList()));
+      return XattrBuffers.copyOut(names, list, size);
+    });
+  }
+
+  @Override
+  public int removexattr(String path, String name) {
+    return calls.run("removexattr", path, () -> {
+      Caller caller = caller();
+      resolver.withInode(caller, path, inode -> meta.call(caller, MetaRequest.newBuilder()
+          .setRemoveXattr(RemoveXattrOp.newBuilder()
+              .setInode(inode)
+              .setName(name)
+              .setNowNs(FuseTimes.nowNs()))));
+      return 0;
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private Caller caller() {
+    FuseContext ctx = getContext();
+    return Caller.newBuilder()
+        .setUid((int) ctx.uid.get())
+        .setGid((int) ctx.gid.get())
+        .build();
+  }
+
+  private void fillStat(FileStat stat, Attr attr) throws RpcException {
+    FileStats.fill(stat, attr, handles.effectiveSize(attr.getInode(), attr.getSize()));
+  }
+
+  private Attr makeNode(Caller caller, String path, FileType type, long mode, long rdev)
+      throws RpcException {
+    FusePath p = FusePath.of(path);
+    Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+        MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder()
+            .setParent(parent)
+            .setName(p.name())
+            .setType(type)
+            .setMode((int) mode & FileStats.PERMISSION_BITS)
+            .setRdev((int) rdev)
+            .setNowNs(FuseTimes.nowNs()))).getAttr());
+    resolver.created(path, attr.getInode());
+    return attr;
+  }
+
+  private int setAttr(String path, SetAttrOp.Builder op) throws RpcException {
+    Caller caller = caller();
+    op.setNowNs(FuseTimes.nowNs());
+    resolver.withInode(caller, path, inode -> meta.call(caller,
+        MetaRequest.newBuilder().setSetAttr(op.setInode(inode))));
+    return 0;
+  }
+
+  /** chown(2) leaves an id alone when it is -1 (as a 32-bit or as a sign-extended value). */
+  static boolean isUnchanged(long id) {
+    return id == -1 || (id & 0xFFFF_FFFFL) == 0xFFFF_FFFFL;
+  }
+
+  private static void logFreed(String path, MetaResponse response) {
+    if (response.getFreedInode() != 0) {
+      // Nothing to do here: the server's garbage collector reclaims the data.
+      LOG.debug("{}: inode {} lost its last link", path, response.getFreedInode());
+    }
+  }
+
+  private static long randomClientId() {
+    long id;
+    do {
+      id = new SecureRandom().nextLong();
+    } while (id == 0);
+    return id;
+  }
+}

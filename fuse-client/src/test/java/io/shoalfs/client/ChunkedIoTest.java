@@ -1,0 +1,142 @@
+package io.shoalfs.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import org.junit.jupiter.api.Test;
+
+class ChunkedIoTest {
+  private static final long CHUNK = 16;
+  private static final long INODE = 7;
+
+  private final ChunkStoreTransport store = new ChunkStoreTransport(CHUNK);
+  private final ChunkedIo io = new ChunkedIo(store, CHUNK, Duration.ofSeconds(5));
+
+  @Test
+  void splitsARangeAtChunkBoundaries() {
+    assertEquals(List.of(
+            new ChunkedIo.Piece(0, 10, 6, 0),
+            new ChunkedIo.Piece(1, 0, 16, 6),
+            new ChunkedIo.Piece(2, 0, 3, 22)),
+        ChunkedIo.split(10, 25, CHUNK));
+  }
+
+  @Test
+  void aRangeInsideOneChunkIsOnePiece() {
+    assertEquals(List.of(new ChunkedIo.Piece(3, 0, 16, 0)), ChunkedIo.split(48, 16, CHUNK));
+    assertEquals(List.of(), ChunkedIo.split(48, 0, CHUNK));
+  }
+
+  @Test
+  void theDefaultChunkSizeIs64MiB() {
+    long mib64 = 64L << 20;
+    assertEquals(List.of(
+            new ChunkedIo.Piece(0, mib64 - 4, 4, 0),
+            new ChunkedIo.Piece(1, 0, 4, 4)),
+        ChunkedIo.split(mib64 - 4, 8, ShoalFuseConfig.DEFAULT_CHUNK_SIZE));
+  }
+
+  @Test
+  void writeThenReadAcrossChunksReturnsTheSameBytes() throws Exception {
+    byte[] data = randomBytes(50);
+    io.write(INODE, 5, pointerWith(data), data.length, false);
+
+    assertEquals(4, store.dataRequests.size(), "5..55 touches chunks 0, 1, 2 and 3");
+    Pointer out = pointer(50);
+    assertEquals(50, io.read(INODE, 5, 50, out, () -> 55));
+    assertArrayEquals(data, bytesOf(out, 50));
+  }
+
+  @Test
+  void readIsBoundedByTheFileSize() throws Exception {
+    byte[] data = randomBytes(20);
+    io.write(INODE, 0, pointerWith(data), data.length, false);
+
+    Pointer out = pointer(100);
+    assertEquals(20, io.read(INODE, 0, 100, out, () -> 20));
+    assertArrayEquals(data, bytesOf(out, 20));
+    assertEquals(0, io.read(INODE, 20, 10, pointer(10), () -> 20), "at the end: nothing");
+    assertEquals(0, io.read(INODE, 90, 10, pointer(10), () -> 20), "past the end: nothing");
+  }
+
+  @Test
+  void holesInsideTheFileReadAsZeros() throws Exception {
+    // Bytes 0..3 and 40..43 written; the file is 44 bytes; chunk 1 was never written.
+    io.write(INODE, 0, pointerWith(new byte[] {1, 2, 3, 4}), 4, false);
+    io.write(INODE, 40, pointerWith(new byte[] {5, 6, 7, 8}), 4, false);
+
+    Pointer out = pointer(44);
+    out.setMemory(0, 44, (byte) 0x55); // what was in the kernel's buffer before
+    assertEquals(44, io.read(INODE, 0, 44, out, () -> 44));
+    byte[] expected = new byte[44];
+    System.arraycopy(new byte[] {1, 2, 3, 4}, 0, expected, 0, 4);
+    System.arraycopy(new byte[] {5, 6, 7, 8}, 0, expected, 40, 4);
+    assertArrayEquals(expected, bytesOf(out, 44));
+  }
+
+  @Test
+  void theFileSizeIsAskedOnlyWhenAChunkComesBackShort() throws Exception {
+    byte[] data = randomBytes(32);
+    io.write(INODE, 0, pointerWith(data), data.length, false);
+
+    assertEquals(32, io.read(INODE, 0, 32, pointer(32),
+        () -> fail("every byte was present: no need for the size")));
+  }
+
+  @Test
+  void aFailedChunkFailsTheWholeRead() {
+    store.failWith = Status.CORRUPT;
+    RpcException e = assertThrows(RpcException.class,
+        () -> io.read(INODE, 0, 40, pointer(40), () -> 40));
+    assertEquals(Status.CORRUPT, e.status());
+  }
+
+  @Test
+  void aFailedChunkFailsTheWholeWrite() {
+    store.failWith = Status.ENOSPC;
+    RpcException e = assertThrows(RpcException.class,
+        () -> io.write(INODE, 0, pointerWith(randomBytes(40)), 40, false));
+    assertEquals(Status.ENOSPC, e.status());
+  }
+
+  @Test
+  void theSyncFlagReachesEveryChunkWrite() throws Exception {
+    io.write(INODE, 10, pointerWith(randomBytes(20)), 20, true);
+    assertEquals(2, store.dataRequests.size());
+    for (DataRequest r : store.dataRequests) {
+      assertEquals(true, r.getWrite().getSync());
+    }
+  }
+
+  private static byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return b;
+  }
+
+  static Pointer pointer(int size) {
+    return Runtime.getSystemRuntime().getMemoryManager().allocateDirect(size, true);
+  }
+
+  static Pointer pointerWith(byte[] bytes) {
+    Pointer p = pointer(bytes.length);
+    p.put(0, bytes, 0, bytes.length);
+    return p;
+  }
+
+  static byte[] bytesOf(Pointer p, int n) {
+    byte[] b = new byte[n];
+    p.get(0, b, 0, n);
+    return b;
+  }
+}

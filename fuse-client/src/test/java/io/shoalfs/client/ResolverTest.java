@@ -1,0 +1,90 @@
+package io.shoalfs.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+/** Resolution through the cache, against a namespace of path -> inode held in a map. */
+class ResolverTest {
+  private static final Caller ROOT = Caller.getDefaultInstance();
+  private final Map<String, Long> namespace = new ConcurrentHashMap<>();
+  private final ChunkStoreTransport transport = new ChunkStoreTransport(16);
+  private final PathCache cache = new PathCache(100, Duration.ofMinutes(1));
+  private final Resolver resolver =
+      new Resolver(new MetaClient(transport, Duration.ofSeconds(5), 1), cache);
+
+  ResolverTest() {
+    transport.metaAnswers = this::answer;
+  }
+
+  private MetaResponse answer(MetaRequest r) {
+    switch (r.getOpCase()) {
+      case RESOLVE: {
+        Long inode = namespace.get(r.getResolve().getPath());
+        return inode == null ? enoent() : attr(inode);
+      }
+      case GET_ATTR:
+        return namespace.containsValue(r.getGetAttr().getInode())
+            ? attr(r.getGetAttr().getInode()) : enoent();
+      default:
+        throw new IllegalArgumentException(r.getOpCase().toString());
+    }
+  }
+
+  @Test
+  void aResolvedPathIsNotResolvedAgain() throws Exception {
+    namespace.put("/a", 5L);
+    assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
+    assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
+    assertEquals(1, count(MetaRequest.OpCase.RESOLVE));
+  }
+
+  @Test
+  void getattrOfANewPathCostsOneCall() throws Exception {
+    namespace.put("/a", 5L);
+    assertEquals(5, resolver.attr(ROOT, "/a").getInode());
+    assertEquals(1, transport.metaRequests.size(), "the resolve answer is the attr");
+    resolver.attr(ROOT, "/a");
+    assertEquals(1, count(MetaRequest.OpCase.GET_ATTR), "cached: getattr by inode");
+  }
+
+  @Test
+  void aStaleCachedInodeIsResolvedAfresh() throws Exception {
+    namespace.put("/a", 5L);
+    resolver.attr(ROOT, "/a");
+    // Another client replaced /a: the cached inode 5 is gone.
+    namespace.put("/a", 6L);
+
+    assertEquals(6, resolver.attr(ROOT, "/a").getInode());
+    assertEquals(6L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
+    assertEquals(6L, cache.get("/a"));
+  }
+
+  @Test
+  void aMissingPathIsEnoent() {
+    RpcException e = assertThrows(RpcException.class, () -> resolver.attr(ROOT, "/nope"));
+    assertEquals(Status.ENOENT, e.status());
+  }
+
+  private long count(MetaRequest.OpCase op) {
+    return transport.metaRequests.stream().filter(r -> r.getOpCase() == op).count();
+  }
+
+  private static MetaResponse attr(long inode) {
+    return MetaResponse.newBuilder().setAttr(Attr.newBuilder().setInode(inode)).build();
+  }
+
+  private static MetaResponse enoent() {
+    return MetaResponse.newBuilder().setStatus(Status.ENOENT).build();
+  }
+}

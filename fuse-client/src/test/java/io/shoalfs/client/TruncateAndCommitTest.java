@@ -1,0 +1,135 @@
+package io.shoalfs.client;
+
+import static io.shoalfs.client.ChunkedIoTest.bytesOf;
+import static io.shoalfs.client.ChunkedIoTest.pointer;
+import static io.shoalfs.client.ChunkedIoTest.pointerWith;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Truncation and write commits against a data plane in a map and a one-file metadata stand-in
+ * that keeps a size (SetAttr SIZE sets it, CommitWrite grows it).
+ */
+class TruncateAndCommitTest {
+  private static final long INODE = 3;
+  private static final Caller ALICE = Caller.newBuilder().setUid(1000).build();
+  private final AtomicLong metaSize = new AtomicLong();
+  private final ChunkStoreTransport transport = new ChunkStoreTransport(16);
+  private final MetaClient meta = new MetaClient(transport, Duration.ofSeconds(5), 1);
+  private final DataClient data = new DataClient(transport, Duration.ofSeconds(5));
+  private final ChunkedIo io = new ChunkedIo(transport, 16, Duration.ofSeconds(5));
+  private final FileHandleTable handles = new FileHandleTable();
+  private final Truncator truncator = new Truncator(meta, data, handles);
+  private final WriteCommitter committer = new WriteCommitter(meta, data);
+
+  TruncateAndCommitTest() {
+    transport.metaAnswers = r -> {
+      switch (r.getOpCase()) {
+        case SET_ATTR -> metaSize.set(r.getSetAttr().getSize());
+        case COMMIT_WRITE -> metaSize.accumulateAndGet(r.getCommitWrite().getEndOffset(), Math::max);
+        default -> { }
+      }
+      return MetaResponse.newBuilder()
+          .setAttr(Attr.newBuilder().setInode(INODE).setSize(metaSize.get())).build();
+    };
+  }
+
+  @Test
+  void growingNeverBringsBackBytesPastTheOldEnd() throws Exception {
+    // 40 bytes written, the file then cut to 10: bytes 10..40 must not reappear at 10..40.
+    write(0, 40);
+    committer.commit(handles.open(INODE, 0, ALICE)); // nothing dirty on a fresh handle
+    metaSize.set(40);
+    truncator.truncate(ALICE, INODE, 10);
+    truncator.truncate(ALICE, INODE, 40);
+
+    assertEquals(40, metaSize.get());
+    var out = pointer(40);
+    assertEquals(40, io.read(INODE, 0, 40, out, metaSize::get));
+    byte[] got = bytesOf(out, 40);
+    for (int i = 10; i < 40; i++) {
+      assertEquals(0, got[i], "byte " + i + " came back after a shrink and grow");
+    }
+  }
+
+  @Test
+  void theDataPlaneIsCutBeforeMetadataChanges() throws Exception {
+    metaSize.set(100);
+    truncator.truncate(ALICE, INODE, 30);
+    assertEquals(30, transport.dataRequests.get(0).getTruncate().getSize());
+    assertEquals(List.of("meta:GET_ATTR", "data:TRUNCATE", "meta:SET_ATTR"), transport.order);
+    assertEquals(SetAttrBits.SIZE, transport.metaRequests.get(1).getSetAttr().getValid());
+  }
+
+  @Test
+  void growingCutsTheDataAtTheOldSizeIncludingPendingWrites() throws Exception {
+    metaSize.set(5);
+    handles.open(INODE, 0, ALICE).recordWrite(20); // written, not yet committed
+    truncator.truncate(ALICE, INODE, 1000);
+    assertEquals(20, transport.dataRequests.get(0).getTruncate().getSize(),
+        "min(new size, old size) where old counts this mount's uncommitted writes");
+    assertEquals(1000, metaSize.get());
+  }
+
+  @Test
+  void shrinkingStopsAPendingCommitFromGrowingTheFileBack() throws Exception {
+    OpenFile f = handles.open(INODE, 0, ALICE);
+    write(0, 40);
+    f.recordWrite(40);
+    truncator.truncate(ALICE, INODE, 8);
+    committer.commit(f);
+    assertEquals(8, metaSize.get());
+  }
+
+  @Test
+  void commitSendsTheEndOnlyWhenDirtyInTheOpenersName() throws Exception {
+    OpenFile f = handles.open(INODE, 0, ALICE);
+    committer.commit(f);
+    assertEquals(0, transport.metaRequests.size(), "clean handle: no commit");
+
+    f.recordWrite(4096);
+    committer.commit(f);
+    committer.commit(f);
+    assertEquals(1, transport.metaRequests.size(), "committed once");
+    MetaRequest commit = transport.metaRequests.get(0);
+    assertEquals(4096, commit.getCommitWrite().getEndOffset());
+    assertEquals(ALICE, commit.getCaller());
+    assertTrue(commit.getCommitWrite().getNowNs() > 1_600_000_000_000_000_000L, "ns, not us");
+  }
+
+  @Test
+  void aFailedCommitIsRetriedByTheNextFlush() throws Exception {
+    OpenFile f = handles.open(INODE, 0, ALICE);
+    f.recordWrite(100);
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.UNAVAILABLE).build();
+    assertThrows(RpcException.class, () -> committer.commit(f));
+    assertTrue(f.isDirty());
+  }
+
+  @Test
+  void fsyncSyncsDataBeforeCommitting() throws Exception {
+    OpenFile f = handles.open(INODE, 0, ALICE);
+    f.recordWrite(100);
+    committer.fsync(f);
+    assertEquals(List.of("data:SYNC", "meta:COMMIT_WRITE"), transport.order);
+  }
+
+  private void write(long offset, int n) throws RpcException {
+    byte[] bytes = new byte[n];
+    java.util.Arrays.fill(bytes, (byte) 7);
+    io.write(INODE, offset, pointerWith(bytes), n, false);
+  }
+}
