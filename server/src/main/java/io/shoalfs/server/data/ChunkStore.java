@@ -128,7 +128,9 @@ public final class ChunkStore implements Closeable {
   /**
    * Cuts a file's data to {@code size} bytes: chunks wholly past it are deleted, the chunk
    * holding it is truncated and its last block re-checksummed. Never grows anything: bytes
-   * between a chunk's end and the file size are zeros to the reader. Durable on return.
+   * between a chunk's end and the file size are zeros to the reader. The cut chunk is
+   * forced before return; deletions of whole chunks are not fsynced (a chunk a crash brings
+   * back lies past the file size, so readers never see it, and the next truncate removes it).
    */
   public void truncateFile(long inode, long size) throws IOException {
     if (size < 0) {
