@@ -128,22 +128,27 @@ public final class ChunkStore implements Closeable {
   /**
    * Cuts a file's data to {@code size} bytes: chunks wholly past it are deleted, the chunk
    * holding it is truncated and its last block re-checksummed. Never grows anything: bytes
-   * between a chunk's end and the file size are zeros to the reader. The cut chunk is
-   * forced before return; deletions of whole chunks are not fsynced (a chunk a crash brings
-   * back lies past the file size, so readers never see it, and the next truncate removes it).
+   * between a chunk's end and the file size are zeros to the reader. Durable on return
+   * (the cut chunk is forced, and the directory after deleting chunks): a cut that a crash
+   * undid would resurface the old bytes once the file grows again.
    */
   public void truncateFile(long inode, long size) throws IOException {
     if (size < 0) {
       throw new IllegalArgumentException("negative size " + size);
     }
+    boolean deleted = false;
     for (int index : layout.indexesOf(inode)) {
       long chunkStart = (long) index * chunkSize;
       ChunkKey key = new ChunkKey(inode, index);
       if (chunkStart >= size) {
         deleteChunk(key);
+        deleted = true;
       } else if (size - chunkStart < chunkSize) {
         truncateChunk(key, size - chunkStart);
       }
+    }
+    if (deleted) {
+      syncDirectories(layout.directoryOf(inode));
     }
   }
 
