@@ -1,0 +1,103 @@
+package io.shoalfs.server.data;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.ReadChunkOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.WriteChunkOp;
+import io.shoalfs.server.DataPlaneOrchestrator.StorageStats;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Executes one DataRequest against the chunk store, on the calling (blocking) thread. */
+final class DataRequestHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(DataRequestHandler.class);
+  private static final DataResponse OK = DataResponse.newBuilder().setStatus(Status.OK).build();
+
+  private final ChunkStore store;
+  private final VolumeUsage volume;
+
+  DataRequestHandler(ChunkStore store, VolumeUsage volume) {
+    this.store = store;
+    this.volume = volume;
+  }
+
+  /** Never throws: every failure is a response with a status. */
+  DataResponse handle(DataRequest request) {
+    try {
+      return execute(request);
+    } catch (Throwable t) {
+      DataResponse failure = DataFailures.response(t);
+      if (failure.getStatus() == Status.CORRUPT) {
+        LOG.error("{}", t.getMessage());
+      } else if (failure.getStatus() == Status.INTERNAL) {
+        LOG.warn("data request {} failed", request.getOpCase(), t);
+      } else {
+        LOG.debug("data request {} failed: {}", request.getOpCase(), t.toString());
+      }
+      return failure;
+    }
+  }
+
+  private DataResponse execute(DataRequest request) throws IOException {
+    switch (request.getOpCase()) {
+      case WRITE: {
+        WriteChunkOp op = request.getWrite();
+        store.write(op.getChunk().getInode(), op.getChunk().getIndex(), op.getOffset(),
+            op.getData().asReadOnlyByteBuffer(), op.getSync());
+        return OK;
+      }
+      case READ:
+        return read(request.getRead());
+      case TRUNCATE:
+        store.truncateFile(request.getTruncate().getInode(), request.getTruncate().getSize());
+        return OK;
+      case DELETE:
+        store.deleteFile(request.getDelete().getInode());
+        return OK;
+      case SYNC:
+        store.syncFile(request.getSync().getInode());
+        return OK;
+      case STAT_FS: {
+        StorageStats stats = volume.stats();
+        return DataResponse.newBuilder()
+            .setStatus(Status.OK)
+            .setTotalBytes(stats.totalBytes())
+            .setFreeBytes(stats.freeBytes())
+            .setUsedBytes(stats.usedBytes())
+            .build();
+      }
+      case OP_NOT_SET:
+      default:
+        return DataResponse.newBuilder()
+            .setStatus(Status.BAD_REQUEST)
+            .setError("data request without a known op")
+            .build();
+    }
+  }
+
+  private DataResponse read(ReadChunkOp op) throws IOException {
+    ByteBuffer bytes;
+    try {
+      bytes = store.read(op.getChunk().getInode(), op.getChunk().getIndex(), op.getOffset(),
+          op.getLength());
+    } catch (NoSuchFileException deletedMeanwhile) {
+      bytes = ByteBuffer.allocate(0);
+    }
+    return DataResponse.newBuilder().setStatus(Status.OK).setData(wrap(bytes)).build();
+  }
+
+  /** The store hands out a fresh buffer per read, so wrapping it without a copy is safe. */
+  private static ByteString wrap(ByteBuffer bytes) {
+    if (bytes.hasArray() && !bytes.isReadOnly()) {
+      return UnsafeByteOperations.unsafeWrap(bytes.array(),
+          bytes.arrayOffset() + bytes.position(), bytes.remaining());
+    }
+    return ByteString.copyFrom(bytes);
+  }
+}

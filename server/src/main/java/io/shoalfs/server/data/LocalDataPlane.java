@@ -1,0 +1,150 @@
+package io.shoalfs.server.data;
+
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.server.DataPlaneOrchestrator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data plane of one server: its chunk store, a bounded pool of threads doing the disk
+ * work (callers are Netty event loops and must never wait on a disk), and, when given a
+ * {@link GarbageSource}, the {@link ChunkReaper}.
+ */
+public final class LocalDataPlane implements DataPlaneOrchestrator {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalDataPlane.class);
+
+  private final DataPlaneSettings settings;
+  private final GarbageSource garbage;
+  private volatile Running running;
+  private volatile boolean closed;
+
+  /** A data plane that does not collect garbage (somebody else calls deleteFile). */
+  public LocalDataPlane(DataPlaneSettings settings) {
+    this(settings, null);
+  }
+
+  /** A data plane that reaps the chunks of the inodes {@code garbage} lists. */
+  public LocalDataPlane(DataPlaneSettings settings, GarbageSource garbage) {
+    this.settings = settings;
+    this.garbage = garbage;
+  }
+
+  @Override
+  public synchronized void start() throws IOException {
+    if (closed) {
+      throw new IOException("data plane is closed");
+    }
+    if (running != null) {
+      return;
+    }
+    ChunkStore store = new ChunkStore(settings.dataDir(), settings.chunkSize(),
+        settings.blockSize());
+    VolumeUsage volume = new VolumeUsage(store);
+    DataRequestHandler handler = new DataRequestHandler(store, volume);
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.ioThreads(),
+        settings.ioThreads(), 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(settings.maxQueuedRequests()), new DaemonThreads("data-io"));
+    ChunkReaper reaper = null;
+    if (garbage != null) {
+      reaper = new ChunkReaper(garbage, store, settings.reapPeriod(), settings.reapBatchSize());
+      reaper.start();
+    }
+    running = new Running(store, handler, volume, executor, reaper);
+    LOG.info("data plane started on {} ({} MiB chunks, {} KiB blocks, {} used bytes)",
+        settings.dataDir(), settings.chunkSize() >> 20, settings.blockSize() >> 10,
+        store.usedBytes());
+  }
+
+  @Override
+  public CompletableFuture<DataResponse> handle(DataRequest request) {
+    Running r = running;
+    if (r == null || closed) {
+      return CompletableFuture.completedFuture(unavailable(closed ? "data plane is closed"
+          : "data plane is not started"));
+    }
+    try {
+      return CompletableFuture.supplyAsync(() -> r.handler.handle(request), r.executor);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(unavailable(
+          r.executor.isShutdown() ? "data plane is closed" : "data plane is overloaded"));
+    }
+  }
+
+  /** Reads the volume's counters on the calling thread (a statfs: cheap, not disk I/O). */
+  @Override
+  public StorageStats storageStats() {
+    Running r = running;
+    if (r == null) {
+      throw new IllegalStateException("data plane is not started");
+    }
+    try {
+      return r.volume.stats();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The store, for the wiring and for tests; null before start. */
+  public ChunkStore chunkStore() {
+    Running r = running;
+    return r == null ? null : r.store;
+  }
+
+  /** Stops reaping, lets queued requests finish (up to 10 s), then closes the files. */
+  @Override
+  public synchronized void close() throws IOException {
+    closed = true;
+    Running r = running;
+    if (r == null) {
+      return;
+    }
+    if (r.reaper != null) {
+      r.reaper.close();
+    }
+    r.executor.shutdown();
+    try {
+      if (!r.executor.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("data requests still running after 10 s; interrupting them");
+        r.executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      r.executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    r.store.close();
+  }
+
+  private static DataResponse unavailable(String why) {
+    return DataResponse.newBuilder().setStatus(Status.UNAVAILABLE).setError(why).build();
+  }
+
+  private record Running(ChunkStore store, DataRequestHandler handler, VolumeUsage volume,
+      ThreadPoolExecutor executor, ChunkReaper reaper) {}
+
+  private static final class DaemonThreads implements ThreadFactory {
+    private final String prefix;
+    private final AtomicInteger count = new AtomicInteger();
+
+    DaemonThreads(String prefix) {
+      this.prefix = prefix;
+    }
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, prefix + "-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+}
