@@ -1,0 +1,395 @@
+package io.shoalfs.cluster;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import io.shoalfs.proto.MemberInfo;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The current member set, kept in step with etcd: {@link #start()} loads the
+ * {@code /shoalfs/members/} prefix, then watches it from the next revision. If the watch fails
+ * (etcd restarted, revision compacted, stream closed), it loads the prefix again, reports the
+ * difference as events, and watches anew, retrying with backoff while open.
+ *
+ * <p>Threading: the member map and the listeners are driven by one private thread, so events
+ * arrive in revision order; readers ({@link #members()}, {@link #awaitMembers}) may be on any
+ * thread. The etcd client belongs to the caller and is not closed here.
+ */
+public final class MemberDirectory implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MemberDirectory.class);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration MIN_RETRY = Duration.ofMillis(100);
+  private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+
+  private final Client etcd;
+  private final ScheduledExecutorService loop;
+  private final Map<String, Member> members = new ConcurrentHashMap<>();
+  private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Signalled after every change to {@link #members}, and on close. */
+  private final Condition changed = lock.newCondition();
+
+  private volatile boolean started;
+  private volatile boolean closed;
+
+  // Loop thread only.
+  private final Backoff backoff = new Backoff(MIN_RETRY, MAX_RETRY);
+  private Watch.Watcher watcher;
+  /** Bumped whenever a watcher is given up, so its late callbacks are ignored. */
+  private int watchGeneration;
+
+  public MemberDirectory(Client etcd) {
+    this.etcd = etcd;
+    this.loop =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "member-directory");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * Loads the member set and starts watching it. Call once.
+   *
+   * @throws IOException if etcd could not be read in time (the directory is then closed)
+   */
+  public MemberDirectory start() throws IOException {
+    synchronized (this) {
+      if (closed || started) {
+        throw new IllegalStateException(closed ? "directory is closed" : "already started");
+      }
+      started = true;
+    }
+    Future<?> first =
+        loop.submit(
+            () -> {
+              loadAndWatch();
+              return null;
+            });
+    try {
+      first.get(CALL_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+      return this;
+    } catch (InterruptedException e) {
+      close();
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while loading members from etcd", e);
+    } catch (ExecutionException | TimeoutException e) {
+      close();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IOException(
+          "cannot load members under " + MemberKeys.PREFIX + " from etcd: " + cause, cause);
+    }
+  }
+
+  /** The members known now, ordered by id. */
+  public List<Member> members() {
+    List<Member> list = new ArrayList<>(members.values());
+    list.sort(Comparator.comparing(Member::id));
+    return list;
+  }
+
+  public Optional<Member> member(String id) {
+    return Optional.ofNullable(members.get(id));
+  }
+
+  /**
+   * Waits until at least {@code n} members are known.
+   *
+   * @return the members at that moment
+   * @throws TimeoutException naming how many of how many were known, and which
+   */
+  public List<Member> awaitMembers(int n, Duration timeout)
+      throws TimeoutException, InterruptedException {
+    long remaining = timeout.toNanos();
+    lock.lock();
+    try {
+      while (members.size() < n) {
+        if (closed) {
+          throw new IllegalStateException("directory is closed");
+        }
+        if (remaining <= 0) {
+          throw new TimeoutException(
+              "only "
+                  + members.size()
+                  + " of "
+                  + n
+                  + " members known after "
+                  + timeout
+                  + ": "
+                  + members().stream().map(m -> m.id() + "@" + m.address()).toList());
+        }
+        remaining = changed.awaitNanos(remaining);
+      }
+      return members();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Adds a listener for changes from now on; close the returned handle to remove it. */
+  public AutoCloseable subscribe(MembershipListener listener) {
+    listeners.add(listener);
+    return () -> listeners.remove(listener);
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    try {
+      loop.execute(this::stopWatching);
+    } catch (RejectedExecutionException e) {
+      // already shut down
+    }
+    loop.shutdown();
+    try {
+      if (!loop.awaitTermination(CALL_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS)) {
+        loop.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      loop.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    signalChanged(); // wake waiters so they see the close
+  }
+
+  // ------------------------------------------------------------------ loop thread only
+
+  /** One attempt: read the prefix, reconcile the map with it, watch from the next revision. */
+  private void loadAndWatch() throws Exception {
+    GetResponse r =
+        etcd.getKVClient()
+            .get(MemberKeys.prefix(), GetOption.builder().isPrefix(true).build())
+            .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    long revision = r.getHeader().getRevision();
+    Map<String, Member> fresh = new HashMap<>();
+    Instant now = Instant.now();
+    for (KeyValue kv : r.getKvs()) {
+      Member m = parse(kv, now);
+      if (m != null) {
+        fresh.put(m.id(), m);
+      }
+    }
+    List<MembershipEvent> events = new ArrayList<>();
+    for (Member old : List.copyOf(members.values())) {
+      if (!fresh.containsKey(old.id())) {
+        keyDeleted(old.id(), events);
+      }
+    }
+    for (Member m : fresh.values()) {
+      keyPut(m, events);
+    }
+    publish(events);
+
+    int gen = ++watchGeneration;
+    stopWatching();
+    watcher =
+        etcd.getWatchClient()
+            .watch(
+                MemberKeys.prefix(),
+                WatchOption.builder().isPrefix(true).withRevision(revision + 1).build(),
+                new WatchListener(gen));
+    backoff.reset();
+    LOG.debug("member directory loaded {} members at revision {}", members.size(), revision);
+  }
+
+  private void reloadAfterFailure() {
+    if (closed) {
+      return;
+    }
+    try {
+      loadAndWatch();
+    } catch (InterruptedException e) {
+      // closing
+    } catch (Exception e) {
+      Duration delay = backoff.next();
+      LOG.warn(
+          "member directory could not reload from etcd, retrying in {} ms: {}",
+          delay.toMillis(), e.toString());
+      try {
+        loop.schedule(this::reloadAfterFailure, delay.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closing) {
+        // closed meanwhile
+      }
+    }
+  }
+
+  private void onWatchResponse(int gen, WatchResponse response) {
+    if (closed || gen != watchGeneration) {
+      return;
+    }
+    List<MembershipEvent> events = new ArrayList<>();
+    Instant now = Instant.now();
+    for (WatchEvent e : response.getEvents()) {
+      KeyValue kv = e.getKeyValue();
+      switch (e.getEventType()) {
+        case PUT -> {
+          Member m = parse(kv, now);
+          if (m != null) {
+            keyPut(m, events);
+          }
+        }
+        case DELETE -> {
+          String id = MemberKeys.idOf(kv.getKey());
+          if (id != null) {
+            keyDeleted(id, events);
+          }
+        }
+        default -> {}
+      }
+    }
+    publish(events);
+  }
+
+  private void onWatchFailed(int gen, String why) {
+    if (closed || gen != watchGeneration) {
+      return; // a watcher we already gave up (closing it reports completion)
+    }
+    watchGeneration++;
+    stopWatching();
+    Duration delay = backoff.next();
+    LOG.warn("member watch ended ({}): reloading in {} ms", why, delay.toMillis());
+    try {
+      loop.schedule(this::reloadAfterFailure, delay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
+  }
+
+  private void keyPut(Member m, List<MembershipEvent> events) {
+    Member old = members.put(m.id(), m);
+    if (old == null) {
+      events.add(new MembershipEvent(MembershipEvent.Type.JOINED, m));
+    } else if (old.modRevision() != m.modRevision()) {
+      events.add(new MembershipEvent(MembershipEvent.Type.UPDATED, m));
+    }
+  }
+
+  /**
+   * The one place a member leaves the view. The down/dead states will hook in here: instead of
+   * dropping the member, keep it with its lastSeen and let a grace period decide.
+   */
+  private void keyDeleted(String id, List<MembershipEvent> events) {
+    Member old = members.remove(id);
+    if (old != null) {
+      events.add(new MembershipEvent(MembershipEvent.Type.LEFT, old));
+    }
+  }
+
+  private void publish(List<MembershipEvent> events) {
+    if (events.isEmpty()) {
+      return;
+    }
+    signalChanged();
+    for (MembershipEvent e : events) {
+      LOG.info("member {} {} ({})", e.member().id(), e.type(), e.member().address());
+      for (MembershipListener l : listeners) {
+        try {
+          l.onChange(e);
+        } catch (RuntimeException ex) {
+          LOG.warn("membership listener {} failed on {}", l, e, ex);
+        }
+      }
+    }
+  }
+
+  private void stopWatching() {
+    Watch.Watcher w = watcher;
+    watcher = null;
+    if (w != null) {
+      w.close();
+    }
+  }
+
+  private void signalChanged() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static Member parse(KeyValue kv, Instant now) {
+    String id = MemberKeys.idOf(kv.getKey());
+    if (id == null) {
+      return null; // something else under the prefix: not ours to interpret
+    }
+    try {
+      MemberInfo info = MemberInfo.parseFrom(kv.getValue().getBytes());
+      if (!id.equals(info.getId())) {
+        LOG.warn("ignoring member key {}: its info names member {}", id, info.getId());
+        return null;
+      }
+      return new Member(info, kv.getModRevision(), now);
+    } catch (InvalidProtocolBufferException e) {
+      LOG.warn("ignoring member key {}: value is not a MemberInfo ({})", id, e.getMessage());
+      return null;
+    }
+  }
+
+  /** jetcd calls this on its own threads: only hand over to our loop. */
+  private final class WatchListener implements Watch.Listener {
+    private final int gen;
+
+    WatchListener(int gen) {
+      this.gen = gen;
+    }
+
+    @Override
+    public void onNext(WatchResponse response) {
+      handOver(() -> onWatchResponse(gen, response));
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      handOver(() -> onWatchFailed(gen, t.toString()));
+    }
+
+    @Override
+    public void onCompleted() {
+      handOver(() -> onWatchFailed(gen, "completed"));
+    }
+
+    private void handOver(Runnable r) {
+      try {
+        loop.execute(r);
+      } catch (RejectedExecutionException e) {
+        // closed
+      }
+    }
+  }
+}
