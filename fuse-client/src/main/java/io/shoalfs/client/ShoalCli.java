@@ -1,0 +1,120 @@
+package io.shoalfs.client;
+
+import io.etcd.jetcd.Client;
+import io.shoalfs.cluster.EtcdClients;
+import io.shoalfs.cluster.MemberDirectory;
+import io.shoalfs.proto.ClusterRequest;
+import io.shoalfs.proto.ClusterResponse;
+import io.shoalfs.proto.ClusterStatusOp;
+import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The {@code shoal} command line.
+ *
+ * <pre>
+ *   shoal mount ETCD_ENDPOINTS MOUNTPOINT   mount ShoalFS (stays in the foreground until unmounted)
+ *   shoal status ETCD_ENDPOINTS             members, their state, metadata leader, capacity
+ *   shoal wait ETCD_ENDPOINTS N             exit 0 once N servers are registered and metadata answers
+ * </pre>
+ */
+public final class ShoalCli {
+  static final int MAX_FRAME = 16 << 20;
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+  private ShoalCli() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 2) {
+      usage();
+    }
+    int code;
+    switch (args[0]) {
+      case "mount" -> code = args.length == 3 ? mount(args[1], Path.of(args[2])) : usage();
+      case "status" -> code = status(args[1]);
+      case "wait" -> code = args.length == 3 ? await(args[1], Integer.parseInt(args[2])) : usage();
+      default -> code = usage();
+    }
+    System.exit(code);
+  }
+
+  private static int usage() {
+    System.err.println("usage: shoal mount ETCD_ENDPOINTS MOUNTPOINT | status ETCD_ENDPOINTS | wait ETCD_ENDPOINTS N");
+    System.exit(2);
+    return 2;
+  }
+
+  private static List<String> addresses(MemberDirectory directory) {
+    return directory.members().stream()
+        .sorted(Comparator.comparing(MemberInfo::getId))
+        .map(MemberInfo::getAddress)
+        .toList();
+  }
+
+  static int mount(String etcdEndpoints, Path mountPoint) throws Exception {
+    if (!Files.isDirectory(mountPoint)) {
+      System.err.println("shoal: mount point " + mountPoint + " is not a directory");
+      return 1;
+    }
+    try (Client etcd = EtcdClients.create(etcdEndpoints);
+         MemberDirectory directory = new MemberDirectory(etcd)) {
+      directory.start();
+      directory.awaitMembers(1, Duration.ofSeconds(60));
+      RpcTransport transport = new RpcTransport(() -> addresses(directory), MAX_FRAME, CALL_TIMEOUT);
+      ShoalFuse fs = new ShoalFuse(transport, ShoalFuseConfig.defaults());
+      // SIGTERM unmounts; a `fusermount -u` ends the blocking mount call below.
+      Runtime.getRuntime().addShutdownHook(new Thread(fs::close, "unmount"));
+      fs.mount(mountPoint, true, false);
+      transport.close();
+    }
+    return 0;
+  }
+
+  static int status(String etcdEndpoints) throws Exception {
+    try (Client etcd = EtcdClients.create(etcdEndpoints);
+         MemberDirectory directory = new MemberDirectory(etcd)) {
+      directory.start();
+      List<String> servers = addresses(directory);
+      if (servers.isEmpty()) {
+        System.out.println("no servers registered in etcd at " + etcdEndpoints);
+        return 1;
+      }
+      Envelope request = Envelope.newBuilder()
+          .setClusterRequest(ClusterRequest.newBuilder().setStatus(ClusterStatusOp.getDefaultInstance()))
+          .build();
+      ClusterResponse r = call(servers.get(0), request).getClusterResponse();
+      System.out.println(StatusReport.format(r));
+      return 0;
+    }
+  }
+
+  static int await(String etcdEndpoints, int count) throws Exception {
+    try (Client etcd = EtcdClients.create(etcdEndpoints);
+         MemberDirectory directory = new MemberDirectory(etcd)) {
+      directory.start();
+      directory.awaitMembers(count, Duration.ofSeconds(5));
+      MetaRequest root = MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(1)).build();
+      MetaResponse r = call(addresses(directory).get(0), Envelope.newBuilder().setMetaRequest(root).build())
+          .getMetaResponse();
+      return r.getStatus() == Status.OK ? 0 : 1;
+    }
+  }
+
+  private static Envelope call(String address, Envelope request) throws Exception {
+    int colon = address.lastIndexOf(':');
+    try (RpcClient client = new RpcClient(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), MAX_FRAME)) {
+      return client.call(request, Duration.ofSeconds(10)).get(15, TimeUnit.SECONDS);
+    }
+  }
+}
