@@ -2,13 +2,13 @@ package io.shoalfs.client;
 
 import io.etcd.jetcd.Client;
 import io.shoalfs.cluster.EtcdClients;
+import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
 import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.ClusterStatusOp;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.GetAttrOp;
-import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -16,7 +16,6 @@ import io.shoalfs.rpc.RpcClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -56,10 +55,7 @@ public final class ShoalCli {
   }
 
   private static List<String> addresses(MemberDirectory directory) {
-    return directory.members().stream()
-        .sorted(Comparator.comparing(MemberInfo::getId))
-        .map(MemberInfo::getAddress)
-        .toList();
+    return directory.members().stream().map(Member::address).toList();
   }
 
   static int mount(String etcdEndpoints, Path mountPoint) throws Exception {
@@ -67,7 +63,7 @@ public final class ShoalCli {
       System.err.println("shoal: mount point " + mountPoint + " is not a directory");
       return 1;
     }
-    try (Client etcd = EtcdClients.create(etcdEndpoints);
+    try (Client etcd = EtcdClients.connect(etcdEndpoints);
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       directory.awaitMembers(1, Duration.ofSeconds(60));
@@ -82,7 +78,7 @@ public final class ShoalCli {
   }
 
   static int status(String etcdEndpoints) throws Exception {
-    try (Client etcd = EtcdClients.create(etcdEndpoints);
+    try (Client etcd = EtcdClients.connect(etcdEndpoints);
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       List<String> servers = addresses(directory);
@@ -100,7 +96,7 @@ public final class ShoalCli {
   }
 
   static int await(String etcdEndpoints, int count) throws Exception {
-    try (Client etcd = EtcdClients.create(etcdEndpoints);
+    try (Client etcd = EtcdClients.connect(etcdEndpoints);
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       directory.awaitMembers(count, Duration.ofSeconds(5));

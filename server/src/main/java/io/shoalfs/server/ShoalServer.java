@@ -51,7 +51,7 @@ public final class ShoalServer implements AutoCloseable {
     RpcDispatcher dispatcher = new RpcDispatcher(control, data, this::clusterStatus);
     rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher, rpcExecutor);
     rpcServer.start();
-    etcd = EtcdClients.create(config.etcdEndpoints());
+    etcd = EtcdClients.connect(config.etcdEndpoints());
     directory = new MemberDirectory(etcd);
     directory.start();
     registration = new MemberRegistration(etcd, memberInfo(), config.leaseTtlSeconds());
@@ -75,8 +75,8 @@ public final class ShoalServer implements AutoCloseable {
 
   private void publishCapacity() {
     try {
-      registration.update(memberInfo());
-    } catch (RuntimeException e) {
+      registration.update(memberInfo()).get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
       LOG.warn("could not republish membership: {}", e.toString());
     }
   }
@@ -85,7 +85,7 @@ public final class ShoalServer implements AutoCloseable {
     MetaRequest stats = MetaRequest.newBuilder().setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
     return control.submit(stats).handle((r, err) -> {
       ClusterResponse.Builder b = ClusterResponse.newBuilder();
-      directory.members().forEach(m -> b.addMembers(m));
+      directory.members().forEach(m -> b.addMembers(m.info()));
       control.leaderId().ifPresent(b::setMetaLeader);
       if (r != null) {
         b.setInodeCount(r.getInodeCount());
