@@ -137,8 +137,8 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
   }
 
   /**
-   * Sends the request to the group. The future completes on a Ratis client thread: callers
-   * that block must hop to their own executor first.
+   * Sends the request to the group. The future completes on one of the client's own threads
+   * (never a Netty event loop); it fails only when the retry policy ran out.
    */
   @Override
   public CompletableFuture<MetaResponse> submit(MetaRequest request) {
