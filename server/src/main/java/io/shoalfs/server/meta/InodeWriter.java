@@ -1,0 +1,83 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GarbageInode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Typed writes of the namespace keys into one batch (see {@link KeySchema}). */
+final class InodeWriter extends InodeReader {
+
+  private final KvBatch batch;
+
+  InodeWriter(KvBatch batch) {
+    super(batch);
+    this.batch = batch;
+  }
+
+  void putAttr(Attr attr) {
+    batch.put(KeySchema.attr(attr.getInode()), attr.toByteArray());
+  }
+
+  void putChild(long parent, String name, long child, FileType type) {
+    batch.put(KeySchema.dentry(parent, name), KeySchema.dentryValue(child, type.getNumber()));
+  }
+
+  void deleteChild(long parent, String name) {
+    batch.delete(KeySchema.dentry(parent, name));
+  }
+
+  void putParent(long dir, long parent) {
+    batch.put(KeySchema.parent(dir), KeySchema.u64(parent));
+  }
+
+  void putSymlinkTarget(long ino, String target) {
+    batch.put(KeySchema.symlink(ino), target.getBytes(StandardCharsets.UTF_8));
+  }
+
+  void putXattr(long ino, String name, byte[] value) {
+    batch.put(KeySchema.xattr(ino, name), value);
+  }
+
+  void deleteXattr(long ino, String name) {
+    batch.delete(KeySchema.xattr(ino, name));
+  }
+
+  /** Hands out the next inode id from the stored counter (never a clock or random). */
+  long allocateInode() {
+    long next = counter(KeySchema.NEXT_INODE);
+    batch.put(KeySchema.NEXT_INODE, KeySchema.u64(next + 1));
+    addToCounter(KeySchema.INODE_COUNT, 1);
+    return next;
+  }
+
+  void addToCounter(byte[] key, long delta) {
+    batch.put(key, KeySchema.u64(counter(key) + delta));
+  }
+
+  /**
+   * Forgets an inode whose last link went away: its attributes, xattrs, symlink target and
+   * parent pointer. A regular file leaves a garbage record so its data can be reclaimed.
+   */
+  void free(Attr attr) {
+    long ino = attr.getInode();
+    batch.delete(KeySchema.attr(ino));
+    batch.delete(KeySchema.symlink(ino));
+    batch.delete(KeySchema.parent(ino));
+    byte[] prefix = KeySchema.xattrPrefix(ino);
+    List<byte[]> xattrs = new ArrayList<>();
+    kv.scan(prefix, prefix, (k, v) -> xattrs.add(k));
+    xattrs.forEach(batch::delete);
+    addToCounter(KeySchema.INODE_COUNT, -1);
+    if (attr.getType() == FileType.REGULAR) {
+      GarbageInode garbage = GarbageInode.newBuilder().setInode(ino).setSize(attr.getSize()).build();
+      batch.put(KeySchema.garbage(ino), garbage.toByteArray());
+    }
+  }
+
+  void deleteGarbage(long ino) {
+    batch.delete(KeySchema.garbage(ino));
+  }
+}

@@ -1,0 +1,133 @@
+package io.shoalfs.server.meta;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The one place that says how the namespace is laid out in the ordered key/value store.
+ *
+ * <pre>
+ * Inode ids are 8-byte big-endian unsigned, so keys of one inode sort together and a
+ * directory's entries sort by name (UTF-8 bytes): a readdir is one prefix scan.
+ *
+ *   A ino            -> Attr (protobuf)                      every live inode
+ *   D parent name    -> child ino (8) + FileType number (1)  directory entries, no "." / ".."
+ *   P ino            -> parent ino (8)                       directories only: '..' and the
+ *                                                            walk up for rename-into-subtree
+ *   L ino            -> symlink target (UTF-8)
+ *   X ino name       -> xattr value
+ *   G ino            -> GarbageInode (protobuf)              a regular file whose last link went
+ *                                                            away: its data awaits reclaim
+ *   M "next_inode"   -> next inode id to hand out (8)
+ *   M "inode_count"  -> number of live inodes (8)
+ *   M "applied"      -> Raft term (8) + index (8) of the last applied log entry
+ *   R client_id      -> request_seq (8) + MetaResponse bytes of that client's last mutation
+ *
+ * The root directory is inode 1 (mode 0755, uid/gid 0, nlink 2), created when the store is
+ * empty; its P entry points at itself.
+ * </pre>
+ */
+public final class KeySchema {
+
+  public static final long ROOT_INODE = 1;
+
+  static final byte ATTR = 'A';
+  static final byte DENTRY = 'D';
+  static final byte PARENT = 'P';
+  static final byte SYMLINK = 'L';
+  static final byte XATTR = 'X';
+  static final byte GARBAGE = 'G';
+  static final byte META = 'M';
+  static final byte REPLY = 'R';
+
+  static final byte[] NEXT_INODE = meta("next_inode");
+  static final byte[] INODE_COUNT = meta("inode_count");
+  static final byte[] APPLIED = meta("applied");
+
+  private KeySchema() {}
+
+  static byte[] attr(long ino) {
+    return inoKey(ATTR, ino);
+  }
+
+  static byte[] parent(long ino) {
+    return inoKey(PARENT, ino);
+  }
+
+  static byte[] symlink(long ino) {
+    return inoKey(SYMLINK, ino);
+  }
+
+  static byte[] garbage(long ino) {
+    return inoKey(GARBAGE, ino);
+  }
+
+  static byte[] garbagePrefix() {
+    return new byte[] {GARBAGE};
+  }
+
+  static byte[] reply(long clientId) {
+    return inoKey(REPLY, clientId);
+  }
+
+  static byte[] dentry(long parent, String name) {
+    return withName(DENTRY, parent, name);
+  }
+
+  /** The prefix of every entry of directory {@code parent}. */
+  static byte[] dentryPrefix(long parent) {
+    return inoKey(DENTRY, parent);
+  }
+
+  static byte[] xattr(long ino, String name) {
+    return withName(XATTR, ino, name);
+  }
+
+  static byte[] xattrPrefix(long ino) {
+    return inoKey(XATTR, ino);
+  }
+
+  /** The name part of a D or X key. */
+  static String nameOf(byte[] key) {
+    return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
+  }
+
+  /** The inode part of an A, P, L, G or R key. */
+  static long inodeOf(byte[] key) {
+    return ByteBuffer.wrap(key, 1, 8).getLong();
+  }
+
+  static byte[] dentryValue(long child, int type) {
+    return ByteBuffer.allocate(9).putLong(child).put((byte) type).array();
+  }
+
+  static long dentryInode(byte[] value) {
+    return ByteBuffer.wrap(value, 0, 8).getLong();
+  }
+
+  static int dentryType(byte[] value) {
+    return value[8];
+  }
+
+  static byte[] u64(long value) {
+    return ByteBuffer.allocate(8).putLong(value).array();
+  }
+
+  static long u64(byte[] value) {
+    return ByteBuffer.wrap(value).getLong();
+  }
+
+  private static byte[] inoKey(byte prefix, long ino) {
+    return ByteBuffer.allocate(9).put(prefix).putLong(ino).array();
+  }
+
+  private static byte[] withName(byte prefix, long ino, String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(9 + n.length).put(prefix).putLong(ino).put(n).array();
+  }
+
+  private static byte[] meta(String name) {
+    byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+    return ByteBuffer.allocate(1 + n.length).put(META).put(n).array();
+  }
+}

@@ -1,0 +1,105 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+
+/**
+ * The POSIX namespace: every rule about names, links and attributes lives behind this class,
+ * executed against an {@link OrderedKv} batch. Deterministic: the same requests applied to the
+ * same store produce the same bytes on every replica. Failures are statuses, never exceptions
+ * (a {@link KvException} means the storage itself broke).
+ */
+public final class Namespace {
+
+  private final Permissions permissions;
+
+  public Namespace(Permissions permissions) {
+    this.permissions = permissions;
+  }
+
+  public Namespace() {
+    this(Permissions.NOT_ENFORCED);
+  }
+
+  /** True for the operations that only read: they are answered without the Raft log. */
+  public static boolean isReadOnly(MetaRequest request) {
+    return switch (request.getOpCase()) {
+      case LOOKUP, GET_ATTR, RESOLVE, READ_DIR, READ_LINK, GET_XATTR, LIST_XATTR, LIST_GARBAGE,
+          NAMESPACE_STATS -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Writes the root directory and the counters into {@code batch} if the store is empty.
+   * Returns true if it did (the caller commits).
+   */
+  public static boolean bootstrap(KvBatch batch) {
+    InodeWriter store = new InodeWriter(batch);
+    if (store.attr(KeySchema.ROOT_INODE) != null) {
+      return false;
+    }
+    store.putAttr(Attr.newBuilder()
+        .setInode(KeySchema.ROOT_INODE)
+        .setType(FileType.DIRECTORY)
+        .setMode(0755)
+        .setNlink(2)
+        .build());
+    store.putParent(KeySchema.ROOT_INODE, KeySchema.ROOT_INODE);
+    batch.put(KeySchema.NEXT_INODE, KeySchema.u64(KeySchema.ROOT_INODE + 1));
+    batch.put(KeySchema.INODE_COUNT, KeySchema.u64(1));
+    return true;
+  }
+
+  /** Answers a read-only request from {@code kv}; a mutation is refused with EINVAL. */
+  public MetaResponse read(MetaRequest request, KvReader kv) {
+    NamespaceReads reads = new NamespaceReads(new InodeReader(kv));
+    return switch (request.getOpCase()) {
+      case LOOKUP -> reads.lookup(request.getLookup());
+      case GET_ATTR -> reads.getAttr(request.getGetAttr().getInode());
+      case RESOLVE -> reads.resolve(request.getResolve());
+      case READ_DIR -> reads.readDir(request.getReadDir());
+      case READ_LINK -> reads.readLink(request.getReadLink().getInode());
+      case GET_XATTR -> reads.getXattr(request.getGetXattr());
+      case LIST_XATTR -> reads.listXattr(request.getListXattr().getInode());
+      case LIST_GARBAGE -> reads.listGarbage(request.getListGarbage());
+      case NAMESPACE_STATS -> reads.namespaceStats();
+      case OP_NOT_SET -> Replies.fail(Status.BAD_REQUEST, "request has no op");
+      default -> Replies.fail(Status.EINVAL, request.getOpCase() + " is not a read");
+    };
+  }
+
+  /**
+   * Applies any request to {@code batch}. When the answer is not OK the batch holds none of
+   * the operation's writes.
+   */
+  public MetaResponse apply(MetaRequest request, KvBatch batch) {
+    if (isReadOnly(request) || request.getOpCase() == MetaRequest.OpCase.OP_NOT_SET) {
+      return read(request, batch);
+    }
+    InodeWriter store = new InodeWriter(batch);
+    NamespaceWrites writes = new NamespaceWrites(store, permissions);
+    var caller = request.getCaller();
+    MetaResponse response = switch (request.getOpCase()) {
+      case MAKE_NODE -> writes.makeNode(caller, request.getMakeNode());
+      case SYMLINK -> writes.symlink(caller, request.getSymlink());
+      case LINK -> writes.link(caller, request.getLink());
+      case UNLINK -> writes.unlink(caller, request.getUnlink());
+      case RMDIR -> writes.rmdir(caller, request.getRmdir());
+      case RENAME -> new Rename(store, writes).rename(caller, request.getRename());
+      case SET_ATTR -> writes.setAttr(caller, request.getSetAttr());
+      case COMMIT_WRITE -> writes.commitWrite(request.getCommitWrite());
+      case SET_XATTR -> writes.setXattr(caller, request.getSetXattr());
+      case REMOVE_XATTR -> writes.removeXattr(caller, request.getRemoveXattr());
+      case PURGE -> writes.purge(request.getPurge());
+      default -> Replies.fail(Status.UNKNOWN_TYPE, "unknown op " + request.getOpCase());
+    };
+    if (response.getStatus() != Status.OK) {
+      batch.clear(); // belt and braces: every op checks before it writes
+    }
+    return response;
+  }
+}

@@ -1,0 +1,181 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.DirEntry;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GetXattrOp;
+import io.shoalfs.proto.ListGarbageOp;
+import io.shoalfs.proto.LookupOp;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.ReadDirOp;
+import io.shoalfs.proto.ResolveOp;
+import io.shoalfs.proto.Status;
+import java.util.Arrays;
+
+/** The read-only namespace operations; they never write. */
+final class NamespaceReads {
+
+  static final int DEFAULT_READDIR_LIMIT = 1000;
+  static final int MAX_READDIR_LIMIT = 10_000;
+  static final int DEFAULT_GARBAGE_LIMIT = 1000;
+
+  private final InodeReader store;
+
+  NamespaceReads(InodeReader store) {
+    this.store = store;
+  }
+
+  MetaResponse lookup(LookupOp op) {
+    Attr parent = store.attr(op.getParent());
+    if (parent == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getParent());
+    }
+    if (parent.getType() != FileType.DIRECTORY) {
+      return Replies.fail(Status.ENOTDIR, "inode " + op.getParent() + " is not a directory");
+    }
+    Status nameStatus = Names.checkEntryName(op.getName());
+    if (nameStatus != Status.OK) {
+      return Replies.fail(nameStatus, "bad name");
+    }
+    InodeReader.Child child = store.child(op.getParent(), op.getName());
+    if (child == null) {
+      return Replies.fail(Status.ENOENT, "no entry " + op.getName());
+    }
+    return getAttr(child.inode());
+  }
+
+  MetaResponse getAttr(long ino) {
+    Attr attr = store.attr(ino);
+    return attr == null ? Replies.fail(Status.ENOENT, "no inode " + ino) : Replies.ok(attr);
+  }
+
+  /** Walks an absolute path from the root, entry by entry; symlinks are not followed. */
+  MetaResponse resolve(ResolveOp op) {
+    String path = op.getPath();
+    if (!path.startsWith("/")) {
+      return Replies.fail(Status.EINVAL, "path is not absolute: " + path);
+    }
+    if (Names.utf8Length(path) >= Names.PATH_MAX) {
+      return Replies.fail(Status.ENAMETOOLONG, "path too long");
+    }
+    Attr current = store.attr(KeySchema.ROOT_INODE);
+    for (String component : path.split("/")) {
+      if (component.isEmpty() || component.equals(".")) {
+        continue;
+      }
+      if (current.getType() != FileType.DIRECTORY) {
+        return Replies.fail(Status.ENOTDIR, "not a directory on the way to " + path);
+      }
+      long next;
+      if (component.equals("..")) {
+        next = store.parentOf(current.getInode());
+      } else {
+        if (Names.utf8Length(component) > Names.NAME_MAX) {
+          return Replies.fail(Status.ENAMETOOLONG, "component too long in " + path);
+        }
+        InodeReader.Child child = store.child(current.getInode(), component);
+        if (child == null) {
+          return Replies.fail(Status.ENOENT, "no entry " + component + " in " + path);
+        }
+        next = child.inode();
+      }
+      current = store.attr(next);
+      if (current == null) {
+        return Replies.fail(Status.ENOENT, "dangling entry in " + path);
+      }
+    }
+    return Replies.ok(current);
+  }
+
+  /** Entries sorted by name, without "." and ".." (the client adds those). */
+  MetaResponse readDir(ReadDirOp op) {
+    Attr dir = store.attr(op.getInode());
+    if (dir == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    if (dir.getType() != FileType.DIRECTORY) {
+      return Replies.fail(Status.ENOTDIR, "inode " + op.getInode() + " is not a directory");
+    }
+    int limit = op.getLimit() == 0 ? DEFAULT_READDIR_LIMIT : Math.min(op.getLimit(), MAX_READDIR_LIMIT);
+    byte[] prefix = KeySchema.dentryPrefix(op.getInode());
+    byte[] from = prefix;
+    if (!op.getStartAfter().isEmpty()) {
+      // The smallest key greater than the start_after entry: that key plus a zero byte.
+      byte[] after = KeySchema.dentry(op.getInode(), op.getStartAfter());
+      from = Arrays.copyOf(after, after.length + 1);
+    }
+    MetaResponse.Builder reply = MetaResponse.newBuilder().setStatus(Status.OK);
+    store.kv.scan(prefix, from, (key, value) -> {
+      if (reply.getEntriesCount() == limit) {
+        reply.setHasMore(true);
+        return false;
+      }
+      reply.addEntries(DirEntry.newBuilder()
+          .setName(KeySchema.nameOf(key))
+          .setInode(KeySchema.dentryInode(value))
+          .setType(FileType.forNumber(KeySchema.dentryType(value))));
+      return true;
+    });
+    return reply.build();
+  }
+
+  MetaResponse readLink(long ino) {
+    Attr attr = store.attr(ino);
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + ino);
+    }
+    if (attr.getType() != FileType.SYMLINK) {
+      return Replies.fail(Status.EINVAL, "inode " + ino + " is not a symlink");
+    }
+    return MetaResponse.newBuilder().setStatus(Status.OK).setTarget(store.symlinkTarget(ino)).build();
+  }
+
+  MetaResponse getXattr(GetXattrOp op) {
+    if (store.attr(op.getInode()) == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    Status nameStatus = Names.checkXattrName(op.getName());
+    if (nameStatus != Status.OK) {
+      return Replies.fail(nameStatus, "bad xattr name");
+    }
+    byte[] value = store.xattr(op.getInode(), op.getName());
+    if (value == null) {
+      return Replies.fail(Status.ENODATA, "no xattr " + op.getName());
+    }
+    return MetaResponse.newBuilder()
+        .setStatus(Status.OK)
+        .setValue(com.google.protobuf.ByteString.copyFrom(value))
+        .build();
+  }
+
+  MetaResponse listXattr(long ino) {
+    if (store.attr(ino) == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + ino);
+    }
+    MetaResponse.Builder reply = MetaResponse.newBuilder().setStatus(Status.OK);
+    byte[] prefix = KeySchema.xattrPrefix(ino);
+    store.kv.scan(prefix, prefix, (key, value) -> {
+      reply.addNames(KeySchema.nameOf(key));
+      return true;
+    });
+    return reply.build();
+  }
+
+  MetaResponse listGarbage(ListGarbageOp op) {
+    int limit = op.getLimit() == 0 ? DEFAULT_GARBAGE_LIMIT : op.getLimit();
+    MetaResponse.Builder reply = MetaResponse.newBuilder().setStatus(Status.OK);
+    byte[] prefix = KeySchema.garbagePrefix();
+    store.kv.scan(prefix, prefix, (key, value) -> {
+      reply.addGarbage(InodeReader.parseGarbage(value));
+      return reply.getGarbageCount() < limit;
+    });
+    return reply.build();
+  }
+
+  MetaResponse namespaceStats() {
+    return MetaResponse.newBuilder()
+        .setStatus(Status.OK)
+        .setInodeCount(store.counter(KeySchema.INODE_COUNT))
+        .build();
+  }
+}

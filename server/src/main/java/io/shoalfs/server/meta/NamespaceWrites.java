@@ -1,0 +1,378 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.CommitWriteOp;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.LinkOp;
+import io.shoalfs.proto.MakeNodeOp;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.PurgeOp;
+import io.shoalfs.proto.RemoveXattrOp;
+import io.shoalfs.proto.RmdirOp;
+import io.shoalfs.proto.SetAttrOp;
+import io.shoalfs.proto.SetXattrOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.SymlinkOp;
+import io.shoalfs.proto.UnlinkOp;
+
+/**
+ * The namespace mutations other than rename. Each checks everything before it writes, takes
+ * time only from the op's now_ns and inode ids only from the stored counter, so every
+ * replica applying the same log ends with the same bytes.
+ */
+final class NamespaceWrites {
+
+  static final int S_ISUID = 04000;
+  static final int S_ISGID = 02000;
+  static final int S_IXGRP = 00010;
+  static final int PERMISSION_BITS = 07777;
+
+  // SetAttrOp.valid bits.
+  static final int SET_MODE = 1;
+  static final int SET_UID = 2;
+  static final int SET_GID = 4;
+  static final int SET_SIZE = 8;
+  static final int SET_ATIME = 16;
+  static final int SET_MTIME = 32;
+  static final int SET_ATIME_NOW = 64;
+  static final int SET_MTIME_NOW = 128;
+
+  static final int XATTR_CREATE = 1;
+  static final int XATTR_REPLACE = 2;
+
+  private final InodeWriter store;
+  private final Permissions permissions;
+
+  NamespaceWrites(InodeWriter store, Permissions permissions) {
+    this.store = store;
+    this.permissions = permissions;
+  }
+
+  MetaResponse makeNode(Caller caller, MakeNodeOp op) {
+    switch (op.getType()) {
+      case REGULAR, DIRECTORY, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE -> { }
+      default -> {
+        return Replies.fail(Status.EINVAL, "make_node cannot create type " + op.getType());
+      }
+    }
+    Attr parent = store.attr(op.getParent());
+    MetaResponse refused = checkNewEntry(caller, parent, op.getParent(), op.getName());
+    if (refused != null) {
+      return refused;
+    }
+    boolean device = op.getType() == FileType.CHAR_DEVICE || op.getType() == FileType.BLOCK_DEVICE;
+    Attr attr = create(caller, parent, op.getName(), op.getType(), op.getMode(),
+        device ? op.getRdev() : 0, op.getNowNs());
+    return Replies.ok(attr);
+  }
+
+  MetaResponse symlink(Caller caller, SymlinkOp op) {
+    if (op.getTarget().isEmpty()) {
+      return Replies.fail(Status.ENOENT, "empty symlink target");
+    }
+    if (Names.utf8Length(op.getTarget()) >= Names.PATH_MAX) {
+      return Replies.fail(Status.ENAMETOOLONG, "symlink target too long");
+    }
+    Attr parent = store.attr(op.getParent());
+    MetaResponse refused = checkNewEntry(caller, parent, op.getParent(), op.getName());
+    if (refused != null) {
+      return refused;
+    }
+    Attr attr = create(caller, parent, op.getName(), FileType.SYMLINK, 0777, 0, op.getNowNs());
+    attr = attr.toBuilder().setSize(Names.utf8Length(op.getTarget())).build();
+    store.putAttr(attr);
+    store.putSymlinkTarget(attr.getInode(), op.getTarget());
+    return Replies.ok(attr);
+  }
+
+  MetaResponse link(Caller caller, LinkOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    if (attr.getType() == FileType.DIRECTORY) {
+      return Replies.fail(Status.EPERM, "hard links to directories are not allowed");
+    }
+    Attr parent = store.attr(op.getNewParent());
+    MetaResponse refused = checkNewEntry(caller, parent, op.getNewParent(), op.getNewName());
+    if (refused != null) {
+      return refused;
+    }
+    store.putChild(op.getNewParent(), op.getNewName(), attr.getInode(), attr.getType());
+    store.putAttr(touch(parent, op.getNowNs()));
+    Attr linked = attr.toBuilder().setNlink(attr.getNlink() + 1).setCtimeNs(op.getNowNs()).build();
+    store.putAttr(linked);
+    return Replies.ok(linked);
+  }
+
+  MetaResponse unlink(Caller caller, UnlinkOp op) {
+    Attr parent = store.attr(op.getParent());
+    MetaResponse refused = checkExistingEntry(caller, parent, op.getParent(), op.getName());
+    if (refused != null) {
+      return refused;
+    }
+    InodeReader.Child child = store.child(op.getParent(), op.getName());
+    if (child == null) {
+      return Replies.fail(Status.ENOENT, "no entry " + op.getName());
+    }
+    Attr attr = store.attr(child.inode());
+    if (attr.getType() == FileType.DIRECTORY) {
+      return Replies.fail(Status.EISDIR, op.getName() + " is a directory");
+    }
+    store.deleteChild(op.getParent(), op.getName());
+    store.putAttr(touch(parent, op.getNowNs()));
+    return Replies.okFreed(dropLink(attr, op.getNowNs()));
+  }
+
+  MetaResponse rmdir(Caller caller, RmdirOp op) {
+    Attr parent = store.attr(op.getParent());
+    MetaResponse refused = checkExistingEntry(caller, parent, op.getParent(), op.getName());
+    if (refused != null) {
+      return refused;
+    }
+    InodeReader.Child child = store.child(op.getParent(), op.getName());
+    if (child == null) {
+      return Replies.fail(Status.ENOENT, "no entry " + op.getName());
+    }
+    Attr dir = store.attr(child.inode());
+    if (dir.getType() != FileType.DIRECTORY) {
+      return Replies.fail(Status.ENOTDIR, op.getName() + " is not a directory");
+    }
+    if (store.hasEntries(dir.getInode())) {
+      return Replies.fail(Status.ENOTEMPTY, op.getName() + " is not empty");
+    }
+    store.deleteChild(op.getParent(), op.getName());
+    store.free(dir);
+    store.putAttr(touch(parent, op.getNowNs()).toBuilder().setNlink(parent.getNlink() - 1).build());
+    return Replies.okFreed(dir.getInode());
+  }
+
+  MetaResponse setAttr(Caller caller, SetAttrOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    int valid = op.getValid();
+    if (valid == 0) {
+      return Replies.ok(attr);
+    }
+    Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
+    if ((valid & SET_SIZE) != 0) {
+      if (attr.getType() == FileType.DIRECTORY) {
+        return Replies.fail(Status.EISDIR, "cannot set the size of a directory");
+      }
+      if (attr.getType() != FileType.REGULAR) {
+        return Replies.fail(Status.EINVAL, "size applies to regular files only");
+      }
+      b.setSize(op.getSize()).setMtimeNs(op.getNowNs());
+    }
+    if ((valid & SET_MODE) != 0) {
+      int mode = op.getMode() & PERMISSION_BITS;
+      // Like Linux chmod: a caller outside the file's group cannot keep setgid on it.
+      if (caller.getUid() != 0 && !inGroup(caller, attr.getGid())) {
+        mode &= ~S_ISGID;
+      }
+      b.setMode(mode);
+    }
+    if ((valid & (SET_UID | SET_GID)) != 0) {
+      if ((valid & SET_UID) != 0) {
+        b.setUid(op.getUid());
+      }
+      if ((valid & SET_GID) != 0) {
+        b.setGid(op.getGid());
+      }
+      // Like Linux chown of a regular file: setuid always goes, setgid goes when it means
+      // "execute as group" (with group-exec set; without it, it marks mandatory locking).
+      if (attr.getType() == FileType.REGULAR && (valid & SET_MODE) == 0) {
+        int mode = b.getMode() & ~S_ISUID;
+        if ((mode & S_IXGRP) != 0) {
+          mode &= ~S_ISGID;
+        }
+        b.setMode(mode);
+      }
+    }
+    if ((valid & SET_ATIME_NOW) != 0) {
+      b.setAtimeNs(op.getNowNs());
+    } else if ((valid & SET_ATIME) != 0) {
+      b.setAtimeNs(op.getAtimeNs());
+    }
+    if ((valid & SET_MTIME_NOW) != 0) {
+      b.setMtimeNs(op.getNowNs());
+    } else if ((valid & SET_MTIME) != 0) {
+      b.setMtimeNs(op.getMtimeNs());
+    }
+    Attr updated = b.build();
+    store.putAttr(updated);
+    return Replies.ok(updated);
+  }
+
+  MetaResponse commitWrite(CommitWriteOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    if (attr.getType() == FileType.DIRECTORY) {
+      return Replies.fail(Status.EISDIR, "cannot write a directory");
+    }
+    if (attr.getType() != FileType.REGULAR) {
+      return Replies.fail(Status.EINVAL, "data belongs to regular files only");
+    }
+    Attr updated = attr.toBuilder()
+        .setSize(Math.max(attr.getSize(), op.getEndOffset()))
+        .setMtimeNs(op.getNowNs())
+        .setCtimeNs(op.getNowNs())
+        .build();
+    store.putAttr(updated);
+    return Replies.ok(updated);
+  }
+
+  MetaResponse setXattr(Caller caller, SetXattrOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    Status nameStatus = Names.checkXattrName(op.getName());
+    if (nameStatus != Status.OK) {
+      return Replies.fail(nameStatus, "bad xattr name");
+    }
+    if (op.getValue().size() > Names.XATTR_VALUE_MAX) {
+      return Replies.fail(Status.E2BIG, "xattr value over " + Names.XATTR_VALUE_MAX + " bytes");
+    }
+    int flags = op.getFlags();
+    if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0 || flags == (XATTR_CREATE | XATTR_REPLACE)) {
+      return Replies.fail(Status.EINVAL, "bad xattr flags " + flags);
+    }
+    Status allowed = permissions.check(caller, attr, Permissions.WRITE);
+    if (allowed != Status.OK) {
+      return Replies.fail(allowed, "permission denied");
+    }
+    boolean exists = store.xattr(op.getInode(), op.getName()) != null;
+    if (exists && flags == XATTR_CREATE) {
+      return Replies.fail(Status.EEXIST, "xattr " + op.getName() + " exists");
+    }
+    if (!exists && flags == XATTR_REPLACE) {
+      return Replies.fail(Status.ENODATA, "no xattr " + op.getName());
+    }
+    store.putXattr(op.getInode(), op.getName(), op.getValue().toByteArray());
+    store.putAttr(attr.toBuilder().setCtimeNs(op.getNowNs()).build());
+    return Replies.ok();
+  }
+
+  MetaResponse removeXattr(Caller caller, RemoveXattrOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    Status nameStatus = Names.checkXattrName(op.getName());
+    if (nameStatus != Status.OK) {
+      return Replies.fail(nameStatus, "bad xattr name");
+    }
+    Status allowed = permissions.check(caller, attr, Permissions.WRITE);
+    if (allowed != Status.OK) {
+      return Replies.fail(allowed, "permission denied");
+    }
+    if (store.xattr(op.getInode(), op.getName()) == null) {
+      return Replies.fail(Status.ENODATA, "no xattr " + op.getName());
+    }
+    store.deleteXattr(op.getInode(), op.getName());
+    store.putAttr(attr.toBuilder().setCtimeNs(op.getNowNs()).build());
+    return Replies.ok();
+  }
+
+  MetaResponse purge(PurgeOp op) {
+    op.getInodesList().forEach(store::deleteGarbage);
+    return Replies.ok();
+  }
+
+  // ------------------------------------------------------------------ shared with Rename
+
+  /** Null if {@code name} may be created in {@code parent}, else the refusal. */
+  MetaResponse checkNewEntry(Caller caller, Attr parent, long parentIno, String name) {
+    MetaResponse refused = checkExistingEntry(caller, parent, parentIno, name);
+    if (refused != null) {
+      return refused;
+    }
+    if (store.child(parentIno, name) != null) {
+      return Replies.fail(Status.EEXIST, name + " exists");
+    }
+    return null;
+  }
+
+  /** Null if {@code parent} is a directory the caller may change and {@code name} is valid. */
+  MetaResponse checkExistingEntry(Caller caller, Attr parent, long parentIno, String name) {
+    if (parent == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + parentIno);
+    }
+    if (parent.getType() != FileType.DIRECTORY) {
+      return Replies.fail(Status.ENOTDIR, "inode " + parentIno + " is not a directory");
+    }
+    Status nameStatus = Names.checkEntryName(name);
+    if (nameStatus != Status.OK) {
+      return Replies.fail(nameStatus, "bad name");
+    }
+    Status allowed = permissions.check(caller, parent, Permissions.WRITE | Permissions.EXECUTE);
+    if (allowed != Status.OK) {
+      return Replies.fail(allowed, "permission denied");
+    }
+    return null;
+  }
+
+  /**
+   * Takes one link from a non-directory. Returns the inode if that was its last link (it is
+   * freed), else 0.
+   */
+  long dropLink(Attr attr, long nowNs) {
+    if (attr.getNlink() <= 1) {
+      store.free(attr);
+      return attr.getInode();
+    }
+    store.putAttr(attr.toBuilder().setNlink(attr.getNlink() - 1).setCtimeNs(nowNs).build());
+    return 0;
+  }
+
+  static Attr touch(Attr dir, long nowNs) {
+    return dir.toBuilder().setMtimeNs(nowNs).setCtimeNs(nowNs).build();
+  }
+
+  private Attr create(Caller caller, Attr parent, String name, FileType type, int mode, int rdev,
+      long nowNs) {
+    long ino = store.allocateInode();
+    int perm = mode & PERMISSION_BITS;
+    int gid = caller.getGid();
+    // BSD group semantics in a setgid directory: the group comes from the directory, and
+    // subdirectories carry the bit on.
+    if ((parent.getMode() & S_ISGID) != 0) {
+      gid = parent.getGid();
+      if (type == FileType.DIRECTORY) {
+        perm |= S_ISGID;
+      }
+    }
+    boolean dir = type == FileType.DIRECTORY;
+    Attr attr = Attr.newBuilder()
+        .setInode(ino)
+        .setType(type)
+        .setMode(perm)
+        .setUid(caller.getUid())
+        .setGid(gid)
+        .setNlink(dir ? 2 : 1)
+        .setAtimeNs(nowNs)
+        .setMtimeNs(nowNs)
+        .setCtimeNs(nowNs)
+        .setRdev(rdev)
+        .build();
+    store.putAttr(attr);
+    store.putChild(parent.getInode(), name, ino, type);
+    Attr.Builder p = touch(parent, nowNs).toBuilder();
+    if (dir) {
+      store.putParent(ino, parent.getInode());
+      p.setNlink(parent.getNlink() + 1);
+    }
+    store.putAttr(p.build());
+    return attr;
+  }
+
+  private static boolean inGroup(Caller caller, int gid) {
+    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
+  }
+}

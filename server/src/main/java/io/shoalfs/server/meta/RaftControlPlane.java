@@ -1,0 +1,231 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.server.ControlPlaneOrchestrator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotInfo;
+
+/**
+ * The control plane as one member of a Raft group (Apache Ratis over Netty) whose state
+ * machine is the namespace ({@link MetaStateMachine}). Mutations go through the log; reads
+ * are linearizable read-only queries to the leader.
+ */
+public final class RaftControlPlane implements ControlPlaneOrchestrator {
+
+  /**
+   * What a member needs to know.
+   *
+   * @param selfId this member's id; must be one of {@code peers}
+   * @param peers every member of the group, id -> "host:port" of its Raft endpoint
+   * @param dataDir where this member keeps its Raft log, snapshots and RocksDB store
+   * @param groupName names the group; every member must use the same one
+   * @param snapshotEvery entries applied between automatic snapshots (the log is purged up
+   *     to the snapshot)
+   * @param clientAttempts how many times a call is retried (leader changes, timeouts) before
+   *     its future fails
+   * @param clientRetrySleep pause between those attempts
+   * @param snapshotOnStop snapshot when the member stops, so a restart replays nothing
+   */
+  public record Config(String selfId, List<RaftPeer> peers, Path dataDir, String groupName,
+      long snapshotEvery, int clientAttempts, Duration clientRetrySleep, boolean snapshotOnStop) {
+
+    public static final String DEFAULT_GROUP = "shoalfs-meta";
+    public static final long DEFAULT_SNAPSHOT_EVERY = 100_000;
+
+    public Config {
+      Objects.requireNonNull(selfId, "selfId");
+      peers = List.copyOf(peers);
+      Objects.requireNonNull(dataDir, "dataDir");
+      if (peers.stream().noneMatch(p -> p.getId().toString().equals(selfId))) {
+        throw new IllegalArgumentException(selfId + " is not among the peers " + peers);
+      }
+    }
+
+    /**
+     * Defaults: group "shoalfs-meta", a snapshot every 100k entries and on stop, 50 tries
+     * 200 ms apart.
+     */
+    public static Config of(String selfId, List<RaftPeer> peers, Path dataDir) {
+      return new Config(selfId, peers, dataDir, DEFAULT_GROUP, DEFAULT_SNAPSHOT_EVERY, 50,
+          Duration.ofMillis(200), true);
+    }
+
+    public Config withSnapshotEvery(long entries) {
+      return new Config(selfId, peers, dataDir, groupName, entries, clientAttempts,
+          clientRetrySleep, snapshotOnStop);
+    }
+
+    public Config withSnapshotOnStop(boolean enabled) {
+      return new Config(selfId, peers, dataDir, groupName, snapshotEvery, clientAttempts,
+          clientRetrySleep, enabled);
+    }
+  }
+
+  private final Config config;
+  private final RaftGroup group;
+  private final RaftPeer self;
+  private RaftServer server;
+  private MetaGroupClient client;
+
+  public RaftControlPlane(String selfId, List<RaftPeer> peers, Path dataDir) {
+    this(Config.of(selfId, peers, dataDir));
+  }
+
+  public RaftControlPlane(Config config) {
+    this.config = config;
+    this.group = RaftGroup.valueOf(groupId(config.groupName()), config.peers());
+    this.self = config.peers().stream()
+        .filter(p -> p.getId().toString().equals(config.selfId()))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** This member's id. */
+  public String selfId() {
+    return config.selfId();
+  }
+
+  /** The group id every member derives from the same name. */
+  public static RaftGroupId groupId(String groupName) {
+    return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(groupName.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Shorthand for a peer: id and "host:port". */
+  public static RaftPeer peer(String id, String address) {
+    return RaftPeer.newBuilder().setId(id).setAddress(address).build();
+  }
+
+  @Override
+  public synchronized void start() throws IOException {
+    if (server != null) {
+      throw new IllegalStateException("already started");
+    }
+    Path raftDir = config.dataDir().resolve("raft");
+    Files.createDirectories(raftDir);
+    RaftProperties properties = serverProperties(raftDir);
+    server = RaftServer.newBuilder()
+        .setServerId(self.getId())
+        .setGroup(group)
+        .setStateMachine(new MetaStateMachine())
+        .setProperties(properties)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    server.start();
+    client = new MetaGroupClient(group, properties, config.clientAttempts(),
+        config.clientRetrySleep());
+  }
+
+  /**
+   * Sends the request to the group. The future completes on one of the client's own threads
+   * (never a Netty event loop); it fails only when the retry policy ran out.
+   */
+  @Override
+  public CompletableFuture<MetaResponse> submit(MetaRequest request) {
+    MetaGroupClient c;
+    synchronized (this) {
+      c = client;
+    }
+    if (c == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("control plane not started"));
+    }
+    return c.submit(request);
+  }
+
+  @Override
+  public Optional<String> leaderId() {
+    RaftServer s;
+    synchronized (this) {
+      s = server;
+    }
+    if (s == null) {
+      return Optional.empty();
+    }
+    try {
+      RaftPeerId leader = s.getDivision(group.getGroupId()).getInfo().getLeaderId();
+      return Optional.ofNullable(leader).map(RaftPeerId::toString);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Asks this member to snapshot now (operators, tests). Returns the log index of this
+   * member's latest snapshot once it is on disk.
+   */
+  public long takeSnapshot(Duration timeout) throws IOException {
+    MetaGroupClient c;
+    RaftServer s;
+    synchronized (this) {
+      c = client;
+      s = server;
+    }
+    if (c == null) {
+      throw new IllegalStateException("control plane not started");
+    }
+    c.snapshot(self.getId(), timeout);
+    SnapshotInfo latest = s.getDivision(group.getGroupId()).getStateMachine().getLatestSnapshot();
+    return latest == null ? -1 : latest.getIndex();
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    IOException failure = null;
+    if (client != null) {
+      try {
+        client.close();
+      } catch (IOException e) {
+        failure = e;
+      }
+      client = null;
+    }
+    if (server != null) {
+      try {
+        server.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+      server = null;
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private RaftProperties serverProperties(Path raftDir) {
+    RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+    String address = self.getAddress();
+    int colon = address.lastIndexOf(':');
+    NettyConfigKeys.Server.setHost(p, address.substring(0, colon));
+    NettyConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
+    RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, config.snapshotOnStop());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    return p;
+  }
+}

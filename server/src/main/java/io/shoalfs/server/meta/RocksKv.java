@@ -1,0 +1,190 @@
+package io.shoalfs.server.meta;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.function.Function;
+import org.rocksdb.Checkpoint;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
+import org.rocksdb.WriteBatchWithIndex;
+import org.rocksdb.WriteOptions;
+
+/**
+ * {@link OrderedKv} on RocksDB. Writes are not fsynced: the Raft log is the durable record,
+ * and entries the store lost in a crash are replayed from it (the applied index is written in
+ * the same batch as the change, so nothing is applied twice).
+ */
+public final class RocksKv implements OrderedKv {
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path dir;
+  private final Options options;
+  private final RocksDB db;
+  private final WriteOptions writeOptions = new WriteOptions();
+
+  private RocksKv(Path dir, Options options, RocksDB db) {
+    this.dir = dir;
+    this.options = options;
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) the store in {@code dir}. */
+  public static RocksKv open(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Options options = new Options().setCreateIfMissing(true);
+    try {
+      return new RocksKv(dir, options, RocksDB.open(options, dir.toString()));
+    } catch (RocksDBException e) {
+      options.close();
+      throw new IOException("cannot open RocksDB at " + dir, e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /**
+   * Writes a consistent copy of the store into {@code target}, which must not exist yet. Files
+   * are hard-linked where possible, so this is cheap.
+   */
+  public void checkpoint(Path target) throws IOException {
+    try (Checkpoint checkpoint = Checkpoint.create(db)) {
+      checkpoint.createCheckpoint(target.toString());
+    } catch (RocksDBException e) {
+      throw new IOException("checkpoint to " + target + " failed", e);
+    }
+  }
+
+  @Override
+  public <T> T read(Function<KvReader, T> reader) {
+    Snapshot snapshot = db.getSnapshot();
+    try (ReadOptions readOptions = new ReadOptions().setSnapshot(snapshot)) {
+      return reader.apply(new SnapshotReader(readOptions));
+    } finally {
+      db.releaseSnapshot(snapshot);
+    }
+  }
+
+  @Override
+  public KvBatch newBatch() {
+    return new Batch();
+  }
+
+  @Override
+  public void commit(KvBatch batch) {
+    try {
+      db.write(writeOptions, ((Batch) batch).wb);
+    } catch (RocksDBException e) {
+      throw new KvException("write failed in " + dir, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    writeOptions.close();
+    db.close();
+    options.close();
+  }
+
+  private final class SnapshotReader implements KvReader {
+    private final ReadOptions readOptions;
+
+    SnapshotReader(ReadOptions readOptions) {
+      this.readOptions = readOptions;
+    }
+
+    @Override
+    public byte[] get(byte[] key) {
+      try {
+        return db.get(readOptions, key);
+      } catch (RocksDBException e) {
+        throw new KvException("read failed in " + dir, e);
+      }
+    }
+
+    @Override
+    public void scan(byte[] prefix, byte[] from, Visitor visitor) {
+      try (RocksIterator it = db.newIterator(readOptions)) {
+        visitAll(it, prefix, from, visitor);
+      }
+    }
+  }
+
+  private final class Batch implements KvBatch {
+    // overwriteKey=true: the index keeps the latest write per key, which iteration needs.
+    private final WriteBatchWithIndex wb = new WriteBatchWithIndex(true);
+    private final ReadOptions readOptions = new ReadOptions();
+
+    @Override
+    public byte[] get(byte[] key) {
+      try {
+        return wb.getFromBatchAndDB(db, readOptions, key);
+      } catch (RocksDBException e) {
+        throw new KvException("read failed in " + dir, e);
+      }
+    }
+
+    @Override
+    public void scan(byte[] prefix, byte[] from, Visitor visitor) {
+      try (RocksIterator base = db.newIterator(readOptions);
+          RocksIterator it = wb.newIteratorWithBase(base)) {
+        visitAll(it, prefix, from, visitor);
+      }
+    }
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+      try {
+        wb.put(key, value);
+      } catch (RocksDBException e) {
+        throw new KvException("batch put failed", e);
+      }
+    }
+
+    @Override
+    public void delete(byte[] key) {
+      try {
+        wb.delete(key);
+      } catch (RocksDBException e) {
+        throw new KvException("batch delete failed", e);
+      }
+    }
+
+    @Override
+    public void clear() {
+      wb.clear();
+    }
+
+    @Override
+    public void close() {
+      wb.close();
+      readOptions.close();
+    }
+  }
+
+  private static void visitAll(RocksIterator it, byte[] prefix, byte[] from, KvReader.Visitor visitor) {
+    it.seek(Arrays.compareUnsigned(from, prefix) > 0 ? from : prefix);
+    while (it.isValid()) {
+      byte[] key = it.key();
+      if (!startsWith(key, prefix) || !visitor.visit(key, it.value())) {
+        return;
+      }
+      it.next();
+    }
+  }
+
+  static boolean startsWith(byte[] key, byte[] prefix) {
+    return key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+  }
+}

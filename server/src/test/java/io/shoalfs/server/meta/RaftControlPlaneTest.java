@@ -1,0 +1,255 @@
+package io.shoalfs.server.meta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.LinkOp;
+import io.shoalfs.proto.LookupOp;
+import io.shoalfs.proto.MakeNodeOp;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.NamespaceStatsOp;
+import io.shoalfs.proto.ReadDirOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.UnlinkOp;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.apache.ratis.protocol.RaftPeer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real Raft group (Ratis over Netty on loopback) around the namespace state machine. */
+class RaftControlPlaneTest {
+
+  static final long ROOT = KeySchema.ROOT_INODE;
+  static final Caller USER = Caller.newBuilder().setUid(1000).setGid(100).build();
+
+  @TempDir Path tmp;
+  private final List<RaftControlPlane> open = new ArrayList<>();
+  private long clock = 1_000_000_000L;
+
+  @AfterEach
+  void closeAll() throws IOException {
+    for (RaftControlPlane plane : open) {
+      plane.close();
+    }
+  }
+
+  @Test
+  void restartKeepsStateAndAppliesNothingTwice() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    // No snapshot on stop: the restart must replay the log over a store that holds it all.
+    RaftControlPlane.Config config = RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1"))
+        .withSnapshotOnStop(false);
+    RaftControlPlane plane = start(config);
+    long dir = ok(plane, mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    long first = ok(plane, mknod(dir, "x", FileType.REGULAR)).getAttr().getInode();
+    ok(plane, link(first, ROOT, "hard"));
+    ok(plane, unlink(dir, "x"));
+    // Replaying these three on top of the store would unlink the second x and make a third.
+    long second = ok(plane, mknod(dir, "x", FileType.REGULAR)).getAttr().getInode();
+    assertEquals(first + 1, second);
+    stop(plane);
+
+    try (Stream<Path> snapshots = Files.list(findDir(tmp.resolve("m1"), "snapshots"))) {
+      assertEquals(0, snapshots.count(), "no snapshot: the log is the only record");
+    }
+    RaftControlPlane again = start(config);
+    assertEquals(second, ok(again, lookup(dir, "x")).getAttr().getInode());
+    assertEquals(1, ok(again, getAttr(first)).getAttr().getNlink());
+    assertEquals(3, ok(again, getAttr(ROOT)).getAttr().getNlink());
+    assertEquals(4, inodeCount(again)); // root, d, first (via "hard"), second
+    long third = ok(again, mknod(ROOT, "new", FileType.REGULAR)).getAttr().getInode();
+    assertEquals(second + 1, third, "the inode counter was not advanced by a replay");
+  }
+
+  @Test
+  void sameClientAndSequenceIsAppliedOnce() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    MetaRequest create = mknod(ROOT, "once", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(5).build();
+    MetaResponse firstReply = ok(plane, create);
+    MetaResponse retried = plane.submit(create).get(30, TimeUnit.SECONDS);
+    assertEquals(firstReply, retried, "a retry gets the stored answer, not EEXIST");
+    assertEquals(2, inodeCount(plane));
+    MetaRequest older = mknod(ROOT, "older", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(4).build();
+    assertEquals(Status.BAD_REQUEST, plane.submit(older).get(30, TimeUnit.SECONDS).getStatus());
+    MetaRequest next = mknod(ROOT, "once", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(6).build();
+    assertEquals(Status.EEXIST, plane.submit(next).get(30, TimeUnit.SECONDS).getStatus(),
+        "a new sequence number is a new request");
+    // Another client with the same sequence number is not confused with client 77.
+    MetaRequest otherClient = mknod(ROOT, "theirs", FileType.REGULAR).toBuilder()
+        .setClientId(78).setRequestSeq(5).build();
+    ok(plane, otherClient);
+    assertEquals(3, inodeCount(plane));
+  }
+
+  @Test
+  void snapshotThenRestartFromSnapshotAlone() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane.Config config = RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1"));
+    RaftControlPlane plane = start(config);
+    for (int i = 0; i < 20; i++) {
+      ok(plane, mknod(ROOT, "f" + i, FileType.REGULAR));
+    }
+    assertTrue(plane.takeSnapshot(Duration.ofSeconds(30)) > 0);
+    Path snapshots = findDir(tmp.resolve("m1"), "snapshots");
+    try (Stream<Path> list = Files.list(snapshots)) {
+      assertTrue(list.anyMatch(p -> p.getFileName().toString().matches("\\d+_\\d+")),
+          "checkpoint directory named term_index");
+    }
+    ok(plane, mknod(ROOT, "after-snapshot", FileType.REGULAR));
+    stop(plane);
+
+    // Lose the live store: the snapshot plus the log after it must rebuild everything.
+    CheckpointSnapshotStorage.deleteRecursively(findDir(tmp.resolve("m1"), "db"));
+    RaftControlPlane again = start(config);
+    assertEquals(22, inodeCount(again));
+    MetaResponse listing = ok(again, MetaRequest.newBuilder().setCaller(USER)
+        .setReadDir(ReadDirOp.newBuilder().setInode(ROOT)).build());
+    assertEquals(21, listing.getEntriesCount());
+    ok(again, lookup(ROOT, "after-snapshot"));
+    assertEquals(Status.EEXIST, again.submit(mknod(ROOT, "f3", FileType.REGULAR))
+        .get(30, TimeUnit.SECONDS).getStatus());
+  }
+
+  @Test
+  void autoSnapshotTriggersAtThreshold() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1"))
+        .withSnapshotEvery(10));
+    for (int i = 0; i < 25; i++) {
+      ok(plane, mknod(ROOT, "f" + i, FileType.REGULAR));
+    }
+    Path snapshots = findDir(tmp.resolve("m1"), "snapshots");
+    waitFor(Duration.ofSeconds(30), () -> {
+      try (Stream<Path> list = Files.list(snapshots)) {
+        return list.findAny().isPresent();
+      } catch (IOException e) {
+        return false;
+      }
+    });
+  }
+
+  @Test
+  void threeMembersSurviveLosingTheLeader() throws Exception {
+    List<RaftPeer> peers = List.of(
+        RaftControlPlane.peer("m1", "127.0.0.1:" + freePort()),
+        RaftControlPlane.peer("m2", "127.0.0.1:" + freePort()),
+        RaftControlPlane.peer("m3", "127.0.0.1:" + freePort()));
+    List<RaftControlPlane> members = new ArrayList<>();
+    for (RaftPeer p : peers) {
+      RaftControlPlane m = new RaftControlPlane(p.getId().toString(), peers, tmp.resolve(p.getId().toString()));
+      open.add(m);
+      m.start();
+      members.add(m);
+    }
+    waitFor(Duration.ofSeconds(30), () -> members.get(0).leaderId().isPresent());
+    long dir = ok(members.get(0), mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    ok(members.get(1), mknod(dir, "a", FileType.REGULAR));
+
+    String leader = members.get(0).leaderId().orElseThrow();
+    RaftControlPlane leaderPlane = members.stream()
+        .filter(m -> m.selfId().equals(leader))
+        .findFirst().orElseThrow();
+    stop(leaderPlane);
+    members.remove(leaderPlane);
+
+    RaftControlPlane survivor = members.get(0);
+    waitFor(Duration.ofSeconds(30),
+        () -> survivor.leaderId().isPresent() && !survivor.leaderId().get().equals(leader));
+    ok(survivor, lookup(dir, "a"));
+    ok(survivor, mknod(dir, "b", FileType.REGULAR));
+    assertEquals(4, inodeCount(members.get(1)));
+    assertFalse(survivor.leaderId().orElseThrow().equals(leader));
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private RaftControlPlane start(RaftControlPlane.Config config) throws Exception {
+    RaftControlPlane plane = new RaftControlPlane(config);
+    open.add(plane);
+    plane.start();
+    waitFor(Duration.ofSeconds(30), () -> plane.leaderId().isPresent());
+    return plane;
+  }
+
+  private void stop(RaftControlPlane plane) throws IOException {
+    plane.close();
+    open.remove(plane);
+  }
+
+  private long inodeCount(RaftControlPlane plane) throws Exception {
+    return ok(plane, MetaRequest.newBuilder()
+        .setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build()).getInodeCount();
+  }
+
+  private MetaRequest mknod(long parent, String name, FileType type) {
+    return MetaRequest.newBuilder().setCaller(USER).setMakeNode(MakeNodeOp.newBuilder()
+        .setParent(parent).setName(name).setType(type).setMode(0644).setNowNs(clock += 1000)).build();
+  }
+
+  private MetaRequest link(long ino, long parent, String name) {
+    return MetaRequest.newBuilder().setCaller(USER).setLink(LinkOp.newBuilder()
+        .setInode(ino).setNewParent(parent).setNewName(name).setNowNs(clock += 1000)).build();
+  }
+
+  private MetaRequest unlink(long parent, String name) {
+    return MetaRequest.newBuilder().setCaller(USER).setUnlink(UnlinkOp.newBuilder()
+        .setParent(parent).setName(name).setNowNs(clock += 1000)).build();
+  }
+
+  private static MetaRequest lookup(long parent, String name) {
+    return MetaRequest.newBuilder().setLookup(LookupOp.newBuilder().setParent(parent).setName(name)).build();
+  }
+
+  private static MetaRequest getAttr(long ino) {
+    return MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(ino)).build();
+  }
+
+  private static MetaResponse ok(RaftControlPlane plane, MetaRequest request) throws Exception {
+    MetaResponse response = plane.submit(request).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.OK, response.getStatus(), response.getError());
+    return response;
+  }
+
+  private static Path findDir(Path root, String name) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      return walk.filter(p -> Files.isDirectory(p) && p.getFileName().toString().equals(name))
+          .findFirst().orElseThrow(() -> new AssertionError("no " + name + " under " + root));
+    }
+  }
+
+  private static void waitFor(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within " + timeout);
+      }
+      TimeUnit.MILLISECONDS.sleep(20); // the poll interval; the deadline bounds the wait
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
