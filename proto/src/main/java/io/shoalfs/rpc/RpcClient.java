@@ -110,6 +110,10 @@ public final class RpcClient implements AutoCloseable {
         f.channel().attr(PENDING).get().send(f.channel(), envelope, result);
       }
     });
+    if (group.isShuttingDown()) {
+      // close() raced with this call: the listener above may never get to run.
+      result.completeExceptionally(new RpcException(Status.UNAVAILABLE, "client is closed"));
+    }
     return result;
   }
 

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.ReferenceCountUtil;
@@ -160,11 +161,21 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   private static void reply(Channel channel, Envelope response) {
-    channel.writeAndFlush(response).addListener(f -> {
+    if (channel.eventLoop().isShuttingDown()) {
+      // The server is closing; the connection is gone or about to be, with no one to tell.
+      LOG.debug("{}: reply to call {} dropped: server shutting down",
+          channel.remoteAddress(), response.getCallId());
+      return;
+    }
+    // Listener first, write second: adding a listener to an already-completed promise from
+    // this (non event loop) thread would try to notify on a loop that may have terminated.
+    ChannelPromise sent = channel.newPromise();
+    sent.addListener(f -> {
       if (!f.isSuccess()) {
         LOG.debug("{}: reply to call {} not sent: {}",
             channel.remoteAddress(), response.getCallId(), String.valueOf(f.cause()));
       }
     });
+    channel.writeAndFlush(response, sent);
   }
 }
