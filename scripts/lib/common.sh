@@ -45,7 +45,7 @@ build_if_needed() {
     return
   fi
   log "building (mvn package)"
-  (cd "$SHOAL_ROOT" && mvn -B -q -DskipTests package) || die "build failed"
+  (cd "$SHOAL_ROOT" && mvn -B -q -DskipTests clean package) || die "build failed"
 }
 
 server_classpath() { echo "$SHOAL_ROOT/server/target/shoal-server-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/server/target/lib/*"; }
