@@ -8,7 +8,11 @@ E2E_FAILED_NAMES=()
 run_test() {
   local name=$1 out rc
   local started=$SECONDS
-  out=$(set -eEuo pipefail; "$name" 2>&1) && rc=0 || rc=$?
+  local log; log=$(mktemp)
+  # A plain subshell statement, not inside `&&`/`||`/`$( )`: bash ignores `set -e` there.
+  ( set -eEuo pipefail; "$name" ) >"$log" 2>&1
+  rc=$?
+  out=$(cat "$log"); rm -f "$log"
   if [ $rc -eq 0 ]; then
     E2E_PASSED=$((E2E_PASSED + 1))
     printf 'PASS %-40s %3ss\n' "$name" $((SECONDS - started))
@@ -21,7 +25,7 @@ run_test() {
 }
 
 # fail "message": makes the current test fail with a reason.
-fail() { echo "assertion failed: $*" >&2; return 1; }
+fail() { echo "assertion failed: $*" >&2; exit 1; }
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected [$2], got [$1]"; }
 

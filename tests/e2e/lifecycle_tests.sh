@@ -24,8 +24,8 @@ lifecycle_restart_keeps_every_byte() {
   before=$(tree_manifest "$MNT")
   [ "$(printf '%s\n' "$before" | wc -l)" -gt 50 ] || fail "manifest too small"
   bash "$ROOT_DIR/scripts/down.sh"
-  mountpoint -q "$MNT" && fail "still mounted after down.sh"
-  for f in "$SHOAL_RUN"/pids/*.pid; do [ -e "$f" ] && fail "pid file left: $f"; done
+  if mountpoint -q "$MNT"; then fail "still mounted after down.sh"; fi
+  for f in "$SHOAL_RUN"/pids/*.pid; do if [ -e "$f" ]; then fail "pid file left: $f"; fi; done
   bash "$ROOT_DIR/scripts/up.sh" "$MNT"
   after=$(tree_manifest "$MNT")
   diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") || fail "tree changed across restart"
@@ -40,8 +40,8 @@ lifecycle_sigterm_unmounts_cleanly() {
   kill -TERM "$pid"
   local deadline=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && fail "client still running 30 s after SIGTERM"
-  mountpoint -q "$MNT" && fail "still mounted after SIGTERM"
+  if kill -0 "$pid" 2>/dev/null; then fail "client still running 30 s after SIGTERM"; fi
+  if mountpoint -q "$MNT"; then fail "still mounted after SIGTERM"; fi
   # Mount again for the next test.
   bash "$ROOT_DIR/scripts/up.sh" "$MNT"
   [ -f "$MNT/keep/new" ] || fail "data missing after remount"
@@ -52,7 +52,7 @@ lifecycle_fusermount_ends_client() {
   fusermount -u "$MNT"
   local deadline=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && fail "client still running 30 s after fusermount -u"
-  mountpoint -q "$MNT" && fail "still mounted"
+  if kill -0 "$pid" 2>/dev/null; then fail "client still running 30 s after fusermount -u"; fi
+  if mountpoint -q "$MNT"; then fail "still mounted"; fi
   return 0
 }

@@ -4,6 +4,7 @@ import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.Map;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -73,6 +74,12 @@ final class FileHandleTable {
     if (files != null) {
       files.forEach(f -> f.clampTo(size));
     }
+  }
+
+  /** The handles open on {@code inode} right now (a snapshot). */
+  List<OpenFile> openFiles(long inode) {
+    Set<OpenFile> files = byInode.get(inode);
+    return files == null ? List.of() : List.copyOf(files);
   }
 
   int openCount() {
