@@ -531,11 +531,22 @@ class NamespaceTest {
   @Test
   void xattrLimits() {
     long f = ns.file(ROOT, "f");
-    ok(ns.setXattr(f, "n".repeat(255), new byte[0], 0));
-    assertStatus(Status.ERANGE, ns.setXattr(f, "n".repeat(256), new byte[0], 0));
+    ok(ns.setXattr(f, "user." + "n".repeat(250), new byte[0], 0));
+    assertStatus(Status.ERANGE, ns.setXattr(f, "user." + "n".repeat(251), new byte[0], 0));
     ok(ns.setXattr(f, "user.big", new byte[64 * 1024], 0));
     assertStatus(Status.E2BIG, ns.setXattr(f, "user.big", new byte[64 * 1024 + 1], 0));
     assertStatus(Status.EINVAL, ns.setXattr(f, "user.x", new byte[0], 3));
+  }
+
+  @Test
+  void xattrNamespacesNotStoredVerbatimAreRefused() {
+    long f = ns.file(ROOT, "f");
+    ok(ns.setXattr(f, "trusted.t", new byte[] {1}, 0));
+    ok(ns.setXattr(f, "security.s", new byte[] {1}, 0));
+    // cp -a sets modes through system.posix_acl_access; keeping it as bytes would lose the mode.
+    assertStatus(Status.ENOTSUP, ns.setXattr(f, "system.posix_acl_access", new byte[] {2}, 0));
+    assertStatus(Status.ENOTSUP, ns.setXattr(f, "noprefix", new byte[] {1}, 0));
+    assertStatus(Status.ENOTSUP, ns.setXattr(f, "user.", new byte[] {1}, 0));
   }
 
   // ------------------------------------------------------------------ determinism
