@@ -16,7 +16,12 @@ public record MountOptions(List<String> options) {
       "big_writes",
       "max_read=131072",
       "max_write=131072",
-      "attr_timeout=1",
+      // st_ino is the ShoalFS inode, so tar, rsync -H and cp -a see hard links as one file.
+      "use_ino",
+      // libfuse2's high-level API gives each path of a hard-linked file its own kernel node, so
+      // a cached attribute of one path (nlink, size) cannot be invalidated by a change made
+      // through another: attributes are not cached in the kernel; names are, briefly.
+      "attr_timeout=0",
       "entry_timeout=1");
 
   public MountOptions {

@@ -13,7 +13,7 @@ class MountOptionsTest {
   void defaultsAreOneDashOArgument() {
     assertArrayEquals(new String[] {"-o",
             "fsname=shoalfs,subtype=shoal,allow_other,default_permissions,big_writes,"
-                + "max_read=131072,max_write=131072,attr_timeout=1,entry_timeout=1"},
+                + "max_read=131072,max_write=131072,use_ino,attr_timeout=0,entry_timeout=1"},
         MountOptions.defaults().toArgs());
     assertEquals(0, new MountOptions(List.of()).toArgs().length);
   }

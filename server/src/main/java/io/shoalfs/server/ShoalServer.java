@@ -1,9 +1,5 @@
 package io.shoalfs.server;
 
-import io.etcd.jetcd.Client;
-import io.shoalfs.cluster.EtcdClients;
-import io.shoalfs.cluster.MemberDirectory;
-import io.shoalfs.cluster.MemberRegistration;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
@@ -26,18 +22,18 @@ public final class ShoalServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShoalServer.class);
 
   private final ServerConfig config;
+  private final ClusterMembership membership;
   private final ControlPlaneOrchestrator control;
   private final DataPlaneOrchestrator data;
   private final ExecutorService rpcExecutor;
   private final ScheduledExecutorService housekeeping;
   private final long startedMs = System.currentTimeMillis();
   private RpcServer rpcServer;
-  private Client etcd;
-  private MemberRegistration registration;
-  private MemberDirectory directory;
 
-  public ShoalServer(ServerConfig config, ControlPlaneOrchestrator control, DataPlaneOrchestrator data) {
+  public ShoalServer(ServerConfig config, ClusterMembership membership,
+      ControlPlaneOrchestrator control, DataPlaneOrchestrator data) {
     this.config = config;
+    this.membership = membership;
     this.control = control;
     this.data = data;
     // Dispatch only: the planes run their blocking work on executors of their own.
@@ -46,16 +42,13 @@ public final class ShoalServer implements AutoCloseable {
   }
 
   public void start() throws Exception {
+    membership.start();
     control.start();
     data.start();
     RpcDispatcher dispatcher = new RpcDispatcher(control, data, this::clusterStatus);
     rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher, rpcExecutor);
     rpcServer.start();
-    etcd = EtcdClients.connect(config.etcdEndpoints());
-    directory = new MemberDirectory(etcd);
-    directory.start();
-    registration = new MemberRegistration(etcd, memberInfo(), config.leaseTtlSeconds());
-    registration.start();
+    membership.register(memberInfo());
     // Free space changes as files are written: republish it now and then.
     housekeeping.scheduleWithFixedDelay(this::publishCapacity, 10, 10, TimeUnit.SECONDS);
     LOG.info("server {} serving on {} (metadata peers {})", config.id(), config.rpcAddress(), config.peers());
@@ -75,7 +68,7 @@ public final class ShoalServer implements AutoCloseable {
 
   private void publishCapacity() {
     try {
-      registration.update(memberInfo()).get(5, TimeUnit.SECONDS);
+      membership.update(memberInfo()).get(5, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("could not republish membership: {}", e.toString());
     }
@@ -85,7 +78,7 @@ public final class ShoalServer implements AutoCloseable {
     MetaRequest stats = MetaRequest.newBuilder().setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
     return control.submit(stats).handle((r, err) -> {
       ClusterResponse.Builder b = ClusterResponse.newBuilder();
-      directory.members().forEach(m -> b.addMembers(m.info()));
+      b.addAllMembers(membership.members());
       control.leaderId().ifPresent(b::setMetaLeader);
       if (r != null) {
         b.setInodeCount(r.getInodeCount());
@@ -98,11 +91,8 @@ public final class ShoalServer implements AutoCloseable {
   public void close() throws IOException {
     LOG.info("server {} stopping", config.id());
     housekeeping.shutdownNow();
-    closeQuietly(registration);
-    closeQuietly(directory);
-    if (etcd != null) {
-      etcd.close();
-    }
+    // Leave etcd first, so clients stop picking this server while it shuts down.
+    closeQuietly(membership);
     if (rpcServer != null) {
       rpcServer.close();
     }

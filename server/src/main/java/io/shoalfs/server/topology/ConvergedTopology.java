@@ -6,6 +6,7 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
 import io.shoalfs.proto.Status;
+import io.shoalfs.server.ClusterMembership;
 import io.shoalfs.server.ControlPlaneOrchestrator;
 import io.shoalfs.server.DataPlaneOrchestrator;
 import io.shoalfs.server.ServerConfig;
@@ -41,12 +42,13 @@ public final class ConvergedTopology implements Topology {
 
   @Override
   public ShoalServer assemble(ServerConfig config) {
+    ClusterMembership membership = new ClusterMembership(config);
     ControlPlaneOrchestrator control =
         new RaftControlPlane(config.id(), raftPeers(config.peers()), config.dataDir().resolve("meta"));
     DataPlaneSettings dataSettings = DataPlaneSettings.defaults(config.dataDir().resolve("chunks"))
         .withSizes(config.chunkSizeBytes(), config.blockSizeBytes());
     DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, new NamespaceGarbage(control));
-    return new ShoalServer(config, control, data);
+    return new ShoalServer(config, membership, control, data);
   }
 
   /** {@code id@host:port} strings as Raft peers. */
