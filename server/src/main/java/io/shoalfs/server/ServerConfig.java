@@ -10,6 +10,9 @@ import java.util.Map;
  * Everything one server process is told at start, from its command line.
  *
  * @param peers the metadata group's members as {@code id@host:raftPort}, this server included
+ * @param replication copies of each chunk (capped at the number of servers)
+ * @param minReplicas fewest live copies a write may go on with (capped at replication)
+ * @param deadAfterSeconds how long a server may be down before its chunks are re-replicated
  */
 public record ServerConfig(
     String id,
@@ -22,7 +25,10 @@ public record ServerConfig(
     int chunkSizeBytes,
     int blockSizeBytes,
     int maxFrameBytes,
-    int leaseTtlSeconds) {
+    int leaseTtlSeconds,
+    int replication,
+    int minReplicas,
+    int deadAfterSeconds) {
 
   public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
   public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
@@ -54,6 +60,10 @@ public record ServerConfig(
     if (peers.stream().noneMatch(p -> p.startsWith(id + "@"))) {
       throw new IllegalArgumentException("--peers does not include this server's id " + id);
     }
+    int replication = Integer.parseInt(opts.getOrDefault("replication", "3"));
+    if (replication < 1) {
+      throw new IllegalArgumentException("--replication must be at least 1");
+    }
     return new ServerConfig(
         id,
         host,
@@ -65,7 +75,11 @@ public record ServerConfig(
         Integer.parseInt(opts.getOrDefault("chunk-size", String.valueOf(DEFAULT_CHUNK_SIZE))),
         Integer.parseInt(opts.getOrDefault("block-size", String.valueOf(DEFAULT_BLOCK_SIZE))),
         Integer.parseInt(opts.getOrDefault("max-frame", String.valueOf(DEFAULT_MAX_FRAME))),
-        Integer.parseInt(opts.getOrDefault("lease-ttl", "5")));
+        Integer.parseInt(opts.getOrDefault("lease-ttl", "5")),
+        // A factor above the server count could never be met: cap it.
+        Math.min(replication, peers.size()),
+        Math.min(Integer.parseInt(opts.getOrDefault("min-replicas", "2")), Math.min(replication, peers.size())),
+        Integer.parseInt(opts.getOrDefault("dead-after", "60")));
   }
 
   private static String required(Map<String, String> opts, String name) {
