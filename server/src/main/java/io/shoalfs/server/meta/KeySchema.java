@@ -18,8 +18,16 @@ import java.nio.charset.StandardCharsets;
  *   X ino name       -> xattr value
  *   G ino            -> GarbageInode (protobuf)              a regular file whose last link went
  *                                                            away: its data awaits reclaim
+ *   K ino index(4)   -> ChunkLocation (protobuf)             the chunk map: replicas (member ids
+ *                                                            in chain order) and current version
+ *                                                            of chunk `index` of a file; the
+ *                                                            index is big-endian unsigned, so an
+ *                                                            inode's chunks are one prefix scan
+ *                                                            in index order and the whole map
+ *                                                            pages in (inode, index) order
  *   M "next_inode"   -> next inode id to hand out (8)
  *   M "inode_count"  -> number of live inodes (8)
+ *   M "chunk_count"  -> number of K entries (8), kept in the batch that adds or removes one
  *   M "applied"      -> Raft term (8) + index (8) of the last applied log entry
  *   R client_id      -> request_seq (8) + MetaResponse bytes of that client's last mutation
  *
@@ -37,11 +45,13 @@ public final class KeySchema {
   static final byte SYMLINK = 'L';
   static final byte XATTR = 'X';
   static final byte GARBAGE = 'G';
+  static final byte CHUNK = 'K';
   static final byte META = 'M';
   static final byte REPLY = 'R';
 
   static final byte[] NEXT_INODE = meta("next_inode");
   static final byte[] INODE_COUNT = meta("inode_count");
+  static final byte[] CHUNK_COUNT = meta("chunk_count");
   static final byte[] APPLIED = meta("applied");
 
   private KeySchema() {}
@@ -64,6 +74,20 @@ public final class KeySchema {
 
   static byte[] garbagePrefix() {
     return new byte[] {GARBAGE};
+  }
+
+  static byte[] chunk(long ino, int index) {
+    return ByteBuffer.allocate(13).put(CHUNK).putLong(ino).putInt(index).array();
+  }
+
+  /** The prefix of every chunk of {@code ino}. */
+  static byte[] chunkPrefix(long ino) {
+    return inoKey(CHUNK, ino);
+  }
+
+  /** The prefix of the whole chunk map. */
+  static byte[] chunkPrefix() {
+    return new byte[] {CHUNK};
   }
 
   static byte[] reply(long clientId) {
@@ -92,9 +116,14 @@ public final class KeySchema {
     return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
   }
 
-  /** The inode part of an A, P, L, G or R key. */
+  /** The inode part of an A, P, L, G, K or R key. */
   static long inodeOf(byte[] key) {
     return ByteBuffer.wrap(key, 1, 8).getLong();
+  }
+
+  /** The chunk index part of a K key. */
+  static int chunkIndexOf(byte[] key) {
+    return ByteBuffer.wrap(key, 9, 4).getInt();
   }
 
   static byte[] dentryValue(long child, int type) {

@@ -7,9 +7,10 @@ import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 
 /**
- * The POSIX namespace: every rule about names, links and attributes lives behind this class,
- * executed against an {@link OrderedKv} batch. Deterministic: the same requests applied to the
- * same store produce the same bytes on every replica. Failures are statuses, never exceptions
+ * The POSIX namespace and the chunk map ({@link ChunkMap}): every rule about names, links,
+ * attributes and where file data lives is behind this class, executed against an
+ * {@link OrderedKv} batch. Deterministic: the same requests applied to the same store produce
+ * the same bytes on every replica. Failures are statuses, never exceptions
  * (a {@link KvException} means the storage itself broke).
  */
 public final class Namespace {
@@ -28,7 +29,7 @@ public final class Namespace {
   public static boolean isReadOnly(MetaRequest request) {
     return switch (request.getOpCase()) {
       case LOOKUP, GET_ATTR, RESOLVE, READ_DIR, READ_LINK, GET_XATTR, LIST_XATTR, LIST_GARBAGE,
-          NAMESPACE_STATS -> true;
+          NAMESPACE_STATS, GET_CHUNK_LOCATIONS, LIST_CHUNKS, CHECK_REPLICAS -> true;
       default -> false;
     };
   }
@@ -57,6 +58,7 @@ public final class Namespace {
   /** Answers a read-only request from {@code kv}; a mutation is refused with EINVAL. */
   public MetaResponse read(MetaRequest request, KvReader kv) {
     NamespaceReads reads = new NamespaceReads(new InodeReader(kv));
+    ChunkMap chunks = new ChunkMap(kv);
     return switch (request.getOpCase()) {
       case LOOKUP -> reads.lookup(request.getLookup());
       case GET_ATTR -> reads.getAttr(request.getGetAttr().getInode());
@@ -66,7 +68,10 @@ public final class Namespace {
       case GET_XATTR -> reads.getXattr(request.getGetXattr());
       case LIST_XATTR -> reads.listXattr(request.getListXattr().getInode());
       case LIST_GARBAGE -> reads.listGarbage(request.getListGarbage());
-      case NAMESPACE_STATS -> reads.namespaceStats();
+      case NAMESPACE_STATS -> reads.namespaceStats(chunks.count());
+      case GET_CHUNK_LOCATIONS -> chunks.getChunkLocations(request.getGetChunkLocations());
+      case LIST_CHUNKS -> chunks.listChunks(request.getListChunks());
+      case CHECK_REPLICAS -> chunks.checkReplicas(request.getCheckReplicas());
       case OP_NOT_SET -> Replies.fail(Status.BAD_REQUEST, "request has no op");
       default -> Replies.fail(Status.EINVAL, request.getOpCase() + " is not a read");
     };
@@ -82,6 +87,7 @@ public final class Namespace {
     }
     InodeWriter store = new InodeWriter(batch);
     NamespaceWrites writes = new NamespaceWrites(store, permissions);
+    ChunkMapWrites chunks = new ChunkMapWrites(batch);
     var caller = request.getCaller();
     MetaResponse response = switch (request.getOpCase()) {
       case MAKE_NODE -> writes.makeNode(caller, request.getMakeNode());
@@ -94,7 +100,10 @@ public final class Namespace {
       case COMMIT_WRITE -> writes.commitWrite(request.getCommitWrite());
       case SET_XATTR -> writes.setXattr(caller, request.getSetXattr());
       case REMOVE_XATTR -> writes.removeXattr(caller, request.getRemoveXattr());
-      case PURGE -> writes.purge(request.getPurge());
+      case PURGE -> writes.purge(request.getPurge(), chunks);
+      case ALLOCATE_CHUNK -> chunks.allocate(request.getAllocateChunk());
+      case REPORT_REPLICA_FAILURE -> chunks.reportReplicaFailure(request.getReportReplicaFailure());
+      case ADD_REPLICA -> chunks.addReplica(request.getAddReplica());
       default -> Replies.fail(Status.UNKNOWN_TYPE, "unknown op " + request.getOpCase());
     };
     if (response.getStatus() != Status.OK) {

@@ -172,10 +172,11 @@ final class NamespaceReads {
     return reply.build();
   }
 
-  MetaResponse namespaceStats() {
+  MetaResponse namespaceStats(long chunkCount) {
     return MetaResponse.newBuilder()
         .setStatus(Status.OK)
         .setInodeCount(store.counter(KeySchema.INODE_COUNT))
+        .setChunkCount(chunkCount)
         .build();
   }
 }

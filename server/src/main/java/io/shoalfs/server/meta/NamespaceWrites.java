@@ -280,8 +280,10 @@ final class NamespaceWrites {
     return Replies.ok();
   }
 
-  MetaResponse purge(PurgeOp op) {
+  /** Forgets reclaimed inodes: their garbage records and their chunks in the chunk map. */
+  MetaResponse purge(PurgeOp op, ChunkMapWrites chunks) {
     op.getInodesList().forEach(store::deleteGarbage);
+    chunks.forget(op.getInodesList());
     return Replies.ok();
   }
 

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.ChunkId;
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.LookupOp;
 import io.shoalfs.proto.MakeNodeOp;
@@ -99,6 +103,28 @@ class RaftControlPlaneTest {
         .setClientId(78).setRequestSeq(5).build();
     ok(plane, otherClient);
     assertEquals(3, inodeCount(plane));
+  }
+
+  @Test
+  void chunkMapThroughTheLogAndTheReadPath() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane.Config config = RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1"))
+        .withSnapshotOnStop(false);
+    RaftControlPlane plane = start(config);
+    ChunkId chunk = ChunkId.newBuilder().setInode(42).setIndex(3).build();
+    MetaRequest allocate = MetaRequest.newBuilder().setAllocateChunk(AllocateChunkOp.newBuilder()
+        .setChunk(chunk).addCandidates("m1").addLive("m1").setReplication(1).setMinReplicas(1))
+        .build();
+    ChunkLocation created = ok(plane, allocate).getLocations(0);
+    MetaRequest get = MetaRequest.newBuilder().setGetChunkLocations(GetChunkLocationsOp.newBuilder()
+        .setInode(42).setFirstIndex(0).setCount(10)).build();
+    assertEquals(List.of(created), ok(plane, get).getLocationsList());
+    stop(plane);
+
+    RaftControlPlane again = start(config); // the log replays onto the store without doubling
+    assertEquals(List.of(created), ok(again, get).getLocationsList());
+    assertEquals(1, ok(again, MetaRequest.newBuilder()
+        .setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build()).getChunkCount());
   }
 
   @Test

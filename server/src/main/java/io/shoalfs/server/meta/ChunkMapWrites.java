@@ -1,0 +1,168 @@
+package io.shoalfs.server.meta;
+
+import io.shoalfs.proto.AddReplicaOp;
+import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.ChunkId;
+import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.ReportReplicaFailureOp;
+import io.shoalfs.proto.Status;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The chunk map mutations. Everything they decide comes from the op (the proposer filled in
+ * candidates, live members and the replication factor) and the stored map, so every replica
+ * applying the same log ends with the same bytes. Each checks before it writes.
+ *
+ * <p>The version is what keeps a stale copy from ever being served: whenever a replica leaves
+ * the chain while the others may go on taking writes, the version is bumped, and the writers
+ * carry the new version to the replicas that remain.
+ */
+final class ChunkMapWrites extends ChunkMap {
+
+  private final KvBatch batch;
+
+  ChunkMapWrites(KvBatch batch) {
+    super(batch);
+    this.batch = batch;
+  }
+
+  /**
+   * Creates an absent chunk at version 1 on the first {@code replication} candidates, or
+   * drops the replicas of a present one that are not live (bumping the version). Refuses with
+   * UNAVAILABLE when fewer than min_replicas would hold the chunk.
+   */
+  MetaResponse allocate(AllocateChunkOp op) {
+    ChunkId chunk = op.getChunk();
+    if (chunk.getInode() == 0) {
+      return Replies.fail(Status.EINVAL, "inode 0 has no chunks");
+    }
+    // Defensive floor: a chunk always has at least one replica, whatever the proposer sent.
+    int replication = Math.max(1, op.getReplication());
+    int minReplicas = Math.max(1, Math.min(op.getMinReplicas(), replication));
+    ChunkLocation current = location(chunk);
+    if (current == null) {
+      List<String> chosen = op.getCandidatesList().stream()
+          .filter(id -> !id.isEmpty())
+          .distinct()
+          .limit(replication)
+          .toList();
+      if (chosen.size() < minReplicas) {
+        return Replies.fail(Status.UNAVAILABLE, "chunk " + describe(chunk) + " needs "
+            + minReplicas + " replicas, " + chosen.size() + " candidates are live");
+      }
+      ChunkLocation created = ChunkLocation.newBuilder()
+          .setChunk(chunk)
+          .setVersion(1)
+          .addAllReplicas(chosen)
+          .build();
+      put(created);
+      addToCount(1);
+      return located(Status.OK, created);
+    }
+    Set<String> live = new HashSet<>(op.getLiveList());
+    List<String> kept = current.getReplicasList().stream().filter(live::contains).toList();
+    if (kept.size() == current.getReplicasCount()) {
+      return located(Status.OK, current);
+    }
+    if (kept.size() < minReplicas) {
+      return Replies.fail(Status.UNAVAILABLE, "chunk " + describe(chunk) + " would keep "
+          + kept.size() + " live replicas of " + current.getReplicasList() + ", needs " + minReplicas);
+    }
+    return located(Status.OK, replace(current, kept));
+  }
+
+  /**
+   * Drops a member that failed the chunk at its current version and bumps the version. A
+   * report about another version, about a member that is no longer a replica, or about the
+   * last replica changes nothing: the answer is the current location.
+   */
+  MetaResponse reportReplicaFailure(ReportReplicaFailureOp op) {
+    if (op.getMember().isEmpty()) {
+      return Replies.fail(Status.EINVAL, "report_replica_failure needs the member");
+    }
+    ChunkLocation current = location(op.getChunk());
+    if (current == null) {
+      return Replies.fail(Status.ENOENT, "no chunk " + describe(op.getChunk()));
+    }
+    if (op.getVersion() != current.getVersion()
+        || !current.getReplicasList().contains(op.getMember())
+        || current.getReplicasCount() <= 1) {
+      return located(Status.OK, current);
+    }
+    List<String> kept = new ArrayList<>(current.getReplicasList());
+    kept.remove(op.getMember());
+    return located(Status.OK, replace(current, kept));
+  }
+
+  /**
+   * Appends a member that now holds a full copy at the current version (the end of the
+   * chain: the healer's copy joins behind the replicas already serving). STALE_VERSION, with
+   * the current location, if the version moved on while the copy was made.
+   */
+  MetaResponse addReplica(AddReplicaOp op) {
+    if (op.getMember().isEmpty()) {
+      return Replies.fail(Status.EINVAL, "add_replica needs the member");
+    }
+    ChunkLocation current = location(op.getChunk());
+    if (current == null) {
+      return Replies.fail(Status.ENOENT, "no chunk " + describe(op.getChunk()));
+    }
+    if (op.getVersion() != current.getVersion()) {
+      return located(Status.STALE_VERSION, current).toBuilder()
+          .setError("chunk " + describe(op.getChunk()) + " is at version " + current.getVersion()
+              + ", the copy at " + op.getVersion())
+          .build();
+    }
+    if (current.getReplicasList().contains(op.getMember())) {
+      return located(Status.OK, current);
+    }
+    ChunkLocation added = current.toBuilder().addReplicas(op.getMember()).build();
+    put(added);
+    return located(Status.OK, added);
+  }
+
+  /** Forgets every chunk of these inodes (their data is gone from every data node). */
+  void forget(List<Long> inodes) {
+    for (long ino : inodes) {
+      byte[] prefix = KeySchema.chunkPrefix(ino);
+      List<byte[]> keys = new ArrayList<>();
+      kv.scan(prefix, prefix, (key, value) -> keys.add(key));
+      keys.forEach(batch::delete);
+      addToCount(-keys.size());
+    }
+  }
+
+  /** The location with {@code replicas} instead, one version on. */
+  private ChunkLocation replace(ChunkLocation current, List<String> replicas) {
+    ChunkLocation next = current.toBuilder()
+        .clearReplicas()
+        .addAllReplicas(replicas)
+        .setVersion(current.getVersion() + 1)
+        .build();
+    put(next);
+    return next;
+  }
+
+  private void put(ChunkLocation location) {
+    ChunkId chunk = location.getChunk();
+    batch.put(KeySchema.chunk(chunk.getInode(), chunk.getIndex()), location.toByteArray());
+  }
+
+  private void addToCount(long delta) {
+    if (delta != 0) {
+      batch.put(KeySchema.CHUNK_COUNT, KeySchema.u64(count() + delta));
+    }
+  }
+
+  private static MetaResponse located(Status status, ChunkLocation location) {
+    return MetaResponse.newBuilder().setStatus(status).addLocations(location).build();
+  }
+
+  private static String describe(ChunkId chunk) {
+    return chunk.getInode() + "/" + Integer.toUnsignedString(chunk.getIndex());
+  }
+}
