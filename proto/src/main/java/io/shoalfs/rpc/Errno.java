@@ -31,6 +31,7 @@ public final class Errno {
   public static final int EPROTO = 71;
   public static final int ENOTSUP = 95;
   public static final int ETIMEDOUT = 110;
+  public static final int ESTALE = 116;
 
   private Errno() {}
 
@@ -58,11 +59,13 @@ public final class Errno {
       case ENOTSUP: return ENOTSUP;
       case DEADLINE_EXCEEDED: return ETIMEDOUT;
       case UNAVAILABLE: return EAGAIN;
+      case STALE_VERSION: return ESTALE;
       case BAD_REQUEST:
       case UNKNOWN_TYPE:
       case FRAME_TOO_LARGE: return EPROTO;
       case EIO:
       case CORRUPT:
+      case REPLICA_FAILED:
       case INTERNAL:
       default: return EIO;
     }

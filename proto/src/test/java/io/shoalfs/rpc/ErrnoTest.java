@@ -38,7 +38,9 @@ class ErrnoTest {
       Status.DEADLINE_EXCEEDED, 110, // ETIMEDOUT
       Status.UNAVAILABLE, 11, // EAGAIN
       Status.INTERNAL, 5, // EIO
-      Status.CORRUPT, 5);
+      Status.CORRUPT, 5,
+      Status.STALE_VERSION, 116, // ESTALE
+      Status.REPLICA_FAILED, 5);
 
   @Test
   void everyStatusHasAnExpectedErrno() {
