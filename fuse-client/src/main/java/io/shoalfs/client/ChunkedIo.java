@@ -2,23 +2,21 @@ package io.shoalfs.client;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.shoalfs.proto.ChunkId;
-import io.shoalfs.proto.DataRequest;
-import io.shoalfs.proto.DataResponse;
-import io.shoalfs.proto.ReadChunkOp;
-import io.shoalfs.proto.Status;
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.WriteChunkOp;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import jnr.ffi.Pointer;
 
 /**
  * Reads and writes a byte range of a file as per-chunk requests. Chunk {@code i} of a file is
  * the range {@code [i * chunkSize, (i + 1) * chunkSize)}; a range that straddles chunks becomes
- * one request per chunk, all sent at once.
+ * one request per chunk, all sent at once. Where each chunk lives comes from
+ * {@link ChunkLocations} (one chunk map call for all the chunks of a range that are not cached);
+ * {@link ReplicaWriter} and {@link ReplicaReader} deal with the replicas of one chunk.
  */
 final class ChunkedIo {
   /** How a read learns the file size, asked only when some chunk came back short. */
@@ -30,19 +28,21 @@ final class ChunkedIo {
   /** The part of a range that falls in one chunk, and where it sits in the caller's buffer. */
   record Piece(long index, long chunkOffset, int length, long bufferOffset) {}
 
-  private static final long MAX_CHUNK_INDEX = 0xFFFF_FFFFL; // ChunkId.index is a uint32
-
   private final ShoalTransport transport;
+  private final ChunkLocations locations;
+  private final ReplicaWriter writer;
+  private final ReplicaReader reader;
   private final long chunkSize;
-  private final Duration timeout;
 
-  ChunkedIo(ShoalTransport transport, long chunkSize, Duration timeout) {
+  ChunkedIo(ShoalTransport transport, ChunkLocations locations, long chunkSize, Duration timeout) {
     if (chunkSize <= 0) {
       throw new IllegalArgumentException("chunk size must be positive: " + chunkSize);
     }
     this.transport = transport;
+    this.locations = locations;
+    this.writer = new ReplicaWriter(transport, locations, timeout);
+    this.reader = new ReplicaReader(transport, locations, timeout);
     this.chunkSize = chunkSize;
-    this.timeout = timeout;
   }
 
   /** Splits {@code [offset, offset + length)} at chunk boundaries, in file order. */
@@ -71,14 +71,14 @@ final class ChunkedIo {
   int read(long inode, long offset, int size, Pointer dst, SizeSource fileSize)
       throws RpcException {
     List<Piece> pieces = split(offset, size, chunkSize);
-    List<CompletableFuture<DataResponse>> replies = new ArrayList<>(pieces.size());
+    MemberView view = MemberView.of(transport);
+    Map<Long, ChunkLocation> where = locations.lookup(inode, indices(pieces));
+    // A chunk the chunk map does not know was never written: a hole, nothing to ask.
+    List<ReplicaReader.Attempt> reads = new ArrayList<>(pieces.size());
     for (Piece p : pieces) {
-      ReadChunkOp op = ReadChunkOp.newBuilder()
-          .setChunk(chunkId(inode, p.index()))
-          .setOffset(p.chunkOffset())
-          .setLength(p.length())
-          .build();
-      replies.add(transport.data(inode, DataRequest.newBuilder().setRead(op).build()));
+      ChunkLocation loc = where.get(p.index());
+      reads.add(loc == null ? null : reader.start(
+          ChunkLocations.chunkId(inode, p.index()), p.chunkOffset(), p.length(), loc, view));
     }
     int[] present = new int[pieces.size()];
     boolean anyShort = false;
@@ -86,7 +86,7 @@ final class ChunkedIo {
     for (int i = 0; i < pieces.size(); i++) {
       Piece p = pieces.get(i);
       try {
-        ByteString data = readBytes(replies.get(i));
+        ByteString data = reads.get(i) == null ? ByteString.EMPTY : reader.finish(reads.get(i));
         int n = Math.min(data.size(), p.length());
         copyInto(data, n, dst, p.bufferOffset());
         present[i] = n;
@@ -117,23 +117,29 @@ final class ChunkedIo {
   /** Writes {@code size} bytes of {@code src} at {@code offset}; returns once every chunk has. */
   void write(long inode, long offset, Pointer src, int size, boolean sync) throws RpcException {
     List<Piece> pieces = split(offset, size, chunkSize);
-    List<CompletableFuture<DataResponse>> replies = new ArrayList<>(pieces.size());
+    MemberView view = MemberView.of(transport);
+    Map<Long, ChunkLocation> where = locations.lookup(inode, indices(pieces));
+    List<ReplicaWriter.Attempt> writes = new ArrayList<>(pieces.size());
+    RpcException failure = null;
     for (Piece p : pieces) {
       byte[] bytes = new byte[p.length()];
       src.get(p.bufferOffset(), bytes, 0, p.length());
       WriteChunkOp op = WriteChunkOp.newBuilder()
-          .setChunk(chunkId(inode, p.index()))
+          .setChunk(ChunkLocations.chunkId(inode, p.index()))
           .setOffset(p.chunkOffset())
           // The array is ours alone and never changed again: no second copy.
           .setData(UnsafeByteOperations.unsafeWrap(bytes))
           .setSync(sync)
           .build();
-      replies.add(transport.data(inode, DataRequest.newBuilder().setWrite(op).build()));
-    }
-    RpcException failure = null;
-    for (CompletableFuture<DataResponse> reply : replies) {
       try {
-        Replies.ok(Replies.await(reply, timeout));
+        writes.add(writer.start(op, where.get(p.index()), view));
+      } catch (RpcException e) { // no location to be had (allocate failed)
+        failure = failure == null ? e : failure;
+      }
+    }
+    for (ReplicaWriter.Attempt w : writes) {
+      try {
+        writer.finish(w);
       } catch (RpcException e) {
         failure = failure == null ? e : failure;
       }
@@ -143,14 +149,8 @@ final class ChunkedIo {
     }
   }
 
-  private ByteString readBytes(CompletableFuture<DataResponse> reply) throws RpcException {
-    DataResponse response = Replies.await(reply, timeout);
-    // A chunk that was never written is a hole, whether the server says so with no bytes
-    // or with ENOENT.
-    if (response.getStatus() == Status.ENOENT) {
-      return ByteString.EMPTY;
-    }
-    return Replies.ok(response).getData();
+  private static List<Long> indices(List<Piece> pieces) {
+    return pieces.stream().map(Piece::index).toList();
   }
 
   private static void copyInto(ByteString data, int n, Pointer dst, long at) {
@@ -159,12 +159,5 @@ final class ChunkedIo {
     }
     byte[] bytes = n == data.size() ? data.toByteArray() : data.substring(0, n).toByteArray();
     dst.put(at, bytes, 0, n);
-  }
-
-  private static ChunkId chunkId(long inode, long index) throws RpcException {
-    if (index > MAX_CHUNK_INDEX) {
-      throw new RpcException(Status.EFBIG, "offset beyond the last chunk");
-    }
-    return ChunkId.newBuilder().setInode(inode).setIndex((int) index).build();
   }
 }

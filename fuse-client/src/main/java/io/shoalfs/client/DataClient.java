@@ -2,17 +2,25 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.StatFsOp;
+import io.shoalfs.proto.Status;
 import io.shoalfs.proto.SyncFileOp;
 import io.shoalfs.proto.TruncateFileOp;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
-/** The whole-file data operations: truncate, sync and the capacity figures for statfs. */
+/**
+ * The whole-file data operations: truncate, sync and the capacity figures for statfs. Any member
+ * may hold chunks of any file, so each goes to every member that is up, all at once.
+ */
 final class DataClient {
-  /** statfs concerns no file; the transport is free to ask any data server. */
-  static final long NO_INODE = 0;
-
   private final ShoalTransport transport;
   private final Duration timeout;
 
@@ -21,20 +29,97 @@ final class DataClient {
     this.timeout = timeout;
   }
 
-  void truncate(long inode, long size) throws RpcException {
-    call(inode, DataRequest.newBuilder()
-        .setTruncate(TruncateFileOp.newBuilder().setInode(inode).setSize(size)).build());
+  /**
+   * Cuts the file's data on every up member, and on the {@code holders} (member ids that hold
+   * chunks past the cut) even if this client's view has them down: the chunk map, not this
+   * view, decides who is a replica. Fails if any of them fails, since a copy left long would
+   * bring the cut bytes back. (Members that are down were dropped from the chunks first: see
+   * {@link Truncator}.)
+   */
+  void truncate(long inode, long size, Collection<String> holders) throws RpcException {
+    DataRequest request = DataRequest.newBuilder()
+        .setTruncate(TruncateFileOp.newBuilder().setInode(inode).setSize(size)).build();
+    MemberView view = MemberView.of(transport);
+    Set<String> addresses = new LinkedHashSet<>();
+    view.up().forEach(m -> addresses.add(m.getAddress()));
+    for (String id : holders) {
+      addresses.add(view.address(id));
+    }
+    awaitAll(send(addresses, request));
   }
 
+  /** Makes the file's data durable on every up member. */
   void sync(long inode) throws RpcException {
-    call(inode, DataRequest.newBuilder().setSync(SyncFileOp.newBuilder().setInode(inode)).build());
+    everyUpMember(DataRequest.newBuilder()
+        .setSync(SyncFileOp.newBuilder().setInode(inode)).build());
   }
 
+  /**
+   * The space of the up members, summed: raw bytes, as a replicated store's df shows them
+   * (each byte written takes as many raw bytes as there are replicas). A member that does not
+   * answer is left out; none answering is the error.
+   */
   DataResponse statFs() throws RpcException {
-    return call(NO_INODE, DataRequest.newBuilder().setStatFs(StatFsOp.getDefaultInstance()).build());
+    DataRequest request = DataRequest.newBuilder().setStatFs(StatFsOp.getDefaultInstance()).build();
+    List<CompletableFuture<DataResponse>> replies = send(request);
+    long total = 0;
+    long free = 0;
+    long used = 0;
+    int answered = 0;
+    RpcException last = null;
+    for (CompletableFuture<DataResponse> reply : replies) {
+      try {
+        DataResponse r = Replies.ok(Replies.await(reply, timeout));
+        total += r.getTotalBytes();
+        free += r.getFreeBytes();
+        used += r.getUsedBytes();
+        answered++;
+      } catch (RpcException e) {
+        last = e;
+      }
+    }
+    if (answered == 0) {
+      throw last != null ? last : new RpcException(Status.UNAVAILABLE, "no member is up");
+    }
+    return DataResponse.newBuilder()
+        .setTotalBytes(total)
+        .setFreeBytes(free)
+        .setUsedBytes(used)
+        .build();
   }
 
-  private DataResponse call(long inode, DataRequest request) throws RpcException {
-    return Replies.ok(Replies.await(transport.data(inode, request), timeout));
+  private void everyUpMember(DataRequest request) throws RpcException {
+    awaitAll(send(request));
+  }
+
+  private void awaitAll(List<CompletableFuture<DataResponse>> replies) throws RpcException {
+    RpcException failure = null;
+    for (CompletableFuture<DataResponse> reply : replies) {
+      try {
+        Replies.ok(Replies.await(reply, timeout));
+      } catch (RpcException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private List<CompletableFuture<DataResponse>> send(DataRequest request) throws RpcException {
+    List<String> up = MemberView.of(transport).up().stream().map(MemberInfo::getAddress).toList();
+    return send(up, request);
+  }
+
+  private List<CompletableFuture<DataResponse>> send(Collection<String> addresses,
+      DataRequest request) throws RpcException {
+    if (addresses.isEmpty()) {
+      throw new RpcException(Status.UNAVAILABLE, "no member is up");
+    }
+    List<CompletableFuture<DataResponse>> replies = new ArrayList<>(addresses.size());
+    for (String address : addresses) {
+      replies.add(transport.dataAt(address, request));
+    }
+    return replies;
   }
 }

@@ -63,6 +63,9 @@ final class MetaClient {
       case SET_XATTR:
       case REMOVE_XATTR:
       case PURGE:
+      case ALLOCATE_CHUNK:
+      case REPORT_REPLICA_FAILURE:
+      case ADD_REPLICA:
         return true;
       default:
         return false;

@@ -8,6 +8,7 @@ import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.ClusterStatusOp;
 import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -58,6 +59,11 @@ public final class ShoalCli {
     return directory.members().stream().map(Member::address).toList();
   }
 
+  /** The directory's view of the members, as the transport needs it: id, address, state. */
+  static List<MemberInfo> memberInfos(MemberDirectory directory) {
+    return directory.members().stream().map(Member::info).toList();
+  }
+
   static int mount(String etcdEndpoints, Path mountPoint) throws Exception {
     if (!Files.isDirectory(mountPoint)) {
       System.err.println("shoal: mount point " + mountPoint + " is not a directory");
@@ -67,7 +73,7 @@ public final class ShoalCli {
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       directory.awaitMembers(1, Duration.ofSeconds(60));
-      RpcTransport transport = new RpcTransport(() -> addresses(directory), MAX_FRAME, CALL_TIMEOUT);
+      RpcTransport transport = new RpcTransport(() -> memberInfos(directory), MAX_FRAME, CALL_TIMEOUT);
       ShoalFuse fs = new ShoalFuse(transport, ShoalFuseConfig.defaults());
       // SIGTERM unmounts; a `fusermount -u` ends the blocking mount call below.
       Runtime.getRuntime().addShutdownHook(new Thread(fs::close, "unmount"));

@@ -65,6 +65,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final FuseCall calls = new FuseCall();
   private final MetaClient meta;
   private final DataClient data;
+  private final ChunkLocations locations;
   private final ChunkedIo io;
   private final FileHandleTable handles = new FileHandleTable();
   private final Resolver resolver;
@@ -81,10 +82,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     this.config = config;
     this.meta = new MetaClient(transport, config.callTimeout(), clientId);
     this.data = new DataClient(transport, config.callTimeout());
-    this.io = new ChunkedIo(transport, config.chunkSize(), config.callTimeout());
+    this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
+    this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
     this.resolver = new Resolver(meta,
         new PathCache(config.pathCacheSize(), config.pathCacheTtl()));
-    this.truncator = new Truncator(meta, data, handles);
+    this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
     this.committer = new WriteCommitter(meta, data);
   }
 
@@ -416,6 +418,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
           throw e;
         }
         attr = resolver.attr(caller, path);
+        locations.forget(attr.getInode());
       }
       fi.fh.set(handles.open(attr.getInode(), flags, caller).fh());
       return 0;
@@ -428,6 +431,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Caller caller = caller();
       // A fresh getattr, not only the cached inode: writes to a deleted inode would vanish.
       Attr attr = resolver.attr(caller, path);
+      // Close-to-open: this open sees where the file's chunks are now.
+      locations.forget(attr.getInode());
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
       return 0;
     });

@@ -2,21 +2,33 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * How the FUSE layer reaches the cluster. The futures complete with the server's answer,
  * whatever its status; they complete exceptionally with an {@link io.shoalfs.rpc.RpcException}
  * only when no answer came (no server, timeout, lost connection).
+ *
+ * <p>Metadata goes to whichever server answers (any server forwards it to the metadata group).
+ * Data goes to one named member: chunks are replicated, and only the chunk map says which
+ * members hold a chunk, so the caller picks the address (see {@link ChunkLocations}).
  */
 public interface ShoalTransport extends AutoCloseable {
 
   CompletableFuture<MetaResponse> meta(MetaRequest request);
 
-  /** A data operation on the chunk(s) of {@code inode}: the transport picks the server. */
-  CompletableFuture<DataResponse> data(long inode, DataRequest request);
+  /** A data operation sent to the member at {@code address} (host:port), with no failover. */
+  CompletableFuture<DataResponse> dataAt(String address, DataRequest request);
+
+  /**
+   * The members as this client sees them now: id, address and state ("up", "down", "dead"),
+   * ordered by id. Cheap enough to ask once per file operation.
+   */
+  List<MemberInfo> members();
 
   @Override
   void close();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
@@ -20,7 +21,9 @@ class ChunkedIoTest {
   private static final long INODE = 7;
 
   private final ChunkStoreTransport store = new ChunkStoreTransport(CHUNK);
-  private final ChunkedIo io = new ChunkedIo(store, CHUNK, Duration.ofSeconds(5));
+  private final ChunkedIo io = new ChunkedIo(store,
+      new ChunkLocations(new MetaClient(store, Duration.ofSeconds(5), 1), 100),
+      CHUNK, Duration.ofSeconds(5));
 
   @Test
   void splitsARangeAtChunkBoundaries() {
@@ -52,6 +55,8 @@ class ChunkedIoTest {
     io.write(INODE, 5, pointerWith(data), data.length, false);
 
     assertEquals(4, store.dataRequests.size(), "5..55 touches chunks 0, 1, 2 and 3");
+    assertEquals(1, store.metaOf(MetaRequest.OpCase.GET_CHUNK_LOCATIONS).size(),
+        "one chunk map call for the whole range");
     Pointer out = pointer(50);
     assertEquals(50, io.read(INODE, 5, 50, out, () -> 55));
     assertArrayEquals(data, bytesOf(out, 50));
@@ -94,7 +99,8 @@ class ChunkedIoTest {
   }
 
   @Test
-  void aFailedChunkFailsTheWholeRead() {
+  void aFailedChunkFailsTheWholeRead() throws Exception {
+    io.write(INODE, 0, pointerWith(randomBytes(40)), 40, false);
     store.failWith = Status.CORRUPT;
     RpcException e = assertThrows(RpcException.class,
         () -> io.read(INODE, 0, 40, pointer(40), () -> 40));

@@ -61,9 +61,14 @@ class MetaClientTest {
       }
 
       @Override
-      public CompletableFuture<io.shoalfs.proto.DataResponse> data(
-          long inode, io.shoalfs.proto.DataRequest request) {
+      public CompletableFuture<io.shoalfs.proto.DataResponse> dataAt(
+          String address, io.shoalfs.proto.DataRequest request) {
         return new CompletableFuture<>();
+      }
+
+      @Override
+      public java.util.List<io.shoalfs.proto.MemberInfo> members() {
+        return java.util.List.of();
       }
 
       @Override
@@ -83,9 +88,14 @@ class MetaClientTest {
       }
 
       @Override
-      public CompletableFuture<io.shoalfs.proto.DataResponse> data(
-          long inode, io.shoalfs.proto.DataRequest request) {
+      public CompletableFuture<io.shoalfs.proto.DataResponse> dataAt(
+          String address, io.shoalfs.proto.DataRequest request) {
         return new CompletableFuture<>();
+      }
+
+      @Override
+      public java.util.List<io.shoalfs.proto.MemberInfo> members() {
+        return java.util.List.of();
       }
 
       @Override

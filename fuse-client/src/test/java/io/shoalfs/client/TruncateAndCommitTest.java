@@ -30,9 +30,11 @@ class TruncateAndCommitTest {
   private final ChunkStoreTransport transport = new ChunkStoreTransport(16);
   private final MetaClient meta = new MetaClient(transport, Duration.ofSeconds(5), 1);
   private final DataClient data = new DataClient(transport, Duration.ofSeconds(5));
-  private final ChunkedIo io = new ChunkedIo(transport, 16, Duration.ofSeconds(5));
+  private final ChunkLocations locations = new ChunkLocations(meta, 100);
+  private final ChunkedIo io = new ChunkedIo(transport, locations, 16, Duration.ofSeconds(5));
   private final FileHandleTable handles = new FileHandleTable();
-  private final Truncator truncator = new Truncator(meta, data, handles);
+  private final Truncator truncator =
+      new Truncator(meta, data, locations, transport, handles, 16);
   private final WriteCommitter committer = new WriteCommitter(meta, data);
 
   TruncateAndCommitTest() {
@@ -70,8 +72,10 @@ class TruncateAndCommitTest {
     metaSize.set(100);
     truncator.truncate(ALICE, INODE, 30);
     assertEquals(30, transport.dataRequests.get(0).getTruncate().getSize());
-    assertEquals(List.of("meta:GET_ATTR", "data:TRUNCATE", "meta:SET_ATTR"), transport.order);
-    assertEquals(SetAttrBits.SIZE, transport.metaRequests.get(1).getSetAttr().getValid());
+    // The chunk map is asked which chunks lie past the cut (none here: nothing to allocate).
+    assertEquals(List.of("meta:GET_ATTR", "meta:GET_CHUNK_LOCATIONS", "data:TRUNCATE",
+        "meta:SET_ATTR"), transport.order);
+    assertEquals(SetAttrBits.SIZE, transport.metaRequests.get(2).getSetAttr().getValid());
   }
 
   @Test

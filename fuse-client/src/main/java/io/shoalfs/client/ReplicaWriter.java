@@ -1,0 +1,174 @@
+package io.shoalfs.client;
+
+import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.WriteChunkOp;
+import io.shoalfs.rpc.RpcException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one piece of one chunk to its replicas: to the head, replicas[0], with the rest as the
+ * chain it forwards to. A write succeeds only when every replica in the chain has it.
+ *
+ * <p>What a failed attempt leads to, before the next one (at most {@link #MAX_ATTEMPTS} in all):
+ * <ul>
+ *   <li>REPLICA_FAILED: report the failed member (the chunk map drops it and bumps the
+ *       version, so its copy is never current again), write to the location that comes back;
+ *   <li>the head could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED): report the head;
+ *   <li>STALE_VERSION: someone moved the chunk on: ask the chunk map again.
+ * </ul>
+ * Any other status (ENOSPC, EIO, ...) is the answer. A location with a replica that is not up in
+ * the client's view is allocated again first, which drops the replica that is down.
+ */
+final class ReplicaWriter {
+  static final int MAX_ATTEMPTS = 5;
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicaWriter.class);
+
+  /**
+   * One attempt in flight: the op, the location it was sent by, and the head's answer.
+   * {@code sent} is false when it could not be sent: a replica this client has no address for.
+   */
+  record Attempt(WriteChunkOp op, ChunkLocation location, CompletableFuture<DataResponse> reply,
+      boolean sent) {
+    String head() {
+      return location.getReplicas(0);
+    }
+  }
+
+  private final ShoalTransport transport;
+  private final ChunkLocations locations;
+  private final Duration timeout;
+
+  ReplicaWriter(ShoalTransport transport, ChunkLocations locations, Duration timeout) {
+    this.transport = transport;
+    this.locations = locations;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Sends the first attempt of {@code op} (chunk, offset, data, sync set; version and chain are
+   * filled here). {@code known} is the cached location, or null when the chunk map has none.
+   */
+  Attempt start(WriteChunkOp op, ChunkLocation known, MemberView view) throws RpcException {
+    return send(op, usable(op, known, view), view);
+  }
+
+  /** Waits for {@code first} and retries as the class comment says; returns once written. */
+  void finish(Attempt first) throws RpcException {
+    Attempt attempt = first;
+    for (int n = 1; ; n++) {
+      Failure failure = failureOf(attempt);
+      if (failure == null) {
+        return;
+      }
+      if (!failure.retryable()) {
+        throw failure.error();
+      }
+      if (n >= MAX_ATTEMPTS) {
+        throw gaveUp(attempt, failure);
+      }
+      LOG.debug("write to chunk {}/{} v{} via {}: {}; retrying", attempt.op().getChunk().getInode(),
+          ChunkLocations.indexOf(attempt.op().getChunk()), attempt.location().getVersion(),
+          attempt.head(), failure.error().getMessage());
+      ChunkLocation next = recover(attempt, failure);
+      MemberView view = MemberView.of(transport);
+      attempt = send(attempt.op(), usable(attempt.op(), next, view), view);
+    }
+  }
+
+  /** What went wrong with an attempt; null when it succeeded. */
+  private record Failure(RpcException error, boolean notSent, boolean headUnreachable,
+      String failedMember) {
+    boolean retryable() {
+      Status s = error.status();
+      return notSent || headUnreachable || s == Status.REPLICA_FAILED || s == Status.STALE_VERSION;
+    }
+  }
+
+  private Failure failureOf(Attempt attempt) {
+    DataResponse r;
+    try {
+      r = Replies.await(attempt.reply(), timeout);
+    } catch (RpcException e) {
+      if (!attempt.sent()) {
+        return new Failure(e, true, false, null);
+      }
+      boolean unreachable =
+          e.status() == Status.UNAVAILABLE || e.status() == Status.DEADLINE_EXCEEDED;
+      return new Failure(e, false, unreachable, null);
+    }
+    if (r.getStatus() == Status.OK) {
+      return null;
+    }
+    return new Failure(new RpcException(r.getStatus(), r.getError()), false, false,
+        r.getFailedMember());
+  }
+
+  /** The location to try next, after telling the chunk map what failed. */
+  private ChunkLocation recover(Attempt attempt, Failure failure) throws RpcException {
+    long version = attempt.location().getVersion();
+    if (failure.notSent()) {
+      return attempt.location();
+    }
+    if (failure.headUnreachable()) {
+      return locations.reportFailure(attempt.op().getChunk(), version, attempt.head());
+    }
+    if (failure.error().status() == Status.REPLICA_FAILED) {
+      String failed = failure.failedMember() == null || failure.failedMember().isEmpty()
+          ? attempt.head() : failure.failedMember();
+      return locations.reportFailure(attempt.op().getChunk(), version, failed);
+    }
+    return locations.refresh(attempt.op().getChunk()).orElse(null); // STALE_VERSION
+  }
+
+  /** {@code known} if the chunk exists and all its replicas are up; else a fresh allocation. */
+  private ChunkLocation usable(WriteChunkOp op, ChunkLocation known, MemberView view)
+      throws RpcException {
+    if (known != null && known.getReplicasCount() > 0 && view.allUp(known.getReplicasList())) {
+      return known;
+    }
+    return locations.allocate(op.getChunk());
+  }
+
+  private Attempt send(WriteChunkOp op, ChunkLocation loc, MemberView view) {
+    List<String> rest = loc.getReplicasList().subList(1, loc.getReplicasCount());
+    CompletableFuture<DataResponse> reply;
+    try {
+      List<String> chain = new ArrayList<>(rest.size());
+      for (String id : rest) {
+        chain.add(view.address(id));
+      }
+      WriteChunkOp versioned = op.toBuilder()
+          .setVersion(loc.getVersion())
+          .clearChain().addAllChain(chain)
+          .clearChainIds().addAllChainIds(rest)
+          .build();
+      reply = transport.dataAt(view.address(loc.getReplicas(0)),
+          DataRequest.newBuilder().setWrite(versioned).build());
+      return new Attempt(versioned, loc, reply, true);
+    } catch (RpcException e) {
+      // The chunk map names a member this client's view does not know yet (it just joined):
+      // nothing to report, try again with a fresher view.
+      return new Attempt(op, loc, CompletableFuture.failedFuture(e), false);
+    }
+  }
+
+  private static RpcException gaveUp(Attempt attempt, Failure failure) {
+    Status s = failure.error().status();
+    String what = "write to chunk " + attempt.op().getChunk().getInode() + "/"
+        + ChunkLocations.indexOf(attempt.op().getChunk()) + " failed " + MAX_ATTEMPTS
+        + " times, last: " + failure.error().getMessage();
+    // Nobody reachable is worth trying again later (EAGAIN, ETIMEDOUT); a chain that keeps
+    // failing is an I/O error.
+    return s == Status.UNAVAILABLE || s == Status.DEADLINE_EXCEEDED
+        ? new RpcException(s, what)
+        : new RpcException(Status.EIO, what);
+  }
+}

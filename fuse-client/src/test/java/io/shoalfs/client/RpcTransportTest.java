@@ -1,0 +1,116 @@
+package io.shoalfs.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.StatFsOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import io.shoalfs.rpc.RpcServer;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The RPC transport against real servers on loopback: addressing by member, metadata failover. */
+class RpcTransportTest {
+  private static final int MAX_FRAME = 1 << 20;
+  private final ExecutorService pool = Executors.newFixedThreadPool(2);
+  private RpcServer one;
+  private RpcServer two;
+  private String oneAddress;
+  private String twoAddress;
+
+  @BeforeEach
+  void start() throws Exception {
+    one = server(1);
+    two = server(2);
+    oneAddress = "127.0.0.1:" + one.start();
+    twoAddress = "127.0.0.1:" + two.start();
+  }
+
+  @AfterEach
+  void stop() {
+    one.close();
+    two.close();
+    pool.shutdownNow();
+  }
+
+  /** A server that says who it is: statfs total = n, getattr inode = n. */
+  private RpcServer server(int n) {
+    return new RpcServer("127.0.0.1", 0, MAX_FRAME, request -> CompletableFuture.completedFuture(
+        request.hasDataRequest()
+            ? Envelope.newBuilder().setDataResponse(DataResponse.newBuilder().setTotalBytes(n)).build()
+            : Envelope.newBuilder().setMetaResponse(MetaResponse.newBuilder()
+                .setAttr(io.shoalfs.proto.Attr.newBuilder().setInode(n))).build()),
+        pool);
+  }
+
+  private static MemberInfo member(String id, String address, String state) {
+    return MemberInfo.newBuilder().setId(id).setAddress(address).setState(state).build();
+  }
+
+  private static final DataRequest STATFS =
+      DataRequest.newBuilder().setStatFs(StatFsOp.getDefaultInstance()).build();
+  private static final MetaRequest GETATTR =
+      MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(1)).build();
+
+  @Test
+  void dataGoesToTheAddressedMember() throws Exception {
+    List<MemberInfo> members = List.of(member("a", oneAddress, "up"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(members, t.members());
+      assertEquals(2, t.dataAt(twoAddress, STATFS).get(5, TimeUnit.SECONDS).getTotalBytes());
+      assertEquals(1, t.dataAt(oneAddress, STATFS).get(5, TimeUnit.SECONDS).getTotalBytes());
+    }
+  }
+
+  @Test
+  void dataToAMemberThatIsGoneFailsUnavailableWithoutFailover() throws Exception {
+    String closed = "127.0.0.1:" + freePort();
+    List<MemberInfo> members = List.of(member("a", closed, "up"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> t.dataAt(closed, STATFS).get(10, TimeUnit.SECONDS));
+      assertEquals(Status.UNAVAILABLE, assertInstanceOf(RpcException.class, e.getCause()).status());
+    }
+  }
+
+  @Test
+  void metadataPrefersMembersThatAreUp() throws Exception {
+    List<MemberInfo> members = List.of(member("a", oneAddress, "down"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(2, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode());
+    }
+  }
+
+  @Test
+  void metadataFailsOverFromAServerThatCannotBeReached() throws Exception {
+    String closed = "127.0.0.1:" + freePort();
+    List<MemberInfo> members = List.of(member("a", closed, "up"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(2, t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode());
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
