@@ -68,11 +68,10 @@ final class ChunkReplicator {
                     return DataResponse.newBuilder().setStatus(Status.OK)
                         .setVersion(op.getVersion()).setLength(length).build();
                   }))
-                  .whenComplete((done, failure) -> {
-                    if (failure != null) {
-                      discard(staged);
-                    }
-                  }));
+                  // Answer only once the staged copy is gone: a caller that sees the
+                  // failure must not find half a copy on disk.
+                  .exceptionallyCompose(failure -> discard(staged)
+                      .thenCompose(v -> CompletableFuture.failedFuture(failure))));
         })
         .handle((response, failure) -> {
           if (failure == null) {
@@ -118,11 +117,12 @@ final class ChunkReplicator {
     }
   }
 
-  private void discard(StagedChunk staged) {
+  private CompletableFuture<Void> discard(StagedChunk staged) {
     try {
-      executor.execute(staged::close);
+      return CompletableFuture.runAsync(staged::close, executor);
     } catch (RejectedExecutionException e) {
       staged.close(); // shutting down: two small deletes on this thread beat a leak
+      return CompletableFuture.completedFuture(null);
     }
   }
 
