@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -14,6 +17,9 @@ import java.util.stream.Stream;
  * <pre>
  *   &lt;root&gt;/&lt;h[14..16]&gt;/&lt;h[12..14]&gt;/&lt;h&gt;.&lt;index&gt;.chunk   the chunk's bytes
  *   &lt;root&gt;/&lt;h[14..16]&gt;/&lt;h[12..14]&gt;/&lt;h&gt;.&lt;index&gt;.crc     4-byte big-endian CRC32C per block
+ *   &lt;root&gt;/&lt;h[14..16]&gt;/&lt;h[12..14]&gt;/&lt;h&gt;.&lt;index&gt;.ver     8-byte big-endian chunk version
+ *                                                          (absent = 0, unversioned)
+ *   &lt;root&gt;/staging/&lt;nonce&gt;/...                       copies being pulled from a peer
  * </pre>
  *
  * where h is the inode as 16 lower-case hex digits. The two fan-out levels take the
@@ -24,6 +30,10 @@ import java.util.stream.Stream;
 final class ChunkLayout {
   static final String DATA_SUFFIX = ".chunk";
   static final String CHECKSUM_SUFFIX = ".crc";
+  static final String VERSION_SUFFIX = ".ver";
+  /** Not two hex digits, so it never collides with a fan-out directory. */
+  static final String STAGING_DIR = "staging";
+  private static final String[] SUFFIXES = {DATA_SUFFIX, CHECKSUM_SUFFIX, VERSION_SUFFIX};
 
   private final Path root;
 
@@ -49,7 +59,16 @@ final class ChunkLayout {
         .resolve(hex(key.inode()) + "." + key.index() + CHECKSUM_SUFFIX);
   }
 
-  /** Indexes of the chunks of an inode that have a data or a checksum file, ascending. */
+  Path versionFile(ChunkKey key) {
+    return directoryOf(key.inode())
+        .resolve(hex(key.inode()) + "." + key.index() + VERSION_SUFFIX);
+  }
+
+  Path stagingRoot() {
+    return root.resolve(STAGING_DIR);
+  }
+
+  /** Indexes of the chunks of an inode that have a data, checksum or version file, ascending. */
   SortedSet<Integer> indexesOf(long inode) throws IOException {
     SortedSet<Integer> indexes = new TreeSet<>();
     Path dir = directoryOf(inode);
@@ -60,34 +79,88 @@ final class ChunkLayout {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*")) {
       for (Path file : files) {
         String name = file.getFileName().toString();
-        String rest;
-        if (name.endsWith(DATA_SUFFIX)) {
-          rest = name.substring(prefix.length(), name.length() - DATA_SUFFIX.length());
-        } else if (name.endsWith(CHECKSUM_SUFFIX)) {
-          rest = name.substring(prefix.length(), name.length() - CHECKSUM_SUFFIX.length());
-        } else {
-          continue;
-        }
-        try {
-          indexes.add(Integer.parseInt(rest));
-        } catch (NumberFormatException notOurs) {
-          // A stray file that happens to share the prefix: not a chunk.
+        ChunkKey key = parse(name);
+        if (key != null && key.inode() == inode) {
+          indexes.add(key.index());
         }
       }
     }
     return indexes;
   }
 
-  /** Bytes of all chunk and checksum files under the root (apparent sizes). Walks the tree. */
+  /**
+   * Every chunk with a data, checksum or version file, found by listing the fan-out
+   * directories (two levels of two hex digits; the staging area is not among them).
+   */
+  SortedSet<ChunkKey> allChunks() throws IOException {
+    SortedSet<ChunkKey> keys = new TreeSet<>(
+        Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index));
+    for (Path outer : fanOut(root)) {
+      for (Path inner : fanOut(outer)) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(inner)) {
+          for (Path file : files) {
+            ChunkKey key = parse(file.getFileName().toString());
+            if (key != null) {
+              keys.add(key);
+            }
+          }
+        }
+      }
+    }
+    return keys;
+  }
+
+  /** The chunk a file name belongs to ({@code <16 hex>.<index>.<suffix>}), or null. */
+  static ChunkKey parse(String name) {
+    for (String suffix : SUFFIXES) {
+      if (!name.endsWith(suffix)) {
+        continue;
+      }
+      int dot = name.indexOf('.');
+      int end = name.length() - suffix.length();
+      if (dot != 16 || end <= dot + 1) {
+        return null;
+      }
+      try {
+        long inode = Long.parseUnsignedLong(name.substring(0, 16), 16);
+        int index = Integer.parseInt(name.substring(dot + 1, end));
+        return index < 0 ? null : new ChunkKey(inode, index);
+      } catch (NumberFormatException notOurs) {
+        return null; // a stray file that happens to look similar: not a chunk
+      }
+    }
+    return null;
+  }
+
+  private static List<Path> fanOut(Path dir) throws IOException {
+    List<Path> dirs = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return dirs;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        if (entry.getFileName().toString().matches("[0-9a-f]{2}") && Files.isDirectory(entry)) {
+          dirs.add(entry);
+        }
+      }
+    }
+    return dirs;
+  }
+
+  /**
+   * Bytes of all chunk and checksum files under the root (apparent sizes), staging area
+   * excluded. Walks the tree.
+   */
   long measure() throws IOException {
     if (!Files.isDirectory(root)) {
       return 0;
     }
+    Path staging = stagingRoot();
     try (Stream<Path> files = Files.walk(root)) {
       long total = 0;
       for (Path file : (Iterable<Path>) files::iterator) {
         String name = file.getFileName().toString();
-        if ((name.endsWith(DATA_SUFFIX) || name.endsWith(CHECKSUM_SUFFIX))
+        if (!file.startsWith(staging) && (name.endsWith(DATA_SUFFIX) || name.endsWith(CHECKSUM_SUFFIX))
             && Files.isRegularFile(file)) {
           total += Files.size(file);
         }

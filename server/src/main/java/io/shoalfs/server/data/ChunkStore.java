@@ -8,8 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The chunks of files on this node's disk, every block checksummed (CRC32C) and verified on
@@ -24,8 +33,15 @@ import java.util.concurrent.locks.Lock;
  * <p>Argument errors (negative offsets, a range past the chunk size) throw
  * IllegalArgumentException; a failed checksum throws {@link CorruptChunkException}; a full
  * disk surfaces as the IOException the JDK throws ("No space left on device").
+ *
+ * <p>Chunk versions (replication): each copy may carry a version, kept in a sidecar next to
+ * it and deleted with it. Version 0 means unversioned (the single-node path): no sidecar, no
+ * checks. A versioned write or read whose version is older than the copy's fails with
+ * {@link StaleVersionException}; a versioned write with a newer version moves the copy to it.
+ * The check and the change happen under the chunk's lock, with the data.
  */
 public final class ChunkStore implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(ChunkStore.class);
   public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
   public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
   static final int DEFAULT_OPEN_CHUNKS = 128;
@@ -57,6 +73,8 @@ public final class ChunkStore implements Closeable {
     this.chunkSize = chunkSize;
     this.blockSize = blockSize;
     this.open = new OpenChunks(openChunks);
+    // Copies half-pulled from a peer when the process died: never installed, never needed.
+    deleteTree(layout.stagingRoot());
     // Walk the tree once; from here on every change adjusts the count.
     this.usedBytes = new AtomicLong(layout.measure());
   }
@@ -80,13 +98,45 @@ public final class ChunkStore implements Closeable {
    */
   public void write(long inode, int index, long offset, ByteBuffer data, boolean sync)
       throws IOException {
+    write(inode, index, offset, data, sync, 0);
+  }
+
+  /**
+   * A write at chunk {@code version} (0 = unversioned, as above): fails with
+   * {@link StaleVersionException} if the copy is newer; moves an older copy to
+   * {@code version} (durably) before writing.
+   */
+  public void write(long inode, int index, long offset, ByteBuffer data, boolean sync,
+      long version) throws IOException {
     checkRange(index, offset, data.remaining());
-    if (!data.hasRemaining()) {
-      return;
-    }
     ChunkKey key = new ChunkKey(inode, index);
     Lock lock = locks.of(key).writeLock();
     lock.lock();
+    try {
+      boolean newVersionFile = false;
+      if (version != 0) {
+        long local = readVersion(key);
+        if (Long.compareUnsigned(local, version) > 0) {
+          throw new StaleVersionException(inode, index, version, local);
+        }
+        if (local != version) {
+          newVersionFile = local == 0;
+          writeVersion(key, version);
+        }
+      }
+      if (data.hasRemaining()) {
+        writeLocked(key, offset, data, sync);
+      }
+      if (newVersionFile && sync) {
+        syncDirectories(layout.versionFile(key).getParent());
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void writeLocked(ChunkKey key, long offset, ByteBuffer data, boolean sync)
+      throws IOException {
     try (OpenChunks.Lease lease = open.acquire(key, () -> openChunk(key, true))) {
       ChecksummedChunk chunk = lease.chunk();
       long before = chunk.footprint();
@@ -101,8 +151,6 @@ public final class ChunkStore implements Closeable {
       } finally {
         usedBytes.addAndGet(footprintOr(chunk, before) - before);
       }
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -111,15 +159,33 @@ public final class ChunkStore implements Closeable {
    * chunk's end, none for a chunk that does not exist. Every block touched is verified.
    */
   public ByteBuffer read(long inode, int index, long offset, int length) throws IOException {
+    return read(inode, index, offset, length, 0);
+  }
+
+  /**
+   * A read that first checks the copy is not newer than {@code version} (0 = no check):
+   * {@link StaleVersionException} if it is. An older copy is served: after a version bump
+   * with no write since, every current replica still holds the older version.
+   */
+  public ByteBuffer read(long inode, int index, long offset, int length, long version)
+      throws IOException {
     checkRange(index, offset, length);
     ChunkKey key = new ChunkKey(inode, index);
     Lock lock = locks.of(key).readLock();
     lock.lock();
-    try (OpenChunks.Lease lease = open.acquire(key, () -> openChunk(key, false))) {
-      if (lease == null) {
-        return EMPTY;
+    try {
+      if (version != 0) {
+        long local = readVersion(key);
+        if (Long.compareUnsigned(local, version) > 0) {
+          throw new StaleVersionException(inode, index, version, local);
+        }
       }
-      return lease.chunk().read(offset, length);
+      try (OpenChunks.Lease lease = open.acquire(key, () -> openChunk(key, false))) {
+        if (lease == null) {
+          return EMPTY;
+        }
+        return lease.chunk().read(offset, length);
+      }
     } finally {
       lock.unlock();
     }
@@ -181,6 +247,108 @@ public final class ChunkStore implements Closeable {
     }
   }
 
+  /** The version of this node's copy of a chunk; 0 when unversioned or absent. */
+  public long version(long inode, int index) throws IOException {
+    ChunkKey key = new ChunkKey(inode, index);
+    Lock lock = locks.of(key).readLock();
+    lock.lock();
+    try {
+      return readVersion(key);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Sets the version of a chunk copy (durably); 0 makes it unversioned. */
+  public void setVersion(long inode, int index, long version) throws IOException {
+    ChunkKey key = new ChunkKey(inode, index);
+    Lock lock = locks.of(key).writeLock();
+    lock.lock();
+    try {
+      writeVersion(key, version);
+      syncDirectories(layout.versionFile(key).getParent());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Version, length and age of this node's copy of a chunk; null when it has none. */
+  public StoredChunk info(long inode, int index) throws IOException {
+    ChunkKey key = new ChunkKey(inode, index);
+    Lock lock = locks.of(key).readLock();
+    lock.lock();
+    try {
+      return describe(key);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Every chunk copy on this node, in (inode, index) order. Walks the chunk directories;
+   * a copy deleted during the walk is left out.
+   */
+  public List<StoredChunk> listChunks() throws IOException {
+    List<StoredChunk> chunks = new ArrayList<>();
+    for (ChunkKey key : layout.allChunks()) {
+      StoredChunk chunk = info(key.inode(), key.index());
+      if (chunk != null) {
+        chunks.add(chunk);
+      }
+    }
+    return chunks;
+  }
+
+  /** Deletes one chunk copy (data, checksums, version). Returns false if there was none. */
+  public boolean deleteChunk(long inode, int index) throws IOException {
+    ChunkKey key = new ChunkKey(inode, index);
+    Lock lock = locks.of(key).writeLock();
+    lock.lock();
+    try {
+      if (describe(key) == null) {
+        return false;
+      }
+      deleteChunk(key);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Deletes a chunk copy only if it is still exactly as {@code seen} (same version, length
+   * and modification time): a copy rewritten or re-replicated since it was judged garbage
+   * is kept. Returns whether it was deleted.
+   */
+  public boolean deleteChunkIfUnchanged(StoredChunk seen) throws IOException {
+    ChunkKey key = new ChunkKey(seen.inode(), seen.index());
+    Lock lock = locks.of(key).writeLock();
+    lock.lock();
+    try {
+      if (!seen.equals(describe(key))) {
+        return false;
+      }
+      deleteChunk(key);
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Starts a new copy of a chunk in the staging area, to be filled and then
+   * {@link StagedChunk#install installed} over the live copy (or closed to throw it away).
+   */
+  public StagedChunk stage(long inode, int index) throws IOException {
+    if (index < 0) {
+      throw new IllegalArgumentException("negative chunk index " + index);
+    }
+    ChunkKey key = new ChunkKey(inode, index);
+    Path dir = layout.stagingRoot().resolve(UUID.randomUUID().toString());
+    ChecksummedChunk chunk = ChecksummedChunk.open(new ChunkLayout(dir), key, blockSize, true);
+    return new StagedChunk(this, key, dir, chunk);
+  }
+
   /** Bytes held by chunk and checksum files (apparent sizes), kept current without a walk. */
   public long usedBytes() {
     return usedBytes.get();
@@ -190,6 +358,121 @@ public final class ChunkStore implements Closeable {
   @Override
   public void close() {
     open.close();
+  }
+
+  /**
+   * Puts a staged copy's files in place of the live copy's, then sets the version. A crash
+   * between the two renames leaves data and checksums that disagree: the copy reads as
+   * CORRUPT, never as wrong bytes; and with its version unchanged the healer never counted
+   * it as a replica.
+   */
+  void install(ChunkKey key, Path stagedData, Path stagedChecksums, long version)
+      throws IOException {
+    Lock lock = locks.of(key).writeLock();
+    lock.lock();
+    try {
+      long local = readVersion(key);
+      if (Long.compareUnsigned(local, version) > 0) {
+        throw new StaleVersionException(key.inode(), key.index(), version, local);
+      }
+      open.invalidate(key);
+      Path data = layout.dataFile(key);
+      Path checksums = layout.checksumFile(key);
+      long before = sizeOrZero(data) + sizeOrZero(checksums);
+      long after = Files.size(stagedData) + Files.size(stagedChecksums);
+      Files.createDirectories(data.getParent());
+      try {
+        Files.move(stagedData, data, StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
+        Files.move(stagedChecksums, checksums, StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        usedBytes.addAndGet(sizeOrZero(data) + sizeOrZero(checksums) - before);
+      }
+      writeVersion(key, version);
+      syncDirectories(data.getParent());
+      LOG.debug("installed a copy of chunk {} at version {} ({} bytes)", key, version, after);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private StoredChunk describe(ChunkKey key) throws IOException {
+    long modified = -1;
+    long length = 0;
+    for (Path file : new Path[] {layout.dataFile(key), layout.checksumFile(key),
+        layout.versionFile(key)}) {
+      try {
+        BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        modified = Math.max(modified, attrs.lastModifiedTime().toMillis());
+        if (file.equals(layout.dataFile(key))) {
+          length = attrs.size();
+        }
+      } catch (NoSuchFileException absent) {
+        // not every copy has every file
+      }
+    }
+    if (modified < 0) {
+      return null;
+    }
+    return new StoredChunk(key.inode(), key.index(), readVersion(key), length, modified);
+  }
+
+  /** The copy's version from its sidecar: 8 bytes big-endian, absent = 0. Caller locks. */
+  private long readVersion(ChunkKey key) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(layout.versionFile(key));
+    } catch (NoSuchFileException absent) {
+      return 0;
+    }
+    if (bytes.length != Long.BYTES) {
+      throw new IOException("version file of chunk " + key + " holds " + bytes.length
+          + " bytes, not " + Long.BYTES);
+    }
+    return ByteBuffer.wrap(bytes).getLong();
+  }
+
+  /**
+   * Replaces the sidecar whole (write a temporary, force, rename), so that a crash leaves
+   * the old version or the new one, never a torn one. Caller locks.
+   */
+  private void writeVersion(ChunkKey key, long version) throws IOException {
+    Path file = layout.versionFile(key);
+    if (version == 0) {
+      Files.deleteIfExists(file);
+      return;
+    }
+    Files.createDirectories(file.getParent());
+    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
+        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).putLong(version).flip();
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
+      channel.force(true);
+    }
+    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static long sizeOrZero(Path file) throws IOException {
+    try {
+      return Files.size(file);
+    } catch (NoSuchFileException absent) {
+      return 0;
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   private void truncateChunk(ChunkKey key, long length) throws IOException {
@@ -220,6 +503,8 @@ public final class ChunkStore implements Closeable {
       open.invalidate(key);
       deleteCounted(layout.dataFile(key));
       deleteCounted(layout.checksumFile(key));
+      // Not counted in usedBytes (which covers data and checksums), but gone with the copy.
+      Files.deleteIfExists(layout.versionFile(key));
     } finally {
       lock.unlock();
     }
@@ -241,7 +526,7 @@ public final class ChunkStore implements Closeable {
     return ChecksummedChunk.open(layout, key, blockSize, create);
   }
 
-  private void checkRange(int index, long offset, int length) {
+  void checkRange(int index, long offset, int length) {
     if (index < 0) {
       throw new IllegalArgumentException("negative chunk index " + index);
     }

@@ -2,6 +2,7 @@ package io.shoalfs.server.data;
 
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
 import java.io.IOException;
 import java.util.concurrent.CompletionException;
 
@@ -12,13 +13,24 @@ final class DataFailures {
   static DataResponse response(Throwable failure) {
     Throwable t = unwrap(failure);
     String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    return DataResponse.newBuilder().setStatus(statusOf(t)).setError(message).build();
+    DataResponse.Builder response = DataResponse.newBuilder().setStatus(statusOf(t))
+        .setError(message);
+    if (t instanceof StaleVersionException stale) {
+      response.setVersion(stale.localVersion());
+    }
+    return response.build();
   }
 
   static Status statusOf(Throwable failure) {
     Throwable t = unwrap(failure);
     if (t instanceof CorruptChunkException) {
       return Status.CORRUPT;
+    }
+    if (t instanceof StaleVersionException) {
+      return Status.STALE_VERSION;
+    }
+    if (t instanceof RpcException rpc) {
+      return rpc.status(); // a peer's answer (replication), already typed
     }
     if (t instanceof IllegalArgumentException) {
       return Status.EINVAL;

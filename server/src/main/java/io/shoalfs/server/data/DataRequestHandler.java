@@ -2,6 +2,7 @@ package io.shoalfs.server.data;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.ReadChunkOp;
@@ -48,8 +49,9 @@ final class DataRequestHandler {
     switch (request.getOpCase()) {
       case WRITE: {
         WriteChunkOp op = request.getWrite();
+        // The local part only: forwarding down the chain is LocalDataPlane's (it is async).
         store.write(op.getChunk().getInode(), op.getChunk().getIndex(), op.getOffset(),
-            op.getData().asReadOnlyByteBuffer(), op.getSync());
+            op.getData().asReadOnlyByteBuffer(), op.getSync(), op.getVersion());
         return OK;
       }
       case READ:
@@ -72,6 +74,20 @@ final class DataRequestHandler {
             .setUsedBytes(stats.usedBytes())
             .build();
       }
+      case DELETE_CHUNK:
+        store.deleteChunk(request.getDeleteChunk().getChunk().getInode(),
+            request.getDeleteChunk().getChunk().getIndex());
+        return OK;
+      case CHUNK_INFO: {
+        ChunkId chunk = request.getChunkInfo().getChunk();
+        StoredChunk info = store.info(chunk.getInode(), chunk.getIndex());
+        DataResponse.Builder response = DataResponse.newBuilder().setStatus(Status.OK);
+        if (info != null) {
+          response.setVersion(info.version()).setLength(info.length());
+        }
+        return response.build();
+      }
+      case REPLICATE: // needs the network: LocalDataPlane runs it through ChunkReplicator
       case OP_NOT_SET:
       default:
         return DataResponse.newBuilder()
@@ -85,7 +101,7 @@ final class DataRequestHandler {
     ByteBuffer bytes;
     try {
       bytes = store.read(op.getChunk().getInode(), op.getChunk().getIndex(), op.getOffset(),
-          op.getLength());
+          op.getLength(), op.getVersion());
     } catch (NoSuchFileException deletedMeanwhile) {
       bytes = ByteBuffer.allocate(0);
     }

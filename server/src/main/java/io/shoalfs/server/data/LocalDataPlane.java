@@ -20,12 +20,19 @@ import org.slf4j.LoggerFactory;
  * The data plane of one server: its chunk store, a bounded pool of threads doing the disk
  * work (callers are Netty event loops and must never wait on a disk), and, when given a
  * {@link GarbageSource}, the {@link ChunkReaper}.
+ *
+ * <p>Replication: a write with a chain is written here on the pool, then forwarded by a
+ * {@link ChainForwarder}; a ReplicateChunkOp is run by a {@link ChunkReplicator}. Both wait
+ * for peers by composing futures, never by holding a pool thread, so chains that cross
+ * (A forwards to B while B forwards to A) cannot deadlock the pools. With
+ * {@link ReplicaSettings}, the plane also runs the {@link OrphanCollector} and the healer.
  */
 public final class LocalDataPlane implements DataPlaneOrchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(LocalDataPlane.class);
 
   private final DataPlaneSettings settings;
   private final GarbageSource garbage;
+  private final ReplicaSettings replicas;
   private volatile Running running;
   private volatile boolean closed;
 
@@ -36,8 +43,19 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
 
   /** A data plane that reaps the chunks of the inodes {@code garbage} lists. */
   public LocalDataPlane(DataPlaneSettings settings, GarbageSource garbage) {
+    this(settings, garbage, null);
+  }
+
+  /**
+   * A data plane that is one replica among several (see {@link ReplicaSettings}); null
+   * replicas = single node, which still forwards chains and pulls replicas, over
+   * connections of its own.
+   */
+  public LocalDataPlane(DataPlaneSettings settings, GarbageSource garbage,
+      ReplicaSettings replicas) {
     this.settings = settings;
     this.garbage = garbage;
+    this.replicas = replicas;
   }
 
   @Override
@@ -60,7 +78,21 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
       reaper = new ChunkReaper(garbage, store, settings.reapPeriod(), settings.reapBatchSize());
       reaper.start();
     }
-    running = new Running(store, handler, volume, executor, reaper);
+    // Created lazily per address, so a single node that never forwards opens nothing.
+    DownstreamClients downstream = replicas != null ? replicas.downstream()
+        : new DownstreamClients();
+    OrphanCollector orphans = null;
+    if (replicas != null && replicas.checker() != null) {
+      orphans = new OrphanCollector(store, replicas.memberId(), replicas.checker(),
+          replicas.orphanPeriod(), replicas.orphanGrace());
+      orphans.start();
+    }
+    if (replicas != null && replicas.healer() != null) {
+      replicas.healer().start();
+    }
+    running = new Running(store, handler, volume, executor, reaper, orphans,
+        new ChainForwarder(downstream), new ChunkReplicator(store, executor, downstream),
+        replicas == null ? downstream : null);
     LOG.info("data plane started on {} ({} MiB chunks, {} KiB blocks, {} used bytes)",
         settings.dataDir(), settings.chunkSize() >> 20, settings.blockSize() >> 10,
         store.usedBytes());
@@ -73,6 +105,22 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
       return CompletableFuture.completedFuture(unavailable(closed ? "data plane is closed"
           : "data plane is not started"));
     }
+    switch (request.getOpCase()) {
+      case REPLICATE:
+        return r.replicator.replicate(request.getReplicate());
+      case WRITE:
+        if (request.getWrite().getChainCount() > 0) {
+          return local(r, request).thenCompose(written -> written.getStatus() == Status.OK
+              ? r.forwarder.forward(request.getWrite())
+              : CompletableFuture.completedFuture(written));
+        }
+        return local(r, request);
+      default:
+        return local(r, request);
+    }
+  }
+
+  private static CompletableFuture<DataResponse> local(Running r, DataRequest request) {
     try {
       return CompletableFuture.supplyAsync(() -> r.handler.handle(request), r.executor);
     } catch (RejectedExecutionException e) {
@@ -101,13 +149,22 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
     return r == null ? null : r.store;
   }
 
-  /** Stops reaping, lets queued requests finish (up to 10 s), then closes the files. */
+  /**
+   * Stops the background work (healer, orphan collector, reaper), lets queued requests
+   * finish (up to 10 s), then closes the files.
+   */
   @Override
   public synchronized void close() throws IOException {
     closed = true;
     Running r = running;
     if (r == null) {
       return;
+    }
+    if (replicas != null && replicas.healer() != null) {
+      replicas.healer().close();
+    }
+    if (r.orphans != null) {
+      r.orphans.close();
     }
     if (r.reaper != null) {
       r.reaper.close();
@@ -122,6 +179,9 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
       r.executor.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    if (r.ownDownstream != null) {
+      r.ownDownstream.close();
+    }
     r.store.close();
   }
 
@@ -130,7 +190,8 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
   }
 
   private record Running(ChunkStore store, DataRequestHandler handler, VolumeUsage volume,
-      ThreadPoolExecutor executor, ChunkReaper reaper) {}
+      ThreadPoolExecutor executor, ChunkReaper reaper, OrphanCollector orphans,
+      ChainForwarder forwarder, ChunkReplicator replicator, DownstreamClients ownDownstream) {}
 
   private static final class DaemonThreads implements ThreadFactory {
     private final String prefix;

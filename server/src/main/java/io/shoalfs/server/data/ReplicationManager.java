@@ -1,0 +1,374 @@
+package io.shoalfs.server.data;
+
+import io.shoalfs.proto.AddReplicaOp;
+import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.ListChunksOp;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.ReplicateChunkOp;
+import io.shoalfs.proto.ReportReplicaFailureOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.server.ControlPlaneOrchestrator;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The healer: every period, while this server leads the metadata group, pages through the
+ * chunk map and brings each chunk back to the replication factor.
+ *
+ * <ul>
+ *   <li>a replica on a member that is {@code dead} (down past the grace period) is reported
+ *       failed, which drops it and bumps the version (never the last replica);
+ *   <li>a chunk with fewer replicas than the factor, and an {@code up} replica to copy from,
+ *       gets a new copy on the {@code up} member with the most free space that does not hold
+ *       it: that member pulls it (ReplicateChunkOp), then add_replica makes it count;
+ *   <li>a copy whose source served a corrupt block fails, and the source is reported.
+ * </ul>
+ *
+ * <p>Members that are merely {@code down} are waited for, not replaced: they may come back
+ * within the grace period. At most {@link #DEFAULT_COPIES_PER_PASS} copies are attempted per
+ * pass, so one pass stays short and a flood of healing cannot swamp the data path.
+ *
+ * <p>Each pass also counts the chunks and the under-replicated ones (fewer replicas than
+ * the factor, or a replica not {@code up}) for {@code shoal status}.
+ *
+ * <p>Runs on its own thread and waits for the control plane and peers there.
+ *
+ * <p>Known gap: a write that lands on the source while its copy is being pulled may be
+ * missing from the new copy, and add_replica cannot tell (writes do not bump the version).
+ */
+public final class ReplicationManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ReplicationManager.class);
+  public static final int DEFAULT_COPIES_PER_PASS = 64;
+  static final int PAGE_SIZE = 1000;
+  private static final Duration META_TIMEOUT = Duration.ofSeconds(30);
+  /** A 64 MiB chunk in 4 MiB pieces, with room for a busy network. */
+  private static final Duration REPLICATE_TIMEOUT = Duration.ofMinutes(5);
+
+  /** Chunks in the map, and those short of replicas, as of the last complete pass. */
+  public record Counts(long chunks, long underReplicated) {}
+
+  /** What one pass did. {@code ran} is false when this server was not the leader. */
+  public record PassReport(boolean ran, long chunks, long underReplicated, int copied,
+      int dropped) {}
+
+  private final ControlPlaneOrchestrator control;
+  private final Supplier<List<MemberInfo>> members;
+  private final BooleanSupplier isLeader;
+  private final int replication;
+  private final DownstreamClients data;
+  private final Duration period;
+  private final int copiesPerPass;
+  private final ScheduledExecutorService scheduler;
+  private volatile Counts counts;
+  private volatile boolean closed;
+
+  /**
+   * @param members the cluster as the membership directory sees it (state up/down/dead)
+   * @param isLeader whether this server leads the metadata group right now
+   * @param replication the replication factor (already capped at the cluster size)
+   * @param data connections to the peers' data planes
+   * @param period pause between passes
+   */
+  public ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
+      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period) {
+    this(control, members, isLeader, replication, data, period, DEFAULT_COPIES_PER_PASS);
+  }
+
+  ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
+      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period,
+      int copiesPerPass) {
+    if (replication < 1 || copiesPerPass < 1 || period.isNegative() || period.isZero()) {
+      throw new IllegalArgumentException("replication, copies per pass and period must be"
+          + " positive");
+    }
+    this.control = control;
+    this.members = members;
+    this.isLeader = isLeader;
+    this.replication = replication;
+    this.data = data;
+    this.period = period;
+    this.copiesPerPass = copiesPerPass;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "replication-manager");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Starts healing: the first pass one period from now, then one period after each. */
+  public void start() {
+    long millis = period.toMillis();
+    scheduler.scheduleWithFixedDelay(this::passQuietly, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** The counts of the last complete pass as leader; empty when not leading. */
+  public Optional<Counts> counts() {
+    return Optional.ofNullable(counts);
+  }
+
+  /** Chunks short of replicas (or with a replica not up) at the last pass; 0 if unknown. */
+  public long underReplicated() {
+    Counts c = counts;
+    return c == null ? 0 : c.underReplicated();
+  }
+
+  /** Chunks in the chunk map at the last pass; 0 if unknown. */
+  public long chunkCount() {
+    Counts c = counts;
+    return c == null ? 0 : c.chunks();
+  }
+
+  /** One pass, on the calling thread. */
+  public PassReport runOnce() throws IOException, InterruptedException {
+    if (!isLeader.getAsBoolean()) {
+      counts = null; // the leader's healer counts; ours would go stale
+      return new PassReport(false, 0, 0, 0, 0);
+    }
+    Map<String, MemberInfo> byId = new HashMap<>();
+    for (MemberInfo m : members.get()) {
+      byId.put(m.getId(), m);
+    }
+    if (byId.isEmpty()) {
+      LOG.debug("no membership view yet; skipping the healing pass");
+      return new PassReport(false, 0, 0, 0, 0);
+    }
+    Pass pass = new Pass(byId);
+    long startInode = 0;
+    int startIndex = 0;
+    while (!closed && isLeader.getAsBoolean()) {
+      MetaResponse page = meta(MetaRequest.newBuilder().setListChunks(ListChunksOp.newBuilder()
+          .setStartInode(startInode).setStartIndex(startIndex).setLimit(PAGE_SIZE)).build());
+      if (page.getStatus() != Status.OK) {
+        throw new IOException("list_chunks failed: " + page.getStatus() + " "
+            + page.getError());
+      }
+      for (ChunkLocation location : page.getLocationsList()) {
+        pass.chunks++;
+        ChunkLocation healed = pass.heal(location);
+        if (pass.isUnderReplicated(healed)) {
+          pass.underReplicated++;
+        }
+      }
+      if (!page.getMoreChunks() || page.getLocationsCount() == 0) {
+        counts = new Counts(pass.chunks, pass.underReplicated);
+        break;
+      }
+      ChunkLocation last = page.getLocations(page.getLocationsCount() - 1);
+      startInode = last.getChunk().getInode();
+      startIndex = last.getChunk().getIndex() + 1;
+      if (startIndex == 0) { // the index wrapped past 2^32 - 1
+        startInode++;
+      }
+    }
+    return new PassReport(true, pass.chunks, pass.underReplicated, pass.copied, pass.dropped);
+  }
+
+  /** Stops the schedule and waits for a pass in progress to notice. */
+  @Override
+  public void close() {
+    closed = true;
+    scheduler.shutdownNow();
+    try {
+      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("replication manager did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The state of one pass: the membership snapshot it works from, and its tallies. */
+  private final class Pass {
+    final Map<String, MemberInfo> members;
+    long chunks;
+    long underReplicated;
+    int copied;
+    int dropped;
+    int attempts;
+
+    Pass(Map<String, MemberInfo> members) {
+      this.members = members;
+    }
+
+    ChunkLocation heal(ChunkLocation location) throws IOException, InterruptedException {
+      ChunkLocation current = location;
+      for (String replica : List.copyOf(location.getReplicasList())) {
+        if (isDead(replica) && current.getReplicasCount() > 1) {
+          ChunkLocation after = reportFailure(current, replica);
+          if (after == null) {
+            return current;
+          }
+          current = after;
+          dropped++;
+        }
+      }
+      Set<String> tried = new HashSet<>();
+      while (current.getReplicasCount() < replication && attempts < copiesPerPass && !closed) {
+        MemberInfo source = firstUp(current);
+        MemberInfo target = pickTarget(current, tried);
+        if (source == null || target == null) {
+          break;
+        }
+        tried.add(target.getId());
+        attempts++;
+        DataResponse copy = replicate(current, source, target);
+        if (copy == null) {
+          continue;
+        }
+        if (copy.getStatus() == Status.CORRUPT) {
+          ChunkLocation after = reportFailure(current, source.getId());
+          if (after == null) {
+            return current;
+          }
+          current = after;
+          continue;
+        }
+        if (copy.getStatus() != Status.OK) {
+          LOG.warn("copying chunk {} to {} failed: {} {}", name(current), target.getId(),
+              copy.getStatus(), copy.getError());
+          continue;
+        }
+        MetaResponse added = meta(MetaRequest.newBuilder().setAddReplica(AddReplicaOp
+            .newBuilder().setChunk(current.getChunk()).setVersion(current.getVersion())
+            .setMember(target.getId())).build());
+        if (added.getStatus() != Status.OK || added.getLocationsCount() == 0) {
+          // STALE_VERSION: the chunk moved on meanwhile; the copy is an orphan now.
+          LOG.info("adding {} as a replica of chunk {} failed: {} {}", target.getId(),
+              name(current), added.getStatus(), added.getError());
+          break;
+        }
+        current = added.getLocations(0);
+        copied++;
+      }
+      return current;
+    }
+
+    boolean isUnderReplicated(ChunkLocation location) {
+      if (location.getReplicasCount() < replication) {
+        return true;
+      }
+      for (String replica : location.getReplicasList()) {
+        MemberInfo m = members.get(replica);
+        if (m == null || !"up".equals(m.getState())) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean isDead(String member) {
+      MemberInfo m = members.get(member);
+      return m != null && "dead".equals(m.getState());
+    }
+
+    private MemberInfo firstUp(ChunkLocation location) {
+      for (String replica : location.getReplicasList()) {
+        MemberInfo m = members.get(replica);
+        if (m != null && "up".equals(m.getState())) {
+          return m;
+        }
+      }
+      return null;
+    }
+
+    /** The up member with the most free space that neither holds the chunk nor failed it. */
+    private MemberInfo pickTarget(ChunkLocation location, Set<String> tried) {
+      return members.values().stream()
+          .filter(m -> "up".equals(m.getState()))
+          .filter(m -> !location.getReplicasList().contains(m.getId()))
+          .filter(m -> !tried.contains(m.getId()))
+          .max(Comparator.comparingLong(MemberInfo::getFreeBytes)
+              .thenComparing(MemberInfo::getId, Comparator.reverseOrder()))
+          .orElse(null);
+    }
+
+    /** The target's answer, or null when it could not be asked (logged). */
+    private DataResponse replicate(ChunkLocation location, MemberInfo source, MemberInfo target)
+        throws InterruptedException {
+      DataRequest request = DataRequest.newBuilder().setReplicate(ReplicateChunkOp.newBuilder()
+          .setChunk(location.getChunk()).setVersion(location.getVersion())
+          .setSource(source.getAddress())).build();
+      try {
+        return await(data.send(target.getAddress(), request, REPLICATE_TIMEOUT),
+            REPLICATE_TIMEOUT.plusSeconds(5), "replicating to " + target.getId());
+      } catch (IOException e) {
+        LOG.warn("copying chunk {} to {} failed: {}", name(location), target.getId(),
+            e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+        return null;
+      }
+    }
+
+    /** The location after dropping {@code member}, or null if the report failed (logged). */
+    private ChunkLocation reportFailure(ChunkLocation location, String member)
+        throws IOException, InterruptedException {
+      MetaResponse r = meta(MetaRequest.newBuilder().setReportReplicaFailure(
+          ReportReplicaFailureOp.newBuilder().setChunk(location.getChunk())
+              .setVersion(location.getVersion()).setMember(member)).build());
+      if (r.getStatus() != Status.OK || r.getLocationsCount() == 0) {
+        LOG.warn("dropping replica {} of chunk {} failed: {} {}", member, name(location),
+            r.getStatus(), r.getError());
+        return null;
+      }
+      LOG.info("dropped replica {} of chunk {}", member, name(location));
+      return r.getLocations(0);
+    }
+  }
+
+  private MetaResponse meta(MetaRequest request) throws IOException, InterruptedException {
+    return await(control.submit(request), META_TIMEOUT, request.getOpCase().toString());
+  }
+
+  private static <T> T await(CompletableFuture<T> future, Duration timeout, String what)
+      throws IOException, InterruptedException {
+    try {
+      return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new IOException(what + " failed", e.getCause());
+    } catch (TimeoutException e) {
+      future.cancel(false);
+      throw new IOException(what + " timed out after " + timeout.toSeconds() + " s");
+    }
+  }
+
+  private static String name(ChunkLocation location) {
+    return new ChunkKey(location.getChunk().getInode(), location.getChunk().getIndex())
+        + " v" + Long.toUnsignedString(location.getVersion());
+  }
+
+  private void passQuietly() {
+    try {
+      PassReport report = runOnce();
+      if (report.copied() > 0 || report.dropped() > 0) {
+        LOG.info("healing pass: {} chunks, {} under-replicated, {} copies made, {} replicas"
+            + " dropped", report.chunks(), report.underReplicated(), report.copied(),
+            report.dropped());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      // Keep the schedule alive: a leader change mid-pass is normal.
+      LOG.warn("healing pass failed: {}", t.toString());
+    }
+  }
+}

@@ -1,0 +1,274 @@
+package io.shoalfs.server.data;
+
+import static io.shoalfs.server.data.ChainReplicationTest.bytes;
+import static io.shoalfs.server.data.ChunkStoreTest.BLOCK;
+import static io.shoalfs.server.data.ChunkStoreTest.CHUNK;
+import static io.shoalfs.server.data.ChunkStoreTest.random;
+import static io.shoalfs.server.data.DataNode.chunk;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.server.ControlPlaneOrchestrator;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The healer against an in-memory chunk map (the map's own rules are tested with the
+ * metadata code) and three real data nodes, so copies really travel over RPC.
+ */
+class ReplicationManagerTest {
+  @TempDir Path dirA;
+  @TempDir Path dirB;
+  @TempDir Path dirC;
+  DownstreamClients clients;
+  DataNode a;
+  DataNode b;
+  DataNode c;
+  ChunkMap map;
+  List<MemberInfo> members;
+  AtomicBoolean leader;
+
+  @BeforeEach
+  void start() throws Exception {
+    clients = new DownstreamClients();
+    a = node("a", dirA);
+    b = node("b", dirB);
+    c = node("c", dirC);
+    map = new ChunkMap();
+    leader = new AtomicBoolean(true);
+    members = new ArrayList<>(List.of(
+        member(a, "up", 300), member(b, "up", 200), member(c, "up", 100),
+        MemberInfo.newBuilder().setId("d").setAddress("127.0.0.1:1").setState("dead")
+            .setFreeBytes(1000).build(),
+        MemberInfo.newBuilder().setId("e").setAddress("127.0.0.1:1").setState("down")
+            .setFreeBytes(1000).build()));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    a.close();
+    b.close();
+    c.close();
+    clients.close();
+  }
+
+  DataNode node(String id, Path dir) throws Exception {
+    DataPlaneSettings settings = DataPlaneSettings.defaults(dir).withSizes(CHUNK, BLOCK);
+    return DataNode.start(id, dir, settings, new ReplicaSettings(id, clients, null,
+        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE, null));
+  }
+
+  static MemberInfo member(DataNode n, String state, long free) {
+    return MemberInfo.newBuilder().setId(n.id).setAddress(n.address).setState(state)
+        .setFreeBytes(free).build();
+  }
+
+  ReplicationManager healer(int replication, int copiesPerPass) {
+    return new ReplicationManager(map, () -> List.copyOf(members), leader::get, replication,
+        clients, Duration.ofHours(1), copiesPerPass);
+  }
+
+  @Test
+  void dropsDeadReplicasAndCopiesTheChunkToLiveNodes() throws Exception {
+    byte[] data = random(31, 3 * BLOCK + 17);
+    a.store().write(7, 0, 0, ByteBuffer.wrap(data), true, 2);
+    map.put(location(7, 0, 2, "a", "d"));
+
+    ReplicationManager.PassReport report = healer(3, 64).runOnce();
+
+    // d dropped (version bumped to 3), then b and c pulled the data from a.
+    assertEquals(List.of("a", "b", "c"), map.get(7, 0).getReplicasList());
+    assertEquals(3, map.get(7, 0).getVersion());
+    for (DataNode n : new DataNode[] {b, c}) {
+      assertArrayEquals(data, bytes(n.store().read(7, 0, 0, CHUNK)), n.id);
+      assertEquals(3, n.store().version(7, 0), n.id);
+    }
+    assertEquals(2, report.copied());
+    assertEquals(1, report.dropped());
+    assertEquals(1, report.chunks());
+    assertEquals(0, report.underReplicated());
+  }
+
+  @Test
+  void targetsTheLiveNodeWithTheMostFreeSpaceAndLeavesHealthyChunksAlone() throws Exception {
+    byte[] data = random(32, 1000);
+    a.store().write(8, 0, 0, ByteBuffer.wrap(data), false, 1);
+    map.put(location(8, 0, 1, "a"));
+    map.put(location(9, 0, 1, "a", "b"));
+    members.set(1, member(b, "up", 50)); // now c (100) has more room than b
+
+    ReplicationManager healer = healer(2, 64);
+    healer.runOnce();
+
+    assertEquals(List.of("a", "c"), map.get(8, 0).getReplicasList());
+    assertArrayEquals(data, bytes(c.store().read(8, 0, 0, 1000)));
+    assertNull(b.store().info(8, 0));
+    assertEquals(List.of("a", "b"), map.get(9, 0).getReplicasList());
+    assertEquals(new ReplicationManager.Counts(2, 0), healer.counts().orElseThrow());
+    assertEquals(1, map.mutations, "one add_replica, nothing else changed");
+  }
+
+  @Test
+  void countsChunksWithDownReplicasOrNoLiveSourceAsUnderReplicated() throws Exception {
+    map.put(location(10, 0, 1, "a", "e")); // e is down: wait for it, but count it
+    map.put(location(11, 0, 1, "e"));      // no live source: nothing to copy from
+    map.put(location(12, 0, 1, "a", "b"));
+    ReplicationManager healer = healer(2, 64);
+    ReplicationManager.PassReport report = healer.runOnce();
+    assertEquals(3, healer.chunkCount());
+    assertEquals(2, healer.underReplicated());
+    assertEquals(0, report.copied());
+    assertEquals(List.of("a", "e"), map.get(10, 0).getReplicasList());
+    assertEquals(List.of("e"), map.get(11, 0).getReplicasList());
+  }
+
+  @Test
+  void doesNothingWhenNotTheLeader() throws Exception {
+    a.store().write(13, 0, 0, ByteBuffer.wrap(new byte[10]), false, 1);
+    map.put(location(13, 0, 1, "a", "d"));
+    leader.set(false);
+    ReplicationManager healer = healer(3, 64);
+    assertFalse(healer.runOnce().ran());
+    assertEquals(0, map.requests);
+    assertTrue(healer.counts().isEmpty());
+    assertNull(b.store().info(13, 0));
+    assertEquals(List.of("a", "d"), map.get(13, 0).getReplicasList());
+  }
+
+  @Test
+  void copiesAtMostTheBudgetPerPassAndPagesThroughTheMap() throws Exception {
+    for (long inode = 20; inode < 20 + ReplicationManager.PAGE_SIZE + 5; inode++) {
+      map.put(location(inode, 0, 1, "a", "b"));
+    }
+    a.store().write(20, 0, 0, ByteBuffer.wrap(new byte[10]), false, 1);
+    a.store().write(21, 0, 0, ByteBuffer.wrap(new byte[10]), false, 1);
+    ReplicationManager healer = healer(3, 2);
+    ReplicationManager.PassReport report = healer.runOnce();
+    assertEquals(2, report.copied());
+    assertEquals(ReplicationManager.PAGE_SIZE + 5, report.chunks());
+    assertEquals(ReplicationManager.PAGE_SIZE + 3, report.underReplicated());
+    assertEquals(List.of("a", "b", "c"), map.get(20, 0).getReplicasList());
+    assertEquals(List.of("a", "b", "c"), map.get(21, 0).getReplicasList());
+    assertEquals(List.of("a", "b"), map.get(22, 0).getReplicasList());
+  }
+
+  @Test
+  void aCopyThatFailsIsNotAdded() throws Exception {
+    // a's copy is newer than the map says: the map is out of date, the copy is refused.
+    a.store().write(30, 0, 0, ByteBuffer.wrap(new byte[10]), false, 5);
+    map.put(location(30, 0, 4, "a"));
+    ReplicationManager.PassReport report = healer(2, 64).runOnce();
+    assertEquals(0, report.copied());
+    assertEquals(List.of("a"), map.get(30, 0).getReplicasList());
+    assertNull(b.store().info(30, 0));
+    assertNull(c.store().info(30, 0));
+  }
+
+  static ChunkLocation location(long inode, int index, long version, String... replicas) {
+    return ChunkLocation.newBuilder().setChunk(chunk(inode, index)).setVersion(version)
+        .addAllReplicas(List.of(replicas)).build();
+  }
+
+  /**
+   * The chunk map's healer-facing rules, in memory: list_chunks pages in (inode, index)
+   * order; report_replica_failure drops a replica (never the last) and bumps the version;
+   * add_replica adds one unless the version moved on.
+   */
+  static final class ChunkMap implements ControlPlaneOrchestrator {
+    private final TreeMap<ChunkKey, ChunkLocation> chunks = new TreeMap<>(
+        java.util.Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index));
+    int requests;
+    int mutations;
+
+    synchronized void put(ChunkLocation location) {
+      chunks.put(key(location), location);
+    }
+
+    synchronized ChunkLocation get(long inode, int index) {
+      return chunks.get(new ChunkKey(inode, index));
+    }
+
+    @Override
+    public synchronized CompletableFuture<MetaResponse> submit(MetaRequest request) {
+      requests++;
+      MetaResponse.Builder r = MetaResponse.newBuilder().setStatus(Status.OK);
+      switch (request.getOpCase()) {
+        case LIST_CHUNKS -> {
+          var op = request.getListChunks();
+          var tail = chunks.tailMap(new ChunkKey(op.getStartInode(), op.getStartIndex()), true)
+              .values().iterator();
+          for (int i = 0; i < op.getLimit() && tail.hasNext(); i++) {
+            r.addLocations(tail.next());
+          }
+          r.setMoreChunks(tail.hasNext());
+        }
+        case REPORT_REPLICA_FAILURE -> {
+          mutations++;
+          var op = request.getReportReplicaFailure();
+          ChunkLocation l = chunks.get(new ChunkKey(op.getChunk().getInode(),
+              op.getChunk().getIndex()));
+          if (l.getVersion() == op.getVersion() && l.getReplicasCount() > 1
+              && l.getReplicasList().contains(op.getMember())) {
+            List<String> kept = new ArrayList<>(l.getReplicasList());
+            kept.remove(op.getMember());
+            l = l.toBuilder().clearReplicas().addAllReplicas(kept)
+                .setVersion(l.getVersion() + 1).build();
+            put(l);
+          }
+          r.addLocations(l);
+        }
+        case ADD_REPLICA -> {
+          mutations++;
+          var op = request.getAddReplica();
+          ChunkLocation l = chunks.get(new ChunkKey(op.getChunk().getInode(),
+              op.getChunk().getIndex()));
+          if (l.getVersion() != op.getVersion()) {
+            return CompletableFuture.completedFuture(MetaResponse.newBuilder()
+                .setStatus(Status.STALE_VERSION).addLocations(l).build());
+          }
+          if (!l.getReplicasList().contains(op.getMember())) {
+            l = l.toBuilder().addReplicas(op.getMember()).build();
+            put(l);
+          }
+          r.addLocations(l);
+        }
+        default -> r.setStatus(Status.ENOTSUP);
+      }
+      return CompletableFuture.completedFuture(r.build());
+    }
+
+    @Override
+    public void start() {}
+
+    @Override
+    public Optional<String> leaderId() {
+      return Optional.of("a");
+    }
+
+    @Override
+    public void close() {}
+
+    private static ChunkKey key(ChunkLocation l) {
+      return new ChunkKey(l.getChunk().getInode(), l.getChunk().getIndex());
+    }
+  }
+}
