@@ -6,6 +6,7 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.rpc.RpcServer;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,13 +26,18 @@ public final class ShoalServer implements AutoCloseable {
   private final ClusterMembership membership;
   private final ControlPlaneOrchestrator control;
   private final DataPlaneOrchestrator data;
+  private final AutoCloseable peerConnections;
   private final ExecutorService rpcExecutor;
   private final ScheduledExecutorService housekeeping;
   private final long startedMs = System.currentTimeMillis();
   private RpcServer rpcServer;
 
+  /**
+   * @param peerConnections connections to other servers the planes share; closed last
+   */
   public ShoalServer(ServerConfig config, ClusterMembership membership,
-      ControlPlaneOrchestrator control, DataPlaneOrchestrator data) {
+      ControlPlaneOrchestrator control, DataPlaneOrchestrator data, AutoCloseable peerConnections) {
+    this.peerConnections = peerConnections;
     this.config = config;
     this.membership = membership;
     this.control = control;
@@ -76,13 +82,16 @@ public final class ShoalServer implements AutoCloseable {
 
   private CompletableFuture<ClusterResponse> clusterStatus() {
     MetaRequest stats = MetaRequest.newBuilder().setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
-    return control.submit(stats).handle((r, err) -> {
-      ClusterResponse.Builder b = ClusterResponse.newBuilder();
-      b.addAllMembers(membership.members());
+    List<MemberInfo> members = membership.members();
+    CompletableFuture<ChunkCensus.Counts> census = new ChunkCensus(control, config.replication()).count(members);
+    return control.submit(stats).thenCombine(census, (r, counts) -> {
+      ClusterResponse.Builder b = ClusterResponse.newBuilder()
+          .addAllMembers(members)
+          .setReplication(config.replication())
+          .setInodeCount(r.getInodeCount())
+          .setChunkCount(counts.chunks())
+          .setUnderReplicated(counts.underReplicated());
       control.leaderId().ifPresent(b::setMetaLeader);
-      if (r != null) {
-        b.setInodeCount(r.getInodeCount());
-      }
       return b.build();
     });
   }
@@ -99,6 +108,7 @@ public final class ShoalServer implements AutoCloseable {
     rpcExecutor.shutdownNow();
     closeQuietly(data);
     closeQuietly(control);
+    closeQuietly(peerConnections);
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -1,5 +1,7 @@
 package io.shoalfs.server.topology;
 
+import io.shoalfs.proto.CheckReplicasOp;
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.GarbageInode;
 import io.shoalfs.proto.ListGarbageOp;
 import io.shoalfs.proto.MetaRequest;
@@ -15,7 +17,14 @@ import io.shoalfs.server.Topology;
 import io.shoalfs.server.data.DataPlaneSettings;
 import io.shoalfs.server.data.GarbageSource;
 import io.shoalfs.server.data.LocalDataPlane;
+import io.shoalfs.server.data.DownstreamClients;
+import io.shoalfs.server.data.OrphanCollector;
+import io.shoalfs.server.data.ReplicaChecker;
+import io.shoalfs.server.data.ReplicaSettings;
+import io.shoalfs.server.data.ReplicationManager;
+import io.shoalfs.server.meta.PlacingControlPlane;
 import io.shoalfs.server.meta.RaftControlPlane;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,8 +37,9 @@ import org.apache.ratis.protocol.RaftPeer;
  * <ol>
  *   <li>the control plane: this server's member of the Raft group over RocksDB (state in
  *       {@code <data-dir>/meta});
- *   <li>the data plane: chunk files on this server's disk ({@code <data-dir>/chunks}), whose
- *       garbage collector learns of deleted files from the control plane;
+ *   <li>the data plane: chunk copies on this server's disk ({@code <data-dir>/chunks}),
+ *       forwarded down the replica chain, healed by the metadata leader, and garbage-collected
+ *       by asking the chunk map which copies are still wanted;
  *   <li>the server layer, which serves both over RPC and registers in etcd.
  * </ol>
  */
@@ -43,12 +53,41 @@ public final class ConvergedTopology implements Topology {
   @Override
   public ShoalServer assemble(ServerConfig config) {
     ClusterMembership membership = new ClusterMembership(config);
-    ControlPlaneOrchestrator control =
+    // Control plane: a Raft member, behind placement (allocate_chunk gets live members filled in
+    // by the proposer, so that apply stays deterministic).
+    RaftControlPlane raft =
         new RaftControlPlane(config.id(), raftPeers(config.peers()), config.dataDir().resolve("meta"));
+    ControlPlaneOrchestrator control = new PlacingControlPlane(
+        raft, membership::members, config.replication(), config.minReplicas());
+    // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
+    // healer, which acts only while this server leads the metadata group.
+    DownstreamClients peers = new DownstreamClients();
+    ReplicationManager healer = new ReplicationManager(control, membership::members,
+        () -> control.leaderId().filter(config.id()::equals).isPresent(),
+        config.replication(), peers, HEAL_PERIOD);
+    ReplicaSettings replicas = new ReplicaSettings(config.id(), peers, new ChunkMapChecker(control),
+        ORPHAN_PERIOD, OrphanCollector.DEFAULT_GRACE, healer);
     DataPlaneSettings dataSettings = DataPlaneSettings.defaults(config.dataDir().resolve("chunks"))
         .withSizes(config.chunkSizeBytes(), config.blockSizeBytes());
-    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, new NamespaceGarbage(control));
-    return new ShoalServer(config, membership, control, data);
+    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, new NamespaceGarbage(control), replicas);
+    return new ShoalServer(config, membership, control, data, peers);
+  }
+
+  private static final Duration HEAL_PERIOD = Duration.ofSeconds(5);
+  private static final Duration ORPHAN_PERIOD = Duration.ofSeconds(30);
+
+  /** Adapts the chunk map's check_replicas to the orphan collector. */
+  private record ChunkMapChecker(ControlPlaneOrchestrator control) implements ReplicaChecker {
+    @Override
+    public CompletableFuture<List<ChunkLocation>> garbage(String memberId, List<ChunkLocation> held) {
+      MetaRequest check = MetaRequest.newBuilder()
+          .setCheckReplicas(CheckReplicasOp.newBuilder().setMember(memberId).addAllHeld(held))
+          .build();
+      return control.submit(check).thenApply(r -> {
+        NamespaceGarbage.check(r);
+        return r.getLocationsList();
+      });
+    }
   }
 
   /** {@code id@host:port} strings as Raft peers. */
@@ -81,7 +120,7 @@ public final class ConvergedTopology implements Topology {
       return control.submit(purge).thenAccept(NamespaceGarbage::check);
     }
 
-    private static void check(MetaResponse r) {
+    static void check(MetaResponse r) {
       if (r.getStatus() != Status.OK) {
         throw new IllegalStateException("garbage call failed: " + r.getStatus() + " " + r.getError());
       }
