@@ -54,8 +54,9 @@ public final class ShoalCli {
     return 2;
   }
 
+  /** The servers to talk to: those that are up (a down member's address answers nobody). */
   private static List<String> addresses(MemberDirectory directory) {
-    return directory.members().stream().map(Member::address).toList();
+    return directory.liveMembers().stream().map(Member::address).toList();
   }
 
   static int mount(String etcdEndpoints, Path mountPoint) throws Exception {
@@ -89,9 +90,20 @@ public final class ShoalCli {
       Envelope request = Envelope.newBuilder()
           .setClusterRequest(ClusterRequest.newBuilder().setStatus(ClusterStatusOp.getDefaultInstance()))
           .build();
-      ClusterResponse r = call(servers.get(0), request).getClusterResponse();
-      System.out.println(StatusReport.format(r));
-      return 0;
+      // Any server answers; one may have just died without its key expiring yet, so try on.
+      Exception last = null;
+      for (String server : servers) {
+        try {
+          ClusterResponse r = call(server, request).getClusterResponse();
+          System.out.println(StatusReport.format(r));
+          return r.getStatus() == Status.OK ? 0 : 1;
+        } catch (Exception e) {
+          last = e;
+          System.err.println("shoal: " + server + " did not answer: " + e);
+        }
+      }
+      System.out.println("no server answered (tried " + servers + "): " + last);
+      return 1;
     }
   }
 
