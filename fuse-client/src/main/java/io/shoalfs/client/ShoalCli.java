@@ -4,12 +4,14 @@ import io.etcd.jetcd.Client;
 import io.shoalfs.cluster.EtcdClients;
 import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.ClusterStatusOp;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  *   shoal mount ETCD_ENDPOINTS MOUNTPOINT   mount ShoalFS (stays in the foreground until unmounted)
  *   shoal status ETCD_ENDPOINTS             members, their state, metadata leader, capacity
  *   shoal wait ETCD_ENDPOINTS N             exit 0 once N servers are registered and metadata answers
+ *   shoal locate ETCD_ENDPOINTS INODE       where each chunk of a file lives: index, version, replicas
  * </pre>
  */
 public final class ShoalCli {
@@ -44,19 +47,22 @@ public final class ShoalCli {
       case "mount" -> code = args.length == 3 ? mount(args[1], Path.of(args[2])) : usage();
       case "status" -> code = status(args[1]);
       case "wait" -> code = args.length == 3 ? await(args[1], Integer.parseInt(args[2])) : usage();
+      case "locate" -> code = args.length == 3 ? locate(args[1], Long.parseLong(args[2])) : usage();
       default -> code = usage();
     }
     System.exit(code);
   }
 
   private static int usage() {
-    System.err.println("usage: shoal mount ETCD_ENDPOINTS MOUNTPOINT | status ETCD_ENDPOINTS | wait ETCD_ENDPOINTS N");
+    System.err.println("usage: shoal mount ETCD_ENDPOINTS MOUNTPOINT | status ETCD_ENDPOINTS"
+        + " | wait ETCD_ENDPOINTS N | locate ETCD_ENDPOINTS INODE");
     System.exit(2);
     return 2;
   }
 
+  /** The servers to talk to: those that are up (a down member's address answers nobody). */
   private static List<String> addresses(MemberDirectory directory) {
-    return directory.members().stream().map(Member::address).toList();
+    return directory.liveMembers().stream().map(Member::address).toList();
   }
 
   /** The directory's view of the members, as the transport needs it: id, address, state. */
@@ -95,9 +101,20 @@ public final class ShoalCli {
       Envelope request = Envelope.newBuilder()
           .setClusterRequest(ClusterRequest.newBuilder().setStatus(ClusterStatusOp.getDefaultInstance()))
           .build();
-      ClusterResponse r = call(servers.get(0), request).getClusterResponse();
-      System.out.println(StatusReport.format(r));
-      return 0;
+      // Any server answers; one may have just died without its key expiring yet, so try on.
+      Exception last = null;
+      for (String server : servers) {
+        try {
+          ClusterResponse r = call(server, request).getClusterResponse();
+          System.out.println(StatusReport.format(r));
+          return r.getStatus() == Status.OK ? 0 : 1;
+        } catch (Exception e) {
+          last = e;
+          System.err.println("shoal: " + server + " did not answer: " + e);
+        }
+      }
+      System.out.println("no server answered (tried " + servers + "): " + last);
+      return 1;
     }
   }
 
@@ -110,6 +127,41 @@ public final class ShoalCli {
       MetaResponse r = call(addresses(directory).get(0), Envelope.newBuilder().setMetaRequest(root).build())
           .getMetaResponse();
       return r.getStatus() == Status.OK ? 0 : 1;
+    }
+  }
+
+  /**
+   * Prints one line per chunk of an inode, {@code INDEX VERSION REPLICA,REPLICA,...}, replicas
+   * in chain order (the first is the one reads try first). For operators and the e2e suite.
+   */
+  static int locate(String etcdEndpoints, long inode) throws Exception {
+    try (Client etcd = EtcdClients.connect(etcdEndpoints);
+         MemberDirectory directory = new MemberDirectory(etcd)) {
+      directory.start();
+      MetaRequest op = MetaRequest.newBuilder()
+          .setGetChunkLocations(GetChunkLocationsOp.newBuilder()
+              .setInode(inode).setFirstIndex(0).setCount(Integer.MAX_VALUE))
+          .build();
+      Envelope request = Envelope.newBuilder().setMetaRequest(op).build();
+      Exception last = null;
+      for (String server : addresses(directory)) {
+        try {
+          MetaResponse r = call(server, request).getMetaResponse();
+          if (r.getStatus() != Status.OK) {
+            System.err.println("shoal: locate " + inode + ": " + r.getStatus() + " " + r.getError());
+            return 1;
+          }
+          for (ChunkLocation l : r.getLocationsList()) {
+            System.out.println(l.getChunk().getIndex() + " " + l.getVersion() + " "
+                + String.join(",", l.getReplicasList()));
+          }
+          return 0;
+        } catch (Exception e) {
+          last = e;
+        }
+      }
+      System.err.println("shoal: no server answered: " + last);
+      return 1;
     }
   }
 

@@ -2,31 +2,63 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.Status;
 
-/** Renders a cluster status answer as the table {@code shoal status} prints. */
+/**
+ * Renders a cluster status answer as the text {@code shoal status} prints: a member table, then
+ * one {@code name: value} line per cluster figure. Scripts read those lines (the e2e suite greps
+ * {@code metadata leader:} and {@code under-replicated:}), so keep their names stable.
+ */
 final class StatusReport {
+  private static final String ROW = "%-8s %-22s %-5s %12s %12s%n";
+
   private StatusReport() {}
 
   static String format(ClusterResponse r) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-8s %-22s %-6s %12s %12s%n", "MEMBER", "ADDRESS", "STATE", "CAPACITY", "FREE"));
-    for (MemberInfo m : r.getMembersList()) {
-      sb.append(String.format("%-8s %-22s %-6s %12s %12s%n",
-          m.getId(), m.getAddress(), m.getState(), human(m.getCapacityBytes()), human(m.getFreeBytes())));
+    if (r.getStatus() != Status.OK || !r.getError().isEmpty()) {
+      sb.append("error: ").append(r.getStatus());
+      if (!r.getError().isEmpty()) {
+        sb.append(": ").append(r.getError());
+      }
+      sb.append('\n');
     }
-    sb.append("metadata leader: ").append(r.getMetaLeader().isEmpty() ? "(none)" : r.getMetaLeader()).append('\n');
-    sb.append("inodes: ").append(r.getInodeCount());
+    sb.append(String.format(ROW, "MEMBER", "ADDRESS", "STATE", "CAPACITY", "FREE"));
+    long capacity = 0;
+    long free = 0;
+    int up = 0;
+    for (MemberInfo m : r.getMembersList()) {
+      String state = m.getState().isEmpty() ? "?" : m.getState();
+      sb.append(String.format(ROW, m.getId(), m.getAddress(), state,
+          human(m.getCapacityBytes()), human(m.getFreeBytes())));
+      if ("up".equals(m.getState())) {
+        // A down member's last figures are stale and its space cannot be written to.
+        capacity += m.getCapacityBytes();
+        free += m.getFreeBytes();
+        up++;
+      }
+    }
+    sb.append("metadata leader: ")
+        .append(r.getMetaLeader().isEmpty() ? "(none)" : r.getMetaLeader()).append('\n');
+    sb.append("members: ").append(up).append(" up of ").append(r.getMembersCount()).append('\n');
+    sb.append("capacity: ").append(human(capacity)).append(" total, ")
+        .append(human(free)).append(" free (up members)\n");
+    sb.append("replication: ").append(r.getReplication()).append('\n');
+    sb.append("inodes: ").append(r.getInodeCount()).append('\n');
+    sb.append("chunks: ").append(r.getChunkCount()).append('\n');
+    sb.append("under-replicated: ").append(r.getUnderReplicated());
     return sb.toString();
   }
 
   static String human(long bytes) {
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = bytes;
+    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    // Unsigned: proto uint64 arrives as a Java long.
+    double v = bytes >= 0 ? bytes : bytes + 0x1p64;
     int u = 0;
     while (v >= 1024 && u < units.length - 1) {
       v /= 1024;
       u++;
     }
-    return String.format("%.1f %s", v, units[u]);
+    return u == 0 ? String.format("%d B", (long) v) : String.format("%.1f %s", v, units[u]);
   }
 }

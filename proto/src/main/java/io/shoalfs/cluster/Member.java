@@ -2,17 +2,33 @@ package io.shoalfs.cluster;
 
 import io.shoalfs.proto.MemberInfo;
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One member as a directory sees it: what the member published, plus what the directory knows
- * about the record itself.
+ * about the record itself. The state lives in {@code info.state} so that the record a server
+ * hands out in a {@code ClusterResponse} carries it too.
  *
- * @param info what the member published under its key
+ * <p>States: {@value #UP} while the member's key exists in etcd; {@value #DOWN} from the moment
+ * the key is gone (clean shutdown or lease expiry); {@value #DEAD} once it has been down longer
+ * than the directory's grace period. Down is "expect it back, route around it"; dead is "its
+ * replicas are gone for good, copy them elsewhere".
+ *
+ * @param info what the member published under its key, with the state as the directory sees it
  * @param modRevision the etcd revision of that publication
- * @param lastSeen when the directory last saw the key present. Today a member whose key is gone
- *     is dropped; the down/dead states with a grace period will be computed from this.
+ * @param lastSeen when the directory last saw the key present
+ * @param downSince when the directory saw the key go; null while up
  */
-public record Member(MemberInfo info, long modRevision, Instant lastSeen) {
+public record Member(MemberInfo info, long modRevision, Instant lastSeen, Instant downSince) {
+  public static final String UP = "up";
+  public static final String DOWN = "down";
+  public static final String DEAD = "dead";
+
+  /** A member that is up, as published. */
+  public Member(MemberInfo info, long modRevision, Instant lastSeen) {
+    this(info.toBuilder().setState(UP).build(), modRevision, lastSeen, null);
+  }
+
   public String id() {
     return info.getId();
   }
@@ -22,7 +38,31 @@ public record Member(MemberInfo info, long modRevision, Instant lastSeen) {
     return info.getAddress();
   }
 
+  /** {@value #UP}, {@value #DOWN} or {@value #DEAD}. */
   public String state() {
     return info.getState();
+  }
+
+  public boolean isUp() {
+    return UP.equals(state());
+  }
+
+  public boolean isDead() {
+    return DEAD.equals(state());
+  }
+
+  /** When the member's key went away, if it is down or dead. */
+  public Optional<Instant> wentDownAt() {
+    return Optional.ofNullable(downSince);
+  }
+
+  /** This member, down since {@code at}: what it last published is kept. */
+  Member down(Instant at) {
+    return new Member(info.toBuilder().setState(DOWN).build(), modRevision, lastSeen, at);
+  }
+
+  /** This member, dead: still down since the same moment. */
+  Member dead() {
+    return new Member(info.toBuilder().setState(DEAD).build(), modRevision, lastSeen, downSince);
   }
 }

@@ -22,10 +22,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
@@ -42,14 +42,23 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: the member map and the listeners are driven by one private thread, so events
  * arrive in revision order; readers ({@link #members()}, {@link #awaitMembers}) may be on any
  * thread. The etcd client belongs to the caller and is not closed here.
+ *
+ * <p>A member whose key goes away is not forgotten: it turns {@code down} at once, and
+ * {@code dead} once it has stayed down for the grace period given at construction (a task
+ * scheduled on the same thread when it goes down). Registering again makes it {@code up}.
+ * Only what this directory has seen since {@link #start()} is known: a member that was gone
+ * before then is not listed at all.
  */
 public final class MemberDirectory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MemberDirectory.class);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration MIN_RETRY = Duration.ofMillis(100);
   private static final Duration MAX_RETRY = Duration.ofSeconds(5);
+  /** How long a member stays down before it counts as dead, unless told otherwise. */
+  public static final Duration DEFAULT_DEAD_AFTER = Duration.ofSeconds(60);
 
   private final Client etcd;
+  private final Duration deadAfter;
   private final ScheduledExecutorService loop;
   private final Map<String, Member> members = new ConcurrentHashMap<>();
   private final List<MembershipListener> listeners = new CopyOnWriteArrayList<>();
@@ -66,15 +75,32 @@ public final class MemberDirectory implements AutoCloseable {
   /** Bumped whenever a watcher is given up, so its late callbacks are ignored. */
   private int watchGeneration;
 
+  /** A directory with the default grace period, {@link #DEFAULT_DEAD_AFTER}. */
   public MemberDirectory(Client etcd) {
+    this(etcd, DEFAULT_DEAD_AFTER);
+  }
+
+  /**
+   * @param deadAfter how long a member must stay down (key gone) before it is declared dead
+   */
+  public MemberDirectory(Client etcd, Duration deadAfter) {
+    if (deadAfter.isNegative()) {
+      throw new IllegalArgumentException("deadAfter must not be negative: " + deadAfter);
+    }
     this.etcd = etcd;
-    this.loop =
-        Executors.newSingleThreadScheduledExecutor(
+    this.deadAfter = deadAfter;
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "member-directory");
               t.setDaemon(true);
               return t;
             });
+    // Pending dead-checks and retries are pointless once closed: drop them at shutdown, or
+    // close() would wait out a grace period.
+    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.loop = executor;
   }
 
   /**
@@ -110,11 +136,21 @@ public final class MemberDirectory implements AutoCloseable {
     }
   }
 
-  /** The members known now, ordered by id. */
+  /** Every member known now, whatever its state (up, down, dead), ordered by id. */
   public List<Member> members() {
     List<Member> list = new ArrayList<>(members.values());
     list.sort(Comparator.comparing(Member::id));
     return list;
+  }
+
+  /** The members that are up now, ordered by id. */
+  public List<Member> liveMembers() {
+    return members().stream().filter(Member::isUp).toList();
+  }
+
+  /** How long a member stays down before it is declared dead. */
+  public Duration deadAfter() {
+    return deadAfter;
   }
 
   public Optional<Member> member(String id) {
@@ -122,9 +158,9 @@ public final class MemberDirectory implements AutoCloseable {
   }
 
   /**
-   * Waits until at least {@code n} members are known.
+   * Waits until at least {@code n} members are up.
    *
-   * @return the members at that moment
+   * @return the members that are up at that moment
    * @throws TimeoutException naming how many of how many were known, and which
    */
   public List<Member> awaitMembers(int n, Duration timeout)
@@ -132,27 +168,39 @@ public final class MemberDirectory implements AutoCloseable {
     long remaining = timeout.toNanos();
     lock.lock();
     try {
-      while (members.size() < n) {
+      while (upCount() < n) {
         if (closed) {
           throw new IllegalStateException("directory is closed");
         }
         if (remaining <= 0) {
           throw new TimeoutException(
               "only "
-                  + members.size()
+                  + upCount()
                   + " of "
                   + n
-                  + " members known after "
+                  + " members up after "
                   + timeout
                   + ": "
-                  + members().stream().map(m -> m.id() + "@" + m.address()).toList());
+                  + members().stream()
+                      .map(m -> m.id() + "@" + m.address() + " " + m.state())
+                      .toList());
         }
         remaining = changed.awaitNanos(remaining);
       }
-      return members();
+      return liveMembers();
     } finally {
       lock.unlock();
     }
+  }
+
+  private int upCount() {
+    int n = 0;
+    for (Member m : members.values()) {
+      if (m.isUp()) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Adds a listener for changes from now on; close the returned handle to remove it. */
@@ -206,7 +254,7 @@ public final class MemberDirectory implements AutoCloseable {
     List<MembershipEvent> events = new ArrayList<>();
     for (Member old : List.copyOf(members.values())) {
       if (!fresh.containsKey(old.id())) {
-        keyDeleted(old.id(), events);
+        keyDeleted(old.id(), now, events);
       }
     }
     for (Member m : fresh.values()) {
@@ -265,7 +313,7 @@ public final class MemberDirectory implements AutoCloseable {
         case DELETE -> {
           String id = MemberKeys.idOf(kv.getKey());
           if (id != null) {
-            keyDeleted(id, events);
+            keyDeleted(id, now, events);
           }
         }
         default -> {}
@@ -293,20 +341,48 @@ public final class MemberDirectory implements AutoCloseable {
     Member old = members.put(m.id(), m);
     if (old == null) {
       events.add(new MembershipEvent(MembershipEvent.Type.JOINED, m));
+    } else if (!old.isUp()) {
+      events.add(new MembershipEvent(MembershipEvent.Type.UP, m));
     } else if (old.modRevision() != m.modRevision()) {
       events.add(new MembershipEvent(MembershipEvent.Type.UPDATED, m));
     }
   }
 
   /**
-   * The one place a member leaves the view. The down/dead states will hook in here: instead of
-   * dropping the member, keep it with its lastSeen and let a grace period decide.
+   * The one place a member goes down: it is kept, with what it last published, and a check is
+   * scheduled for when the grace period ends.
    */
-  private void keyDeleted(String id, List<MembershipEvent> events) {
-    Member old = members.remove(id);
-    if (old != null) {
-      events.add(new MembershipEvent(MembershipEvent.Type.LEFT, old));
+  private void keyDeleted(String id, Instant now, List<MembershipEvent> events) {
+    Member old = members.get(id);
+    if (old == null || !old.isUp()) {
+      return; // unknown, or already down: the first disappearance is the one that counts
     }
+    Member down = old.down(now);
+    members.put(id, down);
+    events.add(new MembershipEvent(MembershipEvent.Type.DOWN, down));
+    try {
+      loop.schedule(
+          () -> declareDeadIfStillDown(id, now), deadAfter.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closed meanwhile
+    }
+  }
+
+  /**
+   * The grace period of a member that went down at {@code wentDown} is over. If it came back
+   * meanwhile (up, or down again later with a check of its own), there is nothing to do.
+   */
+  private void declareDeadIfStillDown(String id, Instant wentDown) {
+    if (closed) {
+      return;
+    }
+    Member m = members.get(id);
+    if (m == null || !Member.DOWN.equals(m.state()) || !wentDown.equals(m.downSince())) {
+      return;
+    }
+    Member dead = m.dead();
+    members.put(id, dead);
+    publish(List.of(new MembershipEvent(MembershipEvent.Type.DEAD, dead)));
   }
 
   private void publish(List<MembershipEvent> events) {

@@ -112,7 +112,8 @@ class MembershipTest {
       long before = System.nanoTime();
       reg.close();
       assertEquals(null, keyInEtcd(c, "n1"), "key deleted by the time close() returns");
-      Poll.until(Duration.ofSeconds(3), "directory to drop n1", () -> dir.members().isEmpty());
+      Poll.until(Duration.ofSeconds(3), "n1 to be down", () -> dir.liveMembers().isEmpty());
+      assertEquals(Member.DOWN, dir.member("n1").orElseThrow().state(), "kept, as down");
       assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(3));
       assertTrue(!reg.isRegistered());
     }
@@ -133,7 +134,7 @@ class MembershipTest {
       long crashed = System.nanoTime();
       assertNotNull(keyInEtcd(observer, "n1"), "not revoked: the key outlives the client");
 
-      Poll.until(WAIT, "n1 to expire", () -> dir.members().isEmpty(), () -> "" + dir.members());
+      Poll.until(WAIT, "n1 to expire", () -> dir.liveMembers().isEmpty(), () -> "" + dir.members());
       long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - crashed);
       // The last keep-alive was at most ttl/3 before the crash, so expiry takes over 1.3s.
       assertTrue(tookMs >= 1000, "gone after " + tookMs + " ms: that is not a lease expiry");
@@ -229,11 +230,13 @@ class MembershipTest {
       assertEquals(123, dir.member("n1").orElseThrow().info().getFreeBytes());
 
       reg.close();
-      MembershipEvent left = events.poll(10, TimeUnit.SECONDS);
-      assertNotNull(left, "no LEFT event");
-      assertEquals(MembershipEvent.Type.LEFT, left.type());
-      assertEquals("n1", left.member().id());
-      assertTrue(dir.members().isEmpty());
+      MembershipEvent down = events.poll(10, TimeUnit.SECONDS);
+      assertNotNull(down, "no DOWN event");
+      assertEquals(MembershipEvent.Type.DOWN, down.type());
+      assertEquals("n1", down.member().id());
+      assertEquals(Member.DOWN, down.member().state());
+      assertEquals(123, down.member().info().getFreeBytes(), "what it last published is kept");
+      assertTrue(dir.liveMembers().isEmpty());
     }
   }
 
@@ -251,6 +254,7 @@ class MembershipTest {
       assertTrue(tookMs >= 250 && tookMs < 5000, "waited " + tookMs + " ms");
       assertTrue(e.getMessage().contains("only 1 of 2"), e.getMessage());
       assertTrue(e.getMessage().contains("n1@"), e.getMessage());
+      assertTrue(e.getMessage().contains(" up"), e.getMessage());
     }
   }
 

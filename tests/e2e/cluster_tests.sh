@@ -1,0 +1,324 @@
+# End-to-end tests for a cluster of several servers: failover, a server that misses writes,
+# a corrupt replica, a full restart, a server that dies for good. Sourced by cluster_run.sh,
+# which starts the cluster (scripts/up.sh -n N) and runs these in order. They need the helpers
+# of harness.sh (fail, assert_eq) and lifecycle_tests.sh (tree_manifest).
+#
+# What they read from the cluster: `scripts/shoal status` (member states, metadata leader,
+# replication, chunk and under-replicated counts), `scripts/shoal locate INODE` (each chunk's
+# version and replicas in chain order) and the chunk files on the servers' disks:
+#   $SHOAL_RUN/server-N/chunks/<h[14..16]>/<h[12..14]>/<h>.<index>.chunk (+ .crc sidecar)
+# where h is the inode as 16 hex digits.
+
+CHUNK_SIZE=${SHOAL_E2E_CHUNK_SIZE:-$((64 << 20))}
+CRC_BLOCK=${SHOAL_E2E_BLOCK_SIZE:-$((64 << 10))}
+REPLICATION=${SHOAL_E2E_REPLICATION:-3}
+
+# Writes a line to the suite's own output (fd 3, opened by cluster_run.sh), which run_test
+# does not capture: for figures the suite reports even when the test passes.
+note() {
+  if { true >&3; } 2>/dev/null; then echo "$*" >&3; fi
+  echo "$*"
+}
+
+shoal() { bash "$ROOT_DIR/scripts/shoal" "$@"; }
+
+# The text of `shoal status`, or nothing if no server answered (never fails: callers judge).
+cluster_status() { shoal status 2>/dev/null || true; }
+
+# status_field "$status_text" NAME: the value of the "NAME: value" line.
+status_field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n 1; }
+
+# member_state ID: up, down, dead, or nothing if the member is not listed.
+member_state() { cluster_status | awk -v id="$1" '$1 == id { print $3; exit }'; }
+member_is() { [ "$(member_state "$1")" = "$2" ]; }
+
+meta_leader() {
+  local l; l=$(status_field "$(cluster_status)" "metadata leader")
+  [ -n "$l" ] && [ "$l" != "(none)" ] && echo "$l"
+}
+
+# cluster_converged UP TOTAL: a leader, UP of TOTAL members up, the configured replication
+# factor, at least one chunk and none under-replicated.
+cluster_converged() {
+  local st; st=$(cluster_status)
+  local leader; leader=$(status_field "$st" "metadata leader")
+  [ -n "$leader" ] && [ "$leader" != "(none)" ] \
+    && [ "$(status_field "$st" members)" = "$1 up of $2" ] \
+    && [ "$(status_field "$st" replication)" = "$REPLICATION" ] \
+    && [ "$(status_field "$st" chunks)" -gt 0 ] 2>/dev/null \
+    && [ "$(status_field "$st" under-replicated)" = 0 ]
+}
+
+# poll_until SECONDS WHAT COMMAND...: runs COMMAND every second until it succeeds; fails the
+# test after SECONDS, showing the cluster status as it was then.
+poll_until() {
+  local secs=$1 what=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "--- shoal status at the deadline:"; cluster_status
+      fail "timed out after ${secs}s waiting for $what"
+    fi
+    sleep 1
+  done
+}
+
+# wait_pid PID SECONDS WHAT: waits for a background job of this shell; fails if it does not
+# end in time or ends with an error.
+wait_pid() {
+  local pid=$1 secs=$2 what=$3
+  local deadline=$((SECONDS + secs))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { kill "$pid" 2>/dev/null; fail "$what still running after ${secs}s"; }
+    sleep 0.2
+  done
+  wait "$pid" || fail "$what failed (exit $?)"
+}
+
+file_bigger_than() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+# A metadata read the kernel cannot answer from its caches: a name never asked before.
+# Succeeds once the filesystem answers it (ENOENT), fails while it errors or hangs.
+metadata_answers() {
+  local out
+  out=$(timeout -s KILL 20 stat "$1" 2>&1) && return 0
+  case $out in *"No such file or directory"*) return 0 ;; *) return 1 ;; esac
+}
+
+server_number() { [[ $1 =~ ^s([0-9]+)$ ]] || fail "not a server id: [$1]"; echo "${BASH_REMATCH[1]}"; }
+
+start_server_and_wait() {
+  bash "$ROOT_DIR/scripts/node.sh" start "$1"
+  poll_until 90 "s$1 to be up" member_is "s$1" up
+}
+
+# chunk_file N INODE INDEX: the path of a chunk's data file on server N (it may not exist).
+chunk_file() {
+  local h; h=$(printf '%016x' "$2")
+  echo "$SHOAL_RUN/server-$1/chunks/${h:14:2}/${h:12:2}/$h.$3.chunk"
+}
+
+chunk_count_of() { local s; s=$(stat -c %s "$1"); echo $(((s + CHUNK_SIZE - 1) / CHUNK_SIZE)); }
+
+# crc_ok FILE.chunk: every block's CRC32C matches the .crc sidecar (4 bytes big-endian each).
+crc_ok() {
+  python3 - "$1" "${1%.chunk}.crc" "$CRC_BLOCK" <<'PY'
+import struct, sys
+data_path, crc_path, block = sys.argv[1], sys.argv[2], int(sys.argv[3])
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c = table[(c ^ x) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+data = open(data_path, 'rb').read()
+sums = open(crc_path, 'rb').read()
+blocks = (len(data) + block - 1) // block
+if len(sums) < 4 * blocks:
+    sys.exit(f"{crc_path}: {len(sums) // 4} checksums for {blocks} blocks")
+for b in range(blocks):
+    want = struct.unpack('>I', sums[4 * b:4 * b + 4])[0]
+    if crc32c(data[b * block:(b + 1) * block]) != want:
+        sys.exit(f"{data_path}: block {b} fails its CRC")
+PY
+}
+
+# copy_repaired FILE.chunk: the copy passes its CRC check again, or it is gone.
+copy_repaired() { [ ! -f "$1" ] || crc_ok "$1" 2>/dev/null; }
+
+# flip_byte FILE OFFSET: replaces the byte at OFFSET by its complement, so it surely changes.
+flip_byte() {
+  local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  [ -n "$b" ] || fail "no byte at $2 in $1"
+  printf "\\$(printf '%03o' $((255 - b)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# patch_both REF FILE OFFSET LENGTH: writes the same random bytes over both files at OFFSET.
+patch_both() {
+  head -c "$4" /dev/urandom > "$SCRATCH/patch"
+  local t
+  for t in "$1" "$2"; do
+    dd if="$SCRATCH/patch" of="$t" bs=64K oflag=seek_bytes seek="$3" conv=notrunc status=none
+  done
+}
+
+# locate FILE: `shoal locate` for the file's inode: lines "INDEX VERSION R1,R2,...".
+locate() { shoal locate "$(stat -c %i "$1")"; }
+
+# replicas_correct FILE REF [EXCLUDED_ID]: every chunk of FILE is in the chunk map with exactly
+# $REPLICATION replicas, none of them EXCLUDED_ID, and each replica's file on disk holds
+# exactly REF's bytes for that chunk and passes its CRC check.
+replicas_correct() {
+  local f=$1 ref=$2 excluded=${3:-} ino want got idx ver replicas r n cf
+  ino=$(stat -c %i "$f")
+  want=$(chunk_count_of "$ref")
+  got=$(locate "$f") || fail "shoal locate $f failed"
+  assert_eq "$(printf '%s\n' "$got" | grep -c .)" "$want" "chunks of $f in the chunk map"
+  while read -r idx ver replicas; do
+    [ -n "$idx" ] || continue
+    IFS=, read -ra rs <<<"$replicas"
+    assert_eq "${#rs[@]}" "$REPLICATION" "replicas of chunk $idx of $f ($replicas)"
+    for r in "${rs[@]}"; do
+      [ "$r" != "$excluded" ] || fail "chunk $idx of $f still lists $excluded"
+      n=$(server_number "$r")
+      cf=$(chunk_file "$n" "$ino" "$idx")
+      [ -f "$cf" ] || fail "replica $r of chunk $idx of $f: no file $cf"
+      cmp <(tail -c +$((idx * CHUNK_SIZE + 1)) "$ref" | head -c "$CHUNK_SIZE") "$cf" \
+        || fail "replica $r of chunk $idx of $f differs from the reference"
+      crc_ok "$cf" || fail "replica $r of chunk $idx of $f fails its CRC"
+    done
+  done <<<"$got"
+}
+
+# ---------------------------------------------------------------- tests
+
+cluster_leader_failover() {
+  local dir=$MNT/failover src=/usr/include/linux
+  [ -d "$src" ] || src=/usr/include
+  mkdir -p "$dir"
+  head -c $((300 << 20)) /dev/urandom > "$SCRATCH/big300"
+  local leader n
+  leader=$(meta_leader) || fail "shoal status names no metadata leader"
+  n=$(server_number "$leader")
+
+  cp -a "$src" "$dir/tree" &
+  local cp_pid=$!
+  dd if="$SCRATCH/big300" of="$dir/big" bs=1M conv=fsync status=none &
+  local dd_pid=$!
+  poll_until 120 "the 300 MiB write to get under way" file_bigger_than "$dir/big" $((16 << 20))
+  kill -0 "$dd_pid" 2>/dev/null || note "leader failover: note: the 300 MiB write ended before the kill"
+  kill -0 "$cp_pid" 2>/dev/null || note "leader failover: note: cp -a ended before the kill"
+
+  bash "$ROOT_DIR/scripts/node.sh" kill "$n"
+  local t0 i=0
+  t0=$(date +%s%N)
+  until metadata_answers "$dir/.probe-$i"; do
+    i=$((i + 1))
+    [ $(($(date +%s%N) - t0)) -lt 180000000000 ] || fail "metadata did not answer for 180 s after killing $leader"
+    sleep 0.05
+  done
+  local ms=$((($(date +%s%N) - t0) / 1000000))
+  note "leader failover: mount resumed after $((ms / 1000)).$((ms % 1000 / 100)) s (killed $leader)"
+
+  wait_pid "$cp_pid" 600 "cp -a $src"
+  wait_pid "$dd_pid" 600 "writing the 300 MiB file"
+  drop_caches
+  diff -r --no-dereference "$src" "$dir/tree" || fail "tree copied across the failover differs"
+  assert_eq "$(sha256sum < "$dir/big")" "$(sha256sum < "$SCRATCH/big300")" "hash of the 300 MiB file"
+  local now; now=$(meta_leader) || fail "no metadata leader after the failover"
+  [ "$now" != "$leader" ] || fail "$leader still leads after kill -9"
+
+  start_server_and_wait "$n"
+  poll_until 180 "the cluster to converge after $leader came back" cluster_converged "$SERVERS" "$SERVERS"
+  replicas_correct "$dir/big" "$SCRATCH/big300"
+  rm -f "$SCRATCH/big300"
+}
+
+cluster_stopped_server_catches_up() {
+  local dir=$MNT/stopped ref=$SCRATCH/stopped i
+  mkdir -p "$dir" "$ref"
+  for i in $(seq 1 20); do head -c $((i * 40000 + 7)) /dev/urandom > "$ref/f$i"; done
+  head -c $((100 << 20)) /dev/urandom > "$ref/big"   # two chunks
+  cp "$ref"/* "$dir"/
+  sync
+
+  bash "$ROOT_DIR/scripts/node.sh" stop 2
+  poll_until 30 "s2 to be down" member_is s2 down
+  # While s2 is away: new files, and overwrites of parts of old ones (one across a chunk edge).
+  for i in $(seq 21 30); do
+    head -c $((i * 50000)) /dev/urandom > "$ref/f$i"
+    cp "$ref/f$i" "$dir/f$i"
+  done
+  patch_both "$ref/f3" "$dir/f3" 1000 5000
+  patch_both "$ref/f20" "$dir/f20" 0 4096
+  patch_both "$ref/big" "$dir/big" $((CHUNK_SIZE - 100000)) 300000
+  patch_both "$ref/big" "$dir/big" $((90 << 20)) 1
+  head -c 70000 /dev/urandom | tee -a "$ref/f7" >> "$dir/f7"
+  sync
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs while s2 is down"
+
+  start_server_and_wait 2
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs after s2 came back"
+  poll_until 120 "0 under-replicated after s2 came back" cluster_converged "$SERVERS" "$SERVERS"
+  local p
+  for p in "$ref"/*; do replicas_correct "$dir/${p##*/}" "$p"; done
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs after healing"
+}
+
+cluster_corrupt_replica_is_repaired() {
+  local f=$MNT/corrupt-replica.bin ref=$SCRATCH/corrupt-replica.bin
+  head -c $((4 << 20)) /dev/urandom > "$ref"
+  cp "$ref" "$f"
+  sync
+  local ino idx ver replicas first n cf
+  ino=$(stat -c %i "$f")
+  read -r idx ver replicas < <(locate "$f") || fail "shoal locate found no chunk of $f"
+  # The first replica is the one reads try first: corrupting it makes the client meet it.
+  first=${replicas%%,*}
+  n=$(server_number "$first")
+  cf=$(chunk_file "$n" "$ino" 0)
+  [ -f "$cf" ] || fail "no chunk file $cf on $first"
+  crc_ok "$cf" || fail "$cf fails its CRC before it was corrupted"
+  flip_byte "$cf" $((2 * CRC_BLOCK + 5))
+  flip_byte "$cf" $((2 * CRC_BLOCK + 6))
+  if crc_ok "$cf" 2>/dev/null; then fail "flipping bytes did not break the CRC of $cf"; fi
+
+  drop_caches
+  cmp "$ref" "$f" || fail "reading past a corrupt replica returned wrong data"
+  poll_until 120 "the corrupt copy on $first to be repaired or replaced" copy_repaired "$cf"
+  poll_until 120 "0 under-replicated after the repair" cluster_converged "$SERVERS" "$SERVERS"
+  local ver2; read -r _ ver2 _ < <(locate "$f")
+  [ "$ver2" -gt "$ver" ] || fail "chunk version $ver2 did not move past $ver after the bad replica was dropped"
+  replicas_correct "$f" "$ref"
+  drop_caches
+  cmp "$ref" "$f"
+}
+
+cluster_full_restart_keeps_every_byte() {
+  local before after
+  sync
+  before=$(tree_manifest "$MNT")
+  [ "$(printf '%s\n' "$before" | wc -l)" -gt 100 ] || fail "manifest too small"
+  bash "$ROOT_DIR/scripts/down.sh"
+  if mountpoint -q "$MNT"; then fail "still mounted after down.sh"; fi
+  bash "$ROOT_DIR/scripts/up.sh" "$MNT"
+  after=$(tree_manifest "$MNT")
+  diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") || fail "tree changed across the restart"
+  poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS"
+}
+
+# Needs 4 servers and a short --dead-after (cluster_run.sh's second phase).
+cluster_dead_server_is_replaced() {
+  local dir=$MNT/dead ref=$SCRATCH/dead i
+  mkdir -p "$dir" "$ref"
+  for i in $(seq 1 12); do head -c $((i * 100000 + 3)) /dev/urandom > "$ref/f$i"; done
+  head -c $((150 << 20)) /dev/urandom > "$ref/big"   # three chunks
+  cp "$ref"/* "$dir"/
+  sync
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+
+  # The victim holds the first chunk of the big file: it surely has data to lose.
+  local replicas victim n
+  read -r _ _ replicas < <(locate "$dir/big") || fail "shoal locate found no chunk of big"
+  victim=${replicas%%,*}
+  n=$(server_number "$victim")
+  bash "$ROOT_DIR/scripts/node.sh" stop "$n"
+  poll_until 30 "$victim to be down" member_is "$victim" down
+  poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
+  poll_until 180 "every chunk back at factor $REPLICATION without $victim" cluster_converged 3 4
+
+  for i in $(seq 1 12); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
+  replicas_correct "$dir/big" "$ref/big" "$victim"
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs after $victim died"
+}
