@@ -28,7 +28,7 @@ public final class ClusterMembership implements AutoCloseable {
   /** Connects to etcd and starts watching the member set. */
   public synchronized void start() throws IOException {
     etcd = EtcdClients.connect(config.etcdEndpoints());
-    directory = new MemberDirectory(etcd);
+    directory = new MemberDirectory(etcd, java.time.Duration.ofSeconds(config.deadAfterSeconds()));
     directory.start();
   }
 
