@@ -102,33 +102,8 @@ chunk_file() {
 
 chunk_count_of() { local s; s=$(stat -c %s "$1"); echo $(((s + CHUNK_SIZE - 1) / CHUNK_SIZE)); }
 
-# crc_ok FILE.chunk: every block's CRC32C matches the .crc sidecar (4 bytes big-endian each).
-crc_ok() {
-  python3 - "$1" "${1%.chunk}.crc" "$CRC_BLOCK" <<'PY'
-import struct, sys
-data_path, crc_path, block = sys.argv[1], sys.argv[2], int(sys.argv[3])
-table = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    table.append(c)
-def crc32c(b):
-    c = 0xFFFFFFFF
-    for x in b:
-        c = table[(c ^ x) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-data = open(data_path, 'rb').read()
-sums = open(crc_path, 'rb').read()
-blocks = (len(data) + block - 1) // block
-if len(sums) < 4 * blocks:
-    sys.exit(f"{crc_path}: {len(sums) // 4} checksums for {blocks} blocks")
-for b in range(blocks):
-    want = struct.unpack('>I', sums[4 * b:4 * b + 4])[0]
-    if crc32c(data[b * block:(b + 1) * block]) != want:
-        sys.exit(f"{data_path}: block {b} fails its CRC")
-PY
-}
+# crc_ok FILE.chunk...: every block's CRC32C matches the file's .crc sidecar.
+crc_ok() { java "$ROOT_DIR/tests/e2e/ChunkCrcCheck.java" "$CRC_BLOCK" "$@"; }
 
 # copy_repaired FILE.chunk: the copy passes its CRC check again, or it is gone.
 copy_repaired() { [ ! -f "$1" ] || crc_ok "$1" 2>/dev/null; }

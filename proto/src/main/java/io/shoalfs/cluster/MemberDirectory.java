@@ -19,10 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -56,6 +56,8 @@ public final class MemberDirectory implements AutoCloseable {
   private static final Duration MAX_RETRY = Duration.ofSeconds(5);
   /** How long a member stays down before it counts as dead, unless told otherwise. */
   public static final Duration DEFAULT_DEAD_AFTER = Duration.ofSeconds(60);
+  /** How long {@link #start()} keeps trying to make the first load. */
+  public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
   private final Client etcd;
   private final Duration deadAfter;
@@ -66,6 +68,9 @@ public final class MemberDirectory implements AutoCloseable {
   /** Signalled after every change to {@link #members}, and on close. */
   private final Condition changed = lock.newCondition();
 
+  /** Completed by the first successful load. */
+  private final CompletableFuture<Void> loaded = new CompletableFuture<>();
+  private volatile Exception lastLoadError;
   private volatile boolean started;
   private volatile boolean closed;
 
@@ -109,20 +114,27 @@ public final class MemberDirectory implements AutoCloseable {
    * @throws IOException if etcd could not be read in time (the directory is then closed)
    */
   public MemberDirectory start() throws IOException {
+    return start(START_TIMEOUT);
+  }
+
+  /**
+   * Loads the member set and starts watching it, retrying with backoff for up to
+   * {@code timeout}: the first call over a fresh etcd connection can be slow on a loaded
+   * machine, and a server should not give up on its first try. Call once.
+   *
+   * @throws IOException if etcd could not be read in time (the directory is then closed),
+   *     naming the last error
+   */
+  public MemberDirectory start(Duration timeout) throws IOException {
     synchronized (this) {
       if (closed || started) {
         throw new IllegalStateException(closed ? "directory is closed" : "already started");
       }
       started = true;
     }
-    Future<?> first =
-        loop.submit(
-            () -> {
-              loadAndWatch();
-              return null;
-            });
+    loop.execute(this::loadOrRetry);
     try {
-      first.get(CALL_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+      loaded.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       return this;
     } catch (InterruptedException e) {
       close();
@@ -130,9 +142,11 @@ public final class MemberDirectory implements AutoCloseable {
       throw new IOException("interrupted while loading members from etcd", e);
     } catch (ExecutionException | TimeoutException e) {
       close();
-      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      Exception cause = lastLoadError;
       throw new IOException(
-          "cannot load members under " + MemberKeys.PREFIX + " from etcd: " + cause, cause);
+          "cannot load members under " + MemberKeys.PREFIX + " from etcd within " + timeout
+              + ": " + (cause != null ? cause : "no answer"),
+          cause);
     }
   }
 
@@ -217,6 +231,7 @@ public final class MemberDirectory implements AutoCloseable {
       }
       closed = true;
     }
+    loaded.completeExceptionally(new IllegalStateException("directory is closed"));
     try {
       loop.execute(this::stopWatching);
     } catch (RejectedExecutionException e) {
@@ -274,21 +289,24 @@ public final class MemberDirectory implements AutoCloseable {
     LOG.debug("member directory loaded {} members at revision {}", members.size(), revision);
   }
 
-  private void reloadAfterFailure() {
+  /** Loads and watches; on failure tries again later, with backoff, until closed. */
+  private void loadOrRetry() {
     if (closed) {
       return;
     }
     try {
       loadAndWatch();
+      loaded.complete(null);
     } catch (InterruptedException e) {
       // closing
     } catch (Exception e) {
+      lastLoadError = e;
       Duration delay = backoff.next();
       LOG.warn(
           "member directory could not reload from etcd, retrying in {} ms: {}",
           delay.toMillis(), e.toString());
       try {
-        loop.schedule(this::reloadAfterFailure, delay.toMillis(), TimeUnit.MILLISECONDS);
+        loop.schedule(this::loadOrRetry, delay.toMillis(), TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException closing) {
         // closed meanwhile
       }
@@ -331,7 +349,7 @@ public final class MemberDirectory implements AutoCloseable {
     Duration delay = backoff.next();
     LOG.warn("member watch ended ({}): reloading in {} ms", why, delay.toMillis());
     try {
-      loop.schedule(this::reloadAfterFailure, delay.toMillis(), TimeUnit.MILLISECONDS);
+      loop.schedule(this::loadOrRetry, delay.toMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
       // closed meanwhile
     }
@@ -391,7 +409,12 @@ public final class MemberDirectory implements AutoCloseable {
     }
     signalChanged();
     for (MembershipEvent e : events) {
-      LOG.info("member {} {} ({})", e.member().id(), e.type(), e.member().address());
+      if (e.type() == MembershipEvent.Type.UPDATED) {
+        // Members republish their free space every few seconds: not news.
+        LOG.debug("member {} {} ({})", e.member().id(), e.type(), e.member().address());
+      } else {
+        LOG.info("member {} {} ({})", e.member().id(), e.type(), e.member().address());
+      }
       for (MembershipListener l : listeners) {
         try {
           l.onChange(e);

@@ -267,8 +267,13 @@ class MembershipTest {
     Client nowhere = EtcdClients.connect("http://127.0.0.1:" + unused);
     clients.add(nowhere);
     MemberDirectory dir = new MemberDirectory(nowhere);
-    IOException e = assertThrows(IOException.class, dir::start);
+    long before = System.nanoTime();
+    IOException e = assertThrows(IOException.class, () -> dir.start(Duration.ofSeconds(2)));
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before);
     assertTrue(e.getMessage().contains("/shoalfs/members/"), e.getMessage());
+    assertTrue(e.getMessage().contains("within PT2S"), e.getMessage());
+    // Gives up at its deadline (plus the close), not after jetcd's own retries.
+    assertTrue(tookMs >= 1900 && tookMs < 8000, "gave up after " + tookMs + " ms");
   }
 
   @Test
