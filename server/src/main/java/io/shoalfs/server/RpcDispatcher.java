@@ -3,6 +3,7 @@ package io.shoalfs.server;
 import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PingResponse;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.EnvelopeHandler;
@@ -32,6 +33,12 @@ final class RpcDispatcher implements EnvelopeHandler {
     switch (request.getBodyCase()) {
       case META_REQUEST:
         return control.submit(request.getMetaRequest())
+            // The group could not be reached (no quorum, leader change outlasting the retries):
+            // a typed answer the client may retry, not an internal error.
+            .exceptionally(err -> MetaResponse.newBuilder()
+                .setStatus(Status.UNAVAILABLE)
+                .setError("metadata group unavailable: " + rootMessage(err))
+                .build())
             .thenApply(r -> Envelope.newBuilder().setMetaResponse(r).build());
       case DATA_REQUEST:
         return data.handle(request.getDataRequest())
@@ -48,6 +55,14 @@ final class RpcDispatcher implements EnvelopeHandler {
             .setError("no handler for " + request.getBodyCase())
             .build());
     }
+  }
+
+  private static String rootMessage(Throwable err) {
+    Throwable t = err;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 
   private CompletableFuture<Envelope> cluster(ClusterRequest request) {

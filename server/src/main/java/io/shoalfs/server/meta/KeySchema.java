@@ -29,7 +29,9 @@ import java.nio.charset.StandardCharsets;
  *   M "inode_count"  -> number of live inodes (8)
  *   M "chunk_count"  -> number of K entries (8), kept in the batch that adds or removes one
  *   M "applied"      -> Raft term (8) + index (8) of the last applied log entry
- *   R client_id      -> request_seq (8) + MetaResponse bytes of that client's last mutation
+ *   R client_id seq  -> MetaResponse bytes of that client's mutation number seq (8 bytes BE);
+ *                       the last REPLY_WINDOW per client are kept (a client has many calls in
+ *                       flight, which Raft may order differently from their numbers)
  *
  * The root directory is inode 1 (mode 0755, uid/gid 0, nlink 2), created when the store is
  * empty; its P entry points at itself.
@@ -90,8 +92,11 @@ public final class KeySchema {
     return new byte[] {CHUNK};
   }
 
-  static byte[] reply(long clientId) {
-    return inoKey(REPLY, clientId);
+  /** Replies kept per client: a retry of a call older than this many newer calls is re-applied. */
+  static final long REPLY_WINDOW = 4096;
+
+  static byte[] reply(long clientId, long seq) {
+    return ByteBuffer.allocate(17).put(REPLY).putLong(clientId).putLong(seq).array();
   }
 
   static byte[] dentry(long parent, String name) {

@@ -5,6 +5,7 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 import java.io.IOException;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -38,17 +39,47 @@ final class MetaGroupClient implements AutoCloseable {
 
   private static final int THREADS = 16;
 
-  private final RaftClient client;
+  private final RaftGroup group;
+  private final RaftProperties properties;
+  private final int attempts;
+  private final Duration retrySleep;
+  private volatile RaftClient client;
   private final ExecutorService executor;
 
   MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep) {
-    this.client = RaftClient.newBuilder()
+    this.group = group;
+    this.properties = properties;
+    this.attempts = attempts;
+    this.retrySleep = retrySleep;
+    this.client = newClient();
+    this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
+  }
+
+  private RaftClient newClient() {
+    return RaftClient.newBuilder()
         .setRaftGroup(group)
         .setProperties(properties)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
             TimeDuration.valueOf(retrySleep.toMillis(), TimeUnit.MILLISECONDS)))
         .build();
-    this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
+  }
+
+  /**
+   * A Ratis client that ran out of retries (no leader for a while) closes itself for good;
+   * the group may be back by now, so the next call gets a fresh client.
+   */
+  private RaftClient clientAfter(RaftClient failed) {
+    synchronized (this) {
+      if (client == failed) {
+        try {
+          failed.close();
+        } catch (IOException ignored) {
+          // it is closed already; that is why it is being replaced
+        }
+        client = newClient();
+      }
+      return client;
+    }
   }
 
   /**
@@ -59,13 +90,27 @@ final class MetaGroupClient implements AutoCloseable {
     Message message = Message.valueOf(ByteString.copyFrom(request.toByteArray()));
     boolean read = Namespace.isReadOnly(request);
     return CompletableFuture.supplyAsync(() -> {
+      RaftClient c = client;
       try {
-        RaftClientReply reply = read ? client.io().sendReadOnly(message) : client.io().send(message);
-        return toResponse(reply);
+        return send(c, message, read);
+      } catch (AlreadyClosedException e) {
+        try {
+          return send(clientAfter(c), message, read);
+        } catch (IOException again) {
+          throw new CompletionException(again);
+        }
       } catch (IOException e) {
         throw new CompletionException(e);
       }
     }, executor);
+  }
+
+  private static MetaResponse send(RaftClient c, Message message, boolean read) throws IOException {
+    RaftClientReply reply = read ? c.io().sendReadOnly(message) : c.io().send(message);
+    if (!reply.isSuccess() && reply.getException() instanceof AlreadyClosedException closed) {
+      throw closed;
+    }
+    return toResponse(reply);
   }
 
   /** Asks {@code member} to snapshot now. */

@@ -224,24 +224,19 @@ public final class MetaStateMachine extends BaseStateMachine {
       return Replies.fail(Status.BAD_REQUEST, "log entry is not a MetaRequest");
     }
     boolean tracked = request.getClientId() != 0 && !Namespace.isReadOnly(request);
+    long client = request.getClientId();
+    long seq = request.getRequestSeq();
     if (tracked) {
-      byte[] stored = batch.get(KeySchema.reply(request.getClientId()));
+      byte[] stored = batch.get(KeySchema.reply(client, seq));
       if (stored != null) {
-        long storedSeq = ByteBuffer.wrap(stored, 0, 8).getLong();
-        if (request.getRequestSeq() == storedSeq) {
-          return parseReply(Arrays.copyOfRange(stored, 8, stored.length));
-        }
-        if (Long.compareUnsigned(request.getRequestSeq(), storedSeq) < 0) {
-          return Replies.fail(Status.BAD_REQUEST, "request_seq " + request.getRequestSeq()
-              + " is older than this client's last applied " + storedSeq);
-        }
+        return parseReply(stored);
       }
     }
     MetaResponse response = namespace.apply(request, batch);
     if (tracked) {
-      byte[] reply = response.toByteArray();
-      batch.put(KeySchema.reply(request.getClientId()), ByteBuffer.allocate(8 + reply.length)
-          .putLong(request.getRequestSeq()).put(reply).array());
+      batch.put(KeySchema.reply(client, seq), response.toByteArray());
+      // Calls arrive out of order, so each keeps its own reply; the window bounds the table.
+      batch.delete(KeySchema.reply(client, seq - KeySchema.REPLY_WINDOW));
     }
     return response;
   }
