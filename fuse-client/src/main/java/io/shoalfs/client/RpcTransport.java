@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -71,8 +73,20 @@ final class RpcTransport implements ShoalTransport {
     return ordered;
   }
 
-  /** Tries the servers in order; moves on only when a server could not be reached at all. */
+  /**
+   * Tries the servers in turn while none can answer: a server that cannot be reached, or one
+   * whose metadata group has no quorum right now (a leader change), is retried on the next
+   * server after a growing pause, for at most {@link #RETRY_BUDGET}. Then the caller gets the
+   * error (EAGAIN/ETIMEDOUT), never a hang. Mutations carry (client id, seq), so a call the
+   * group did apply before an answer was lost is answered from its reply table, not re-applied.
+   */
   private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt) {
+    return callWithFailover(request, attempt, System.nanoTime() + RETRY_BUDGET.toNanos());
+  }
+
+  static final Duration RETRY_BUDGET = Duration.ofSeconds(60);
+
+  private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt, long deadline) {
     List<String> servers = metaServers();
     if (servers.isEmpty()) {
       return CompletableFuture.failedFuture(new RpcException(Status.UNAVAILABLE, "no ShoalFS server is registered"));
@@ -80,15 +94,21 @@ final class RpcTransport implements ShoalTransport {
     String address = servers.get(attempt % servers.size());
     return client(address).call(request, callTimeout)
         .handle((r, err) -> {
+          boolean retry;
           if (err == null) {
-            return CompletableFuture.completedFuture(r);
+            retry = r.hasMetaResponse() && r.getMetaResponse().getStatus() == Status.UNAVAILABLE;
+          } else {
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            retry = cause instanceof RpcException re && re.status() == Status.UNAVAILABLE;
           }
-          Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-          boolean unreachable = cause instanceof RpcException re && re.status() == Status.UNAVAILABLE;
-          if (unreachable && attempt + 1 < Math.max(2, servers.size() * 2)) {
-            return callWithFailover(request, attempt + 1);
+          if (retry && System.nanoTime() < deadline) {
+            long pauseMs = Math.min(1000, 50L << Math.min(attempt, 5));
+            Executor later = CompletableFuture.delayedExecutor(pauseMs, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later)
+                .thenCompose(ignored -> callWithFailover(request, attempt + 1, deadline));
           }
-          return CompletableFuture.<Envelope>failedFuture(cause);
+          return err == null ? CompletableFuture.completedFuture(r) : CompletableFuture.<Envelope>failedFuture(
+              err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
         })
         .thenCompose(Function.identity());
   }
