@@ -6,6 +6,11 @@ import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -13,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
@@ -36,19 +42,42 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class MetaGroupClient implements AutoCloseable {
 
-  private static final int THREADS = 16;
+  /**
+   * Why several RaftClients, each used by one call at a time: a RaftClient holds one Netty
+   * connection to the leader, and the Ratis 3.1.3 Netty server handles a connection's
+   * requests one after another on its event loop, blocking until each is committed and
+   * applied. One shared client therefore ran every call of this member in single file, however
+   * many threads submitted them. Four matches the leader's event-loop threads on the 2-core
+   * machines we run on (Netty's default, 2 x cores): more connections add threads here but no
+   * concurrency there.
+   */
+  static final int CONNECTIONS = 4;
 
-  private final RaftClient client;
+  private final List<RaftClient> clients = new ArrayList<>();
+  // Clients not in use by a call. A call keeps its client through all its retries, so a retry
+  // carries the same client id and call id and the server's retry cache recognises it.
+  private final BlockingQueue<RaftClient> idle = new ArrayBlockingQueue<>(CONNECTIONS);
+  // As many threads as clients: a thread always finds an idle client.
   private final ExecutorService executor;
+  private final Supplier<Optional<RaftPeerId>> leader;
 
-  MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep) {
-    this.client = RaftClient.newBuilder()
-        .setRaftGroup(group)
-        .setProperties(properties)
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-            TimeDuration.valueOf(retrySleep.toMillis(), TimeUnit.MILLISECONDS)))
-        .build();
-    this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
+  /**
+   * @param leader the leader as this member's own server currently sees it; reads go there
+   */
+  MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep,
+      Supplier<Optional<RaftPeerId>> leader) {
+    this.leader = leader;
+    for (int i = 0; i < CONNECTIONS; i++) {
+      RaftClient client = RaftClient.newBuilder()
+          .setRaftGroup(group)
+          .setProperties(properties)
+          .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
+              TimeDuration.valueOf(retrySleep.toMillis(), TimeUnit.MILLISECONDS)))
+          .build();
+      clients.add(client);
+      idle.add(client);
+    }
+    this.executor = Executors.newFixedThreadPool(CONNECTIONS, daemonThreads());
   }
 
   /**
@@ -59,19 +88,35 @@ final class MetaGroupClient implements AutoCloseable {
     Message message = Message.valueOf(ByteString.copyFrom(request.toByteArray()));
     boolean read = Namespace.isReadOnly(request);
     return CompletableFuture.supplyAsync(() -> {
+      RaftClient client = idle.remove(); // never empty: one client per executor thread
       try {
-        RaftClientReply reply = read ? client.io().sendReadOnly(message) : client.io().send(message);
-        return toResponse(reply);
+        return toResponse(read ? sendRead(client, message) : client.io().send(message));
       } catch (IOException e) {
         throw new CompletionException(e);
+      } finally {
+        idle.add(client);
       }
     }, executor);
+  }
+
+  /**
+   * Why a read names the leader: a read that reaches a follower makes Ratis 3.1.3 forward a
+   * ReadIndex request over the server's async protocol, which the Netty transport lacks; the
+   * follower never answers and the call waits out the whole request timeout (3 s) before its
+   * retry. A client that has not yet learnt the leader (every client's first call) guesses a
+   * member, so reads go to the leader this member's own server knows, when it knows one.
+   */
+  private RaftClientReply sendRead(RaftClient client, Message message) throws IOException {
+    Optional<RaftPeerId> known = leader.get();
+    return known.isPresent()
+        ? client.io().sendReadOnly(message, known.get())
+        : client.io().sendReadOnly(message);
   }
 
   /** Asks {@code member} to snapshot now. */
   void snapshot(RaftPeerId member, Duration timeout) throws IOException {
     // Creation gap 1: snapshot even if few entries arrived since the last one.
-    RaftClientReply reply = client.getSnapshotManagementApi(member).create(1, timeout.toMillis());
+    RaftClientReply reply = clients.get(0).getSnapshotManagementApi(member).create(1, timeout.toMillis());
     if (!reply.isSuccess()) {
       throw new IOException("snapshot of " + member + " failed", reply.getException());
     }
@@ -103,6 +148,16 @@ final class MetaGroupClient implements AutoCloseable {
   @Override
   public void close() throws IOException {
     executor.shutdownNow();
-    client.close();
+    IOException failure = null;
+    for (RaftClient client : clients) {
+      try {
+        client.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 }
