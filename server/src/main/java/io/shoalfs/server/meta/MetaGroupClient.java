@@ -7,6 +7,11 @@ import io.shoalfs.proto.Status;
 import java.io.IOException;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -14,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
@@ -37,22 +43,77 @@ import org.apache.ratis.util.TimeDuration;
  */
 final class MetaGroupClient implements AutoCloseable {
 
-  private static final int THREADS = 16;
+  /**
+   * Why several RaftClients, each used by one call at a time: a RaftClient holds one Netty
+   * connection to the leader, and the Ratis 3.1.3 Netty server handles a connection's
+   * requests one after another on its event loop, blocking until each is committed and
+   * applied. One shared client therefore ran every call of this member in single file, however
+   * many threads submitted them. Four matches the leader's event-loop threads on the 2-core
+   * machines we run on (Netty's default, 2 x cores): more connections add threads here but no
+   * concurrency there.
+   */
+  static final int CONNECTIONS = 4;
 
+  private final List<RaftClient> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final RaftGroup group;
   private final RaftProperties properties;
   private final int attempts;
   private final Duration retrySleep;
-  private volatile RaftClient client;
+  // Clients not in use by a call. A call keeps its client through all its retries, so a retry
+  // carries the same client id and call id and the server's retry cache recognises it.
+  private final BlockingQueue<RaftClient> idle = new ArrayBlockingQueue<>(CONNECTIONS);
+  // As many threads as clients: a thread always finds an idle client.
   private final ExecutorService executor;
+  private final Supplier<Optional<RaftPeerId>> leader;
 
-  MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep) {
+  /**
+   * @param leader the leader as this member's own server currently sees it; reads go there
+   */
+  MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep,
+      Supplier<Optional<RaftPeerId>> leader) {
+    this.leader = leader;
     this.group = group;
     this.properties = properties;
     this.attempts = attempts;
     this.retrySleep = retrySleep;
-    this.client = newClient();
-    this.executor = Executors.newFixedThreadPool(THREADS, daemonThreads());
+    for (int i = 0; i < CONNECTIONS; i++) {
+      RaftClient client = newClient();
+      clients.add(client);
+      idle.add(client);
+    }
+    this.executor = Executors.newFixedThreadPool(CONNECTIONS, daemonThreads());
+  }
+
+  /**
+   * Completes with the group's answer, or exceptionally when the group could not be reached
+   * within the retry policy.
+   */
+  CompletableFuture<MetaResponse> submit(MetaRequest request) {
+    Message message = Message.valueOf(ByteString.copyFrom(request.toByteArray()));
+    boolean read = Namespace.isReadOnly(request);
+    return CompletableFuture.supplyAsync(() -> {
+      RaftClient client = idle.remove(); // never empty: one client per executor thread
+      try {
+        try {
+          return send(client, message, read);
+        } catch (AlreadyClosedException closed) {
+          client = replace(client);
+          return send(client, message, read);
+        }
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      } finally {
+        idle.add(client);
+      }
+    }, executor);
+  }
+
+  private MetaResponse send(RaftClient client, Message message, boolean read) throws IOException {
+    RaftClientReply reply = read ? sendRead(client, message) : client.io().send(message);
+    if (!reply.isSuccess() && reply.getException() instanceof AlreadyClosedException closed) {
+      throw closed;
+    }
+    return toResponse(reply);
   }
 
   private RaftClient newClient() {
@@ -66,57 +127,39 @@ final class MetaGroupClient implements AutoCloseable {
 
   /**
    * A Ratis client that ran out of retries (no leader for a while) closes itself for good;
-   * the group may be back by now, so the next call gets a fresh client.
+   * the group may be back by now, so the call gets a fresh client. Mutations stay safe to
+   * resend: the state machine's reply table answers a (client id, seq) it has applied.
    */
-  private RaftClient clientAfter(RaftClient failed) {
-    synchronized (this) {
-      if (client == failed) {
-        try {
-          failed.close();
-        } catch (IOException ignored) {
-          // it is closed already; that is why it is being replaced
-        }
-        client = newClient();
-      }
-      return client;
+  private RaftClient replace(RaftClient failed) {
+    try {
+      failed.close();
+    } catch (IOException ignored) {
+      // it closed itself already; that is why it is being replaced
     }
+    RaftClient fresh = newClient();
+    clients.remove(failed);
+    clients.add(fresh);
+    return fresh;
   }
 
   /**
-   * Completes with the group's answer, or exceptionally when the group could not be reached
-   * within the retry policy.
+   * Why a read names the leader: a read that reaches a follower makes Ratis 3.1.3 forward a
+   * ReadIndex request over the server's async protocol, which the Netty transport lacks; the
+   * follower never answers and the call waits out the whole request timeout (3 s) before its
+   * retry. A client that has not yet learnt the leader (every client's first call) guesses a
+   * member, so reads go to the leader this member's own server knows, when it knows one.
    */
-  CompletableFuture<MetaResponse> submit(MetaRequest request) {
-    Message message = Message.valueOf(ByteString.copyFrom(request.toByteArray()));
-    boolean read = Namespace.isReadOnly(request);
-    return CompletableFuture.supplyAsync(() -> {
-      RaftClient c = client;
-      try {
-        return send(c, message, read);
-      } catch (AlreadyClosedException e) {
-        try {
-          return send(clientAfter(c), message, read);
-        } catch (IOException again) {
-          throw new CompletionException(again);
-        }
-      } catch (IOException e) {
-        throw new CompletionException(e);
-      }
-    }, executor);
-  }
-
-  private static MetaResponse send(RaftClient c, Message message, boolean read) throws IOException {
-    RaftClientReply reply = read ? c.io().sendReadOnly(message) : c.io().send(message);
-    if (!reply.isSuccess() && reply.getException() instanceof AlreadyClosedException closed) {
-      throw closed;
-    }
-    return toResponse(reply);
+  private RaftClientReply sendRead(RaftClient client, Message message) throws IOException {
+    Optional<RaftPeerId> known = leader.get();
+    return known.isPresent()
+        ? client.io().sendReadOnly(message, known.get())
+        : client.io().sendReadOnly(message);
   }
 
   /** Asks {@code member} to snapshot now. */
   void snapshot(RaftPeerId member, Duration timeout) throws IOException {
     // Creation gap 1: snapshot even if few entries arrived since the last one.
-    RaftClientReply reply = client.getSnapshotManagementApi(member).create(1, timeout.toMillis());
+    RaftClientReply reply = clients.get(0).getSnapshotManagementApi(member).create(1, timeout.toMillis());
     if (!reply.isSuccess()) {
       throw new IOException("snapshot of " + member + " failed", reply.getException());
     }
@@ -148,6 +191,16 @@ final class MetaGroupClient implements AutoCloseable {
   @Override
   public void close() throws IOException {
     executor.shutdownNow();
-    client.close();
+    IOException failure = null;
+    for (RaftClient client : clients) {
+      try {
+        client.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 }

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -25,6 +26,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.util.TimeDuration;
 
 /**
  * The control plane as one member of a Raft group (Apache Ratis over Netty) whose state
@@ -132,8 +134,9 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
     server.start();
+    RaftServer started = server;
     client = new MetaGroupClient(group, properties, config.clientAttempts(),
-        config.clientRetrySleep());
+        config.clientRetrySleep(), () -> leaderOf(started));
   }
 
   /**
@@ -158,12 +161,12 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     synchronized (this) {
       s = server;
     }
-    if (s == null) {
-      return Optional.empty();
-    }
+    return s == null ? Optional.empty() : leaderOf(s).map(RaftPeerId::toString);
+  }
+
+  private Optional<RaftPeerId> leaderOf(RaftServer s) {
     try {
-      RaftPeerId leader = s.getDivision(group.getGroupId()).getInfo().getLeaderId();
-      return Optional.ofNullable(leader).map(RaftPeerId::toString);
+      return Optional.ofNullable(s.getDivision(group.getGroupId()).getInfo().getLeaderId());
     } catch (IOException e) {
       return Optional.empty();
     }
@@ -221,6 +224,23 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     NettyConfigKeys.Server.setPort(p, Integer.parseInt(address.substring(colon + 1)));
     RaftServerConfigKeys.setStorageDir(p, List.of(raftDir.toFile()));
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    // A leader that a majority acknowledged within the lease (0.9 x the minimum election
+    // timeout) answers reads without first sending a heartbeat round to confirm it still
+    // leads. Still linearizable as long as clocks drift less than the remaining 10% over a
+    // lease: no follower votes for a new leader until a minimum election timeout after it last
+    // heard from this one, so no other leader can have committed anything in the meantime.
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+    // Elections only after 1-2 s of silence instead of Ratis's 150-300 ms: three servers and
+    // their clients share two cores here, and a follower starved of CPU for 300 ms deposed a
+    // healthy leader, stalling every call for an election plus a client retry. Failover takes
+    // that much longer; heartbeats go every 500 ms (half the minimum). A member that has never
+    // seen a leader (startup) still stands for election after 150-300 ms.
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(1, TimeUnit.SECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p,
+        TimeDuration.valueOf(150, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p,
+        TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEvery());
     RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, config.snapshotOnStop());
