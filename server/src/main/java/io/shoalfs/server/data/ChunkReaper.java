@@ -6,8 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -30,10 +28,8 @@ public final class ChunkReaper implements AutoCloseable {
 
   private final GarbageSource source;
   private final ChunkStore store;
-  private final Duration period;
   private final int batchSize;
-  private final ScheduledExecutorService scheduler;
-  private volatile boolean closed;
+  private final PeriodicPass passes;
 
   public ChunkReaper(GarbageSource source, ChunkStore store, Duration period, int batchSize) {
     if (period.isNegative() || period.isZero()) {
@@ -44,19 +40,14 @@ public final class ChunkReaper implements AutoCloseable {
     }
     this.source = source;
     this.store = store;
-    this.period = period;
     this.batchSize = batchSize;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "chunk-reaper");
-      t.setDaemon(true);
-      return t;
-    });
+    this.passes = new PeriodicPass("chunk-reaper", period, LOG, "chunk reaper pass",
+        this::reapAndLog);
   }
 
   /** Starts reaping: the first pass one period from now, then one period after each pass. */
   public void start() {
-    long millis = period.toMillis();
-    scheduler.scheduleWithFixedDelay(this::passQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    passes.start();
   }
 
   /**
@@ -68,7 +59,7 @@ public final class ChunkReaper implements AutoCloseable {
    */
   public List<Long> reapOnce() throws IOException, InterruptedException {
     List<Long> purged = new ArrayList<>();
-    while (!closed) {
+    while (!passes.isClosed()) {
       List<Long> garbage = await(source.listGarbage(batchSize), "listing garbage");
       List<Long> deleted = new ArrayList<>(garbage.size());
       for (long inode : garbage) {
@@ -94,28 +85,13 @@ public final class ChunkReaper implements AutoCloseable {
   /** Stops the schedule and waits for a pass in progress to notice. */
   @Override
   public void close() {
-    closed = true;
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("chunk reaper did not stop within 10 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    passes.close();
   }
 
-  private void passQuietly() {
-    try {
-      List<Long> purged = reapOnce();
-      if (!purged.isEmpty()) {
-        LOG.info("reaped the chunks of {} deleted files", purged.size());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Throwable t) {
-      // Keep the schedule alive: a control plane without a leader right now is normal.
-      LOG.warn("chunk reaper pass failed: {}", t.toString());
+  private void reapAndLog() throws IOException, InterruptedException {
+    List<Long> purged = reapOnce();
+    if (!purged.isEmpty()) {
+      LOG.info("reaped the chunks of {} deleted files", purged.size());
     }
   }
 

@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -41,11 +39,9 @@ public final class OrphanCollector implements AutoCloseable {
   private final ChunkStore store;
   private final String memberId;
   private final ReplicaChecker checker;
-  private final Duration period;
   private final Duration grace;
   private final int batchSize;
-  private final ScheduledExecutorService scheduler;
-  private volatile boolean closed;
+  private final PeriodicPass passes;
 
   /**
    * @param memberId this node's member id, as the chunk map names replicas
@@ -66,20 +62,15 @@ public final class OrphanCollector implements AutoCloseable {
     this.store = store;
     this.memberId = memberId;
     this.checker = checker;
-    this.period = period;
     this.grace = grace;
     this.batchSize = batchSize;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "orphan-collector");
-      t.setDaemon(true);
-      return t;
-    });
+    this.passes = new PeriodicPass("orphan-collector", period, LOG, "orphan collector pass",
+        this::collectAndLog);
   }
 
   /** Starts collecting: the first pass one period from now, then one period after each. */
   public void start() {
-    long millis = period.toMillis();
-    scheduler.scheduleWithFixedDelay(this::passQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    passes.start();
   }
 
   /**
@@ -96,7 +87,7 @@ public final class OrphanCollector implements AutoCloseable {
       }
     }
     List<StoredChunk> deleted = new ArrayList<>();
-    for (int from = 0; from < candidates.size() && !closed; from += batchSize) {
+    for (int from = 0; from < candidates.size() && !passes.isClosed(); from += batchSize) {
       List<StoredChunk> batch = candidates.subList(from,
           Math.min(from + batchSize, candidates.size()));
       Map<ChunkKey, StoredChunk> byKey = new HashMap<>();
@@ -130,28 +121,13 @@ public final class OrphanCollector implements AutoCloseable {
   /** Stops the schedule and waits for a pass in progress to notice. */
   @Override
   public void close() {
-    closed = true;
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("orphan collector did not stop within 10 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    passes.close();
   }
 
-  private void passQuietly() {
-    try {
-      List<StoredChunk> deleted = collectOnce();
-      if (!deleted.isEmpty()) {
-        LOG.info("deleted {} chunk copies the chunk map no longer counts", deleted.size());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Throwable t) {
-      // Keep the schedule alive: a control plane without a leader right now is normal.
-      LOG.warn("orphan collector pass failed: {}", t.toString());
+  private void collectAndLog() throws IOException, InterruptedException {
+    List<StoredChunk> deleted = collectOnce();
+    if (!deleted.isEmpty()) {
+      LOG.info("deleted {} chunk copies the chunk map no longer counts", deleted.size());
     }
   }
 

@@ -23,8 +23,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -77,11 +75,9 @@ public final class ReplicationManager implements AutoCloseable {
   private final BooleanSupplier isLeader;
   private final int replication;
   private final DownstreamClients data;
-  private final Duration period;
   private final int copiesPerPass;
-  private final ScheduledExecutorService scheduler;
+  private final PeriodicPass passes;
   private volatile Counts counts;
-  private volatile boolean closed;
 
   /**
    * @param members the cluster as the membership directory sees it (state up/down/dead)
@@ -107,19 +103,14 @@ public final class ReplicationManager implements AutoCloseable {
     this.isLeader = isLeader;
     this.replication = replication;
     this.data = data;
-    this.period = period;
     this.copiesPerPass = copiesPerPass;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "replication-manager");
-      t.setDaemon(true);
-      return t;
-    });
+    this.passes = new PeriodicPass("replication-manager", period, LOG, "healing pass",
+        this::healAndLog);
   }
 
   /** Starts healing: the first pass one period from now, then one period after each. */
   public void start() {
-    long millis = period.toMillis();
-    scheduler.scheduleWithFixedDelay(this::passQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    passes.start();
   }
 
   /** The counts of the last complete pass as leader; empty when not leading. */
@@ -156,7 +147,7 @@ public final class ReplicationManager implements AutoCloseable {
     Pass pass = new Pass(byId);
     long startInode = 0;
     int startIndex = 0;
-    while (!closed && isLeader.getAsBoolean()) {
+    while (!passes.isClosed() && isLeader.getAsBoolean()) {
       MetaResponse page = meta(MetaRequest.newBuilder().setListChunks(ListChunksOp.newBuilder()
           .setStartInode(startInode).setStartIndex(startIndex).setLimit(PAGE_SIZE)).build());
       if (page.getStatus() != Status.OK) {
@@ -187,15 +178,7 @@ public final class ReplicationManager implements AutoCloseable {
   /** Stops the schedule and waits for a pass in progress to notice. */
   @Override
   public void close() {
-    closed = true;
-    scheduler.shutdownNow();
-    try {
-      if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("replication manager did not stop within 10 s");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    passes.close();
   }
 
   /** The state of one pass: the membership snapshot it works from, and its tallies. */
@@ -224,7 +207,8 @@ public final class ReplicationManager implements AutoCloseable {
         }
       }
       Set<String> tried = new HashSet<>();
-      while (current.getReplicasCount() < replication && attempts < copiesPerPass && !closed) {
+      while (current.getReplicasCount() < replication && attempts < copiesPerPass
+          && !passes.isClosed()) {
         MemberInfo source = firstUp(current);
         MemberInfo target = pickTarget(current, tried);
         if (source == null || target == null) {
@@ -356,19 +340,12 @@ public final class ReplicationManager implements AutoCloseable {
         + " v" + Long.toUnsignedString(location.getVersion());
   }
 
-  private void passQuietly() {
-    try {
-      PassReport report = runOnce();
-      if (report.copied() > 0 || report.dropped() > 0) {
-        LOG.info("healing pass: {} chunks, {} under-replicated, {} copies made, {} replicas"
-            + " dropped", report.chunks(), report.underReplicated(), report.copied(),
-            report.dropped());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (Throwable t) {
-      // Keep the schedule alive: a leader change mid-pass is normal.
-      LOG.warn("healing pass failed: {}", t.toString());
+  private void healAndLog() throws IOException, InterruptedException {
+    PassReport report = runOnce();
+    if (report.copied() > 0 || report.dropped() > 0) {
+      LOG.info("healing pass: {} chunks, {} under-replicated, {} copies made, {} replicas"
+          + " dropped", report.chunks(), report.underReplicated(), report.copied(),
+          report.dropped());
     }
   }
 }
