@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole ShoalFS test suite: unit, RPC and in-process integration tests (mvn verify),
-# then the end-to-end suite against real processes, real etcd and a real kernel FUSE mount.
-# Installs what is missing first. Exits non-zero if anything failed.
+# then the end-to-end suites against real processes, real etcd and a real kernel FUSE mount:
+# one server, then a cluster of 3 (and 4) servers with failures injected.
+# Installs what is missing first. Exits non-zero if anything failed; every suite runs even
+# when an earlier end-to-end suite failed, so that one run shows every failure.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 ensure_packages
@@ -11,5 +13,9 @@ command -v git >/dev/null || { apt-get install -y -qq git >/dev/null; }
 cd "$SHOAL_ROOT"
 log "unit and integration tests (mvn verify)"
 mvn -B verify
-log "end-to-end suite on a real mount"
-SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/run.sh"
+failed=0
+log "end-to-end suite on a real mount, one server"
+SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/run.sh" || failed=1
+log "end-to-end suite on a real mount, a cluster of servers with failures"
+SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/cluster_run.sh" || failed=1
+exit $failed

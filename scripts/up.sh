@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a ShoalFS cluster on loopback and mounts it: etcd, N servers (default 1), one client.
+# Starts a ShoalFS cluster on loopback and mounts it: etcd, N servers (default 3), one client.
 #   scripts/up.sh [-n N] [MOUNTPOINT]        (MOUNTPOINT defaults to ./mnt)
 # State lives under run/ (or $SHOAL_RUN); every pid started is recorded under run/pids.
 # Running it again after scripts/down.sh brings the same data back.
@@ -22,7 +22,7 @@ mnt=$(cd "$mnt" && pwd)
 if [ -f "$SHOAL_RUN/servers" ]; then
   [ -z "$n" ] || [ "$n" = "$(server_count)" ] || die "run dir $SHOAL_RUN was made with $(server_count) servers"
 else
-  echo "${n:-1}" >"$SHOAL_RUN/servers"
+  echo "${n:-3}" >"$SHOAL_RUN/servers"
 fi
 n=$(server_count)
 

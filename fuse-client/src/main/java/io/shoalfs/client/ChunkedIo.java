@@ -116,19 +116,28 @@ final class ChunkedIo {
 
   /** Writes {@code size} bytes of {@code src} at {@code offset}; returns once every chunk has. */
   void write(long inode, long offset, Pointer src, int size, boolean sync) throws RpcException {
+    byte[] bytes = new byte[size];
+    src.get(0, bytes, 0, size);
+    write(inode, offset, bytes, size, sync);
+  }
+
+  /**
+   * Writes {@code data[0, size)} at {@code offset}, every chunk's piece to all its replicas,
+   * all pieces at once; returns when every piece is written. {@code data} must not change
+   * afterwards: the requests share it rather than copy it.
+   */
+  void write(long inode, long offset, byte[] data, int size, boolean sync) throws RpcException {
     List<Piece> pieces = split(offset, size, chunkSize);
     MemberView view = MemberView.of(transport);
     Map<Long, ChunkLocation> where = locations.lookup(inode, indices(pieces));
     List<ReplicaWriter.Attempt> writes = new ArrayList<>(pieces.size());
     RpcException failure = null;
     for (Piece p : pieces) {
-      byte[] bytes = new byte[p.length()];
-      src.get(p.bufferOffset(), bytes, 0, p.length());
       WriteChunkOp op = WriteChunkOp.newBuilder()
           .setChunk(ChunkLocations.chunkId(inode, p.index()))
           .setOffset(p.chunkOffset())
-          // The array is ours alone and never changed again: no second copy.
-          .setData(UnsafeByteOperations.unsafeWrap(bytes))
+          // The array is never changed again (see above): no second copy.
+          .setData(UnsafeByteOperations.unsafeWrap(data, (int) p.bufferOffset(), p.length()))
           .setSync(sync)
           .build();
       try {

@@ -2,10 +2,13 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.GetXattrOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ResolveOp;
+import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,17 +17,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * Sends metadata requests for one mount: stamps the caller's credentials on every request and
  * this mount's client id plus a fresh sequence number on every mutation, so that the state
  * machine can answer a retried mutation from its reply table instead of applying it twice.
+ *
+ * <p>It also keeps the mount's {@link AttrCache} true to what this mount did: every answer that
+ * carries attributes is remembered, and a mutation forgets what it may have changed. A
+ * mutation's answer is remembered only when no other mutation of this mount overlapped it,
+ * since answers to overlapping mutations can arrive in either order.
  */
 final class MetaClient {
   private final ShoalTransport transport;
   private final Duration timeout;
   private final long clientId;
   private final AtomicLong nextSeq = new AtomicLong(1);
+  private final AttrCache attrs;
+  /** Xattr values by "inode/name"; {@link #NO_XATTR} for one that does not exist. */
+  private final GuardedCache<String, byte[]> xattrs;
+  /** Bumped when any mutation starts and when it ends: unchanged but for ours = no overlap. */
+  private final AtomicLong mutationEvents = new AtomicLong();
 
+  private static final byte[] NO_XATTR = new byte[0];
+
+  /** Without caching (every getattr and getxattr asks the cluster). */
   MetaClient(ShoalTransport transport, Duration timeout, long clientId) {
+    this(transport, timeout, clientId, Duration.ZERO, 1);
+  }
+
+  /** Attributes and xattrs cached for {@code cacheTtl}, at most {@code cacheSize} of each. */
+  MetaClient(ShoalTransport transport, Duration timeout, long clientId, Duration cacheTtl,
+      long cacheSize) {
     this.transport = transport;
     this.timeout = timeout;
     this.clientId = clientId;
+    this.attrs = new AttrCache(cacheSize, cacheTtl);
+    this.xattrs = new GuardedCache<>(cacheSize, cacheTtl, Ticker.systemTicker());
   }
 
   long clientId() {
@@ -34,20 +58,121 @@ final class MetaClient {
   /** Sends the request and returns the answer; any status but OK is thrown. */
   MetaResponse call(Caller caller, MetaRequest.Builder request) throws RpcException {
     request.setCaller(caller);
-    if (isMutation(request.getOpCase())) {
-      request.setClientId(clientId).setRequestSeq(nextSeq.getAndIncrement());
+    if (!isMutation(request.getOpCase())) {
+      long generation = attrs.generation();
+      MetaResponse r = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+      if (r.hasAttr()) {
+        attrs.put(r.getAttr(), generation);
+      }
+      return r;
     }
-    return Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+    request.setClientId(clientId).setRequestSeq(nextSeq.getAndIncrement());
+    if (!changesAttributes(request.getOpCase())) {
+      return Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+    }
+    long started = mutationEvents.incrementAndGet();
+    MetaResponse r = null;
+    try {
+      r = Replies.await(transport.meta(request.build()), timeout);
+    } finally {
+      boolean alone = mutationEvents.incrementAndGet() == started + 1;
+      // Forgotten even when the call failed: a mutation that timed out may still be applied.
+      forgetChangedBy(request);
+      if (alone && r != null && r.getStatus() == Status.OK && r.hasAttr()) {
+        attrs.put(r.getAttr(), attrs.generation());
+      }
+    }
+    return Replies.ok(r);
   }
 
+  /** Forgets the cached attributes {@code request} may have changed. */
+  private void forgetChangedBy(MetaRequest.Builder request) {
+    switch (request.getOpCase()) {
+      case MAKE_NODE -> attrs.invalidate(request.getMakeNode().getParent());
+      case SYMLINK -> attrs.invalidate(request.getSymlink().getParent());
+      case LINK -> {
+        attrs.invalidate(request.getLink().getInode());
+        attrs.invalidate(request.getLink().getNewParent());
+      }
+      case SET_ATTR -> attrs.invalidate(request.getSetAttr().getInode());
+      case COMMIT_WRITE -> attrs.invalidate(request.getCommitWrite().getInode());
+      case SET_XATTR -> {
+        attrs.invalidate(request.getSetXattr().getInode());
+        xattrs.invalidate(xattrKey(request.getSetXattr().getInode(), request.getSetXattr().getName()));
+      }
+      case REMOVE_XATTR -> {
+        attrs.invalidate(request.getRemoveXattr().getInode());
+        xattrs.invalidate(
+            xattrKey(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName()));
+      }
+      case PURGE -> request.getPurge().getInodesList().forEach(attrs::invalidate);
+      // The inode that lost a name (its nlink, its ctime) is not in the request.
+      default -> attrs.invalidateAll();
+    }
+  }
+
+  /** The attributes of {@code inode} as the cluster has them now (and cached for later). */
   Attr getAttr(Caller caller, long inode) throws RpcException {
     return call(caller, MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(inode)))
         .getAttr();
   }
 
+  /** The attributes of {@code inode} from the cache when they are fresh enough, else asked. */
+  Attr cachedAttr(Caller caller, long inode) throws RpcException {
+    Attr cached = attrs.get(inode);
+    return cached != null ? cached : getAttr(caller, inode);
+  }
+
+  /**
+   * The value of xattr {@code name} of {@code inode}, cached like attributes, absence (ENODATA)
+   * included: the kernel asks for security.capability before every write.
+   */
+  byte[] getXattr(Caller caller, long inode, String name) throws RpcException {
+    String key = xattrKey(inode, name);
+    byte[] cached = xattrs.get(key);
+    if (cached == NO_XATTR) {
+      throw new RpcException(Status.ENODATA, "no xattr " + name + " on inode " + inode);
+    }
+    if (cached != null) {
+      return cached;
+    }
+    long generation = xattrs.generation();
+    try {
+      byte[] value = call(caller, MetaRequest.newBuilder().setGetXattr(
+          GetXattrOp.newBuilder().setInode(inode).setName(name))).getValue().toByteArray();
+      xattrs.put(key, value, generation);
+      return value;
+    } catch (RpcException e) {
+      if (e.status() == Status.ENODATA) {
+        xattrs.put(key, NO_XATTR, generation);
+      }
+      throw e;
+    }
+  }
+
+  private static String xattrKey(long inode, String name) {
+    return inode + "/" + name;
+  }
+
+  AttrCache attrCache() {
+    return attrs;
+  }
+
   Attr resolve(Caller caller, String path) throws RpcException {
     return call(caller, MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder().setPath(path)))
         .getAttr();
+  }
+
+  /** Namespace mutations; the chunk map calls change no attribute a getattr shows. */
+  static boolean changesAttributes(MetaRequest.OpCase op) {
+    switch (op) {
+      case ALLOCATE_CHUNK:
+      case REPORT_REPLICA_FAILURE:
+      case ADD_REPLICA:
+        return false;
+      default:
+        return isMutation(op);
+    }
   }
 
   static boolean isMutation(MetaRequest.OpCase op) {

@@ -19,6 +19,7 @@ final class OpenFile {
   private final int flags;
   private final Caller opener;
   private final Object appendLock = new Object();
+  private final PendingWrites pending = new PendingWrites();
   private long writtenEnd;
   private boolean dirty;
 
@@ -47,6 +48,11 @@ final class OpenFile {
    */
   Caller opener() {
     return opener;
+  }
+
+  /** What this handle wrote that may not have reached the servers yet ({@link WriteBehind}). */
+  PendingWrites pending() {
+    return pending;
   }
 
   /** Held by an O_APPEND write from "where is the end" until its end is recorded. */

@@ -29,12 +29,22 @@ final class Resolver {
     return cache;
   }
 
-  /** The attributes of {@code path}. */
+  /** The attributes of {@code path}, cached ones if they are fresh enough. */
   Attr attr(Caller caller, String path) throws RpcException {
+    return attr(caller, path, inode -> meta.cachedAttr(caller, inode));
+  }
+
+  /** The attributes of {@code path} as the cluster has them now (for open: close-to-open). */
+  Attr freshAttr(Caller caller, String path) throws RpcException {
+    return attr(caller, path, inode -> meta.getAttr(caller, inode));
+  }
+
+  /** By the cached inode when there is one; else a resolve, whose answer is fresh already. */
+  private Attr attr(Caller caller, String path, InodeCall<Attr> byInode) throws RpcException {
     Long cached = cache.get(path);
     if (cached != null) {
       try {
-        return meta.getAttr(caller, cached);
+        return byInode.apply(cached);
       } catch (RpcException e) {
         forgetIfStale(path, e);
       }

@@ -40,7 +40,12 @@ public final class ShoalCli {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
-      usage();
+      System.exit(usage());
+    }
+    if (!args[0].equals("mount")) {
+      // A one-shot command prints its answer; the member directory's progress is not part of it.
+      // Set before the first logger exists: the simple logger reads it once.
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     }
     int code;
     switch (args[0]) {

@@ -1,11 +1,11 @@
 package io.shoalfs.client;
 
+import io.shoalfs.fs.XattrNamespaces;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.FileType;
-import io.shoalfs.proto.GetXattrOp;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.ListXattrOp;
 import io.shoalfs.proto.MakeNodeOp;
@@ -71,6 +71,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final Resolver resolver;
   private final Truncator truncator;
   private final WriteCommitter committer;
+  private final WriteBehind writeBehind;
 
   /** A mount with a random client id. The transport stays the caller's to close. */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
@@ -80,14 +81,16 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   /** A mount with the given client id (non-zero, unique among the cluster's clients). */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config, long clientId) {
     this.config = config;
-    this.meta = new MetaClient(transport, config.callTimeout(), clientId);
+    this.meta = new MetaClient(transport, config.callTimeout(), clientId, config.attrCacheTtl(),
+        config.pathCacheSize());
     this.data = new DataClient(transport, config.callTimeout());
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
     this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
     this.resolver = new Resolver(meta,
         new PathCache(config.pathCacheSize(), config.pathCacheTtl()));
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
-    this.committer = new WriteCommitter(meta, data);
+    this.writeBehind = new WriteBehind(io, handles, config.writeBack());
+    this.committer = new WriteCommitter(meta, data, writeBehind);
   }
 
   // ------------------------------------------------------------------ mount lifecycle
@@ -101,6 +104,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public void close() {
     umount();
+    writeBehind.close();
   }
 
   public long clientId() {
@@ -134,7 +138,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long fh = fi.fh.get();
       // By handle: an open file stays reachable after its name is unlinked.
       Attr attr = fh != 0
-          ? meta.getAttr(caller, handles.get(fh).inode())
+          ? meta.cachedAttr(caller, handles.get(fh).inode())
           : resolver.attr(caller, path);
       fillStat(stat, attr);
       return 0;
@@ -192,6 +196,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     return calls.run("truncate", path, () -> {
       Caller caller = caller();
       return resolver.withInode(caller, path, inode -> {
+        writeBehind.drainInode(inode);
         truncator.truncate(caller, inode, size);
         return 0;
       });
@@ -201,7 +206,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
     return calls.run("ftruncate", path, () -> {
-      truncator.truncate(caller(), handles.get(fi.fh.get()).inode(), size);
+      long inode = handles.get(fi.fh.get()).inode();
+      writeBehind.drainInode(inode);
+      truncator.truncate(caller(), inode, size);
       return 0;
     });
   }
@@ -429,8 +436,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int open(String path, FuseFileInfo fi) {
     return calls.run("open", path, () -> {
       Caller caller = caller();
-      // A fresh getattr, not only the cached inode: writes to a deleted inode would vanish.
-      Attr attr = resolver.attr(caller, path);
+      // Fresh attributes, not cached ones: close-to-open, and writes to an inode deleted
+      // meanwhile would vanish.
+      Attr attr = resolver.freshAttr(caller, path);
       // Close-to-open: this open sees where the file's chunks are now.
       locations.forget(attr.getInode());
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
@@ -445,8 +453,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       OpenFile file = handles.get(fi.fh.get());
       Caller caller = caller();
       long inode = file.inode();
+      writeBehind.drainInode(inode); // a read sees every write before it
       return io.read(inode, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
-          () -> handles.effectiveSize(inode, meta.getAttr(caller, inode).getSize()));
+          () -> handles.effectiveSize(inode, meta.cachedAttr(caller, inode).getSize()));
     });
   }
 
@@ -456,6 +465,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     return calls.run("write", path, () -> {
       OpenFile file = handles.get(fi.fh.get());
       int n = (int) Math.min(size, Integer.MAX_VALUE);
+      if (file.isAppend() || file.isSync()) {
+        // Straight through, after whatever any handle of the file still buffers.
+        writeBehind.drainInode(file.inode());
+      }
       if (file.isAppend()) {
         // One append at a time per handle: each must see the end the previous one left.
         synchronized (file.appendLock()) {
@@ -464,8 +477,13 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
           io.write(inode, end, buf, n, file.isSync());
           file.recordWrite(end + n);
         }
+      } else if (file.isSync()) {
+        io.write(file.inode(), offset, buf, n, true);
+        file.recordWrite(offset + n);
       } else {
-        io.write(file.inode(), offset, buf, n, file.isSync());
+        byte[] bytes = new byte[n];
+        buf.get(0, bytes, 0, n);
+        writeBehind.write(file, offset, bytes, n);
         file.recordWrite(offset + n);
       }
       if (file.isSync()) {
@@ -495,9 +513,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int release(String path, FuseFileInfo fi) {
     return calls.run("release", path, () -> {
       long fh = fi.fh.get();
+      OpenFile file = handles.get(fh);
       try {
-        committer.commit(handles.get(fh));
+        committer.commit(file);
       } finally {
+        writeBehind.discard(file);
         handles.release(fh);
       }
       return 0;
@@ -530,6 +550,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
     return calls.run("setxattr", path, () -> {
+      refuseUnstoredXattr(name);
       byte[] bytes = new byte[(int) size];
       if (size > 0) {
         value.get(0, bytes, 0, bytes.length);
@@ -549,11 +570,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int getxattr(String path, String name, Pointer value, @size_t long size) {
     return calls.run("getxattr", path, () -> {
+      refuseUnstoredXattr(name);
       Caller caller = caller();
-      byte[] bytes = resolver.withInode(caller, path, inode -> meta.call(caller,
-          MetaRequest.newBuilder().setGetXattr(GetXattrOp.newBuilder()
-              .setInode(inode)
-              .setName(name))).getValue().toByteArray());
+      byte[] bytes = resolver.withInode(caller, path, inode -> meta.getXattr(caller, inode, name));
       return XattrBuffers.copyOut(bytes, value, size);
     });
   }
@@ -572,6 +591,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int removexattr(String path, String name) {
     return calls.run("removexattr", path, () -> {
+      refuseUnstoredXattr(name);
       Caller caller = caller();
       resolver.withInode(caller, path, inode -> meta.call(caller, MetaRequest.newBuilder()
           .setRemoveXattr(RemoveXattrOp.newBuilder()
@@ -580,6 +600,17 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
               .setNowNs(FuseTimes.nowNs()))));
       return 0;
     });
+  }
+
+  /**
+   * Answers here what the server would answer for a name it never stores: `cp -a` tries
+   * system.posix_acl_access on every file, and the kernel asks security.capability on writes.
+   */
+  private static void refuseUnstoredXattr(String name) throws RpcException {
+    Status status = XattrNamespaces.check(name);
+    if (status != Status.OK) {
+      throw new RpcException(status, "xattr " + name + " is not stored by ShoalFS");
+    }
   }
 
   // ------------------------------------------------------------------ helpers

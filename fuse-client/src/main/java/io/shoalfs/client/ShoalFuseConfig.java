@@ -9,6 +9,9 @@ import java.time.Duration;
  * @param callTimeout the longest a FUSE call waits for one answer (the transport has its own)
  * @param pathCacheTtl how long a resolved path is trusted
  * @param pathCacheSize how many resolved paths are kept
+ * @param attrCacheTtl how long attributes are trusted without asking (zero: never); another
+ *     mount's changes are seen within it, and at once by an open (close-to-open)
+ * @param writeBack how much written data a mount gathers before sending it
  * @param readDirPageSize entries asked per ReadDirOp (0 = the server's default)
  * @param mountOptions the libfuse -o options
  */
@@ -17,6 +20,8 @@ public record ShoalFuseConfig(
     Duration callTimeout,
     Duration pathCacheTtl,
     long pathCacheSize,
+    Duration attrCacheTtl,
+    WriteBackSettings writeBack,
     int readDirPageSize,
     MountOptions mountOptions) {
 
@@ -29,29 +34,45 @@ public record ShoalFuseConfig(
     if (callTimeout.isNegative() || callTimeout.isZero()) {
       throw new IllegalArgumentException("callTimeout must be positive: " + callTimeout);
     }
+    if (attrCacheTtl.isNegative()) {
+      throw new IllegalArgumentException("attrCacheTtl must not be negative: " + attrCacheTtl);
+    }
     if (readDirPageSize < 0) {
       throw new IllegalArgumentException("readDirPageSize must not be negative");
     }
   }
 
-  /** 64 MiB chunks, 60 s per call, paths trusted for 2 s (100 000 of them), default options. */
+  /**
+   * 64 MiB chunks, 60 s per call, paths trusted for 2 s (100 000 of them), attributes for 1 s
+   * (as JuiceFS's default attr-cache), default options.
+   */
   public static ShoalFuseConfig defaults() {
     return new ShoalFuseConfig(DEFAULT_CHUNK_SIZE, Duration.ofSeconds(60), Duration.ofSeconds(2),
-        100_000, 0, MountOptions.defaults());
+        100_000, Duration.ofSeconds(1), WriteBackSettings.defaults(), 0, MountOptions.defaults());
   }
 
   public ShoalFuseConfig withChunkSize(long bytes) {
-    return new ShoalFuseConfig(bytes, callTimeout, pathCacheTtl, pathCacheSize, readDirPageSize,
-        mountOptions);
+    return new ShoalFuseConfig(bytes, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        writeBack, readDirPageSize, mountOptions);
   }
 
   public ShoalFuseConfig withCallTimeout(Duration timeout) {
-    return new ShoalFuseConfig(chunkSize, timeout, pathCacheTtl, pathCacheSize, readDirPageSize,
-        mountOptions);
+    return new ShoalFuseConfig(chunkSize, timeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        writeBack, readDirPageSize, mountOptions);
+  }
+
+  public ShoalFuseConfig withAttrCacheTtl(Duration ttl) {
+    return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, ttl,
+        writeBack, readDirPageSize, mountOptions);
+  }
+
+  public ShoalFuseConfig withWriteBack(WriteBackSettings settings) {
+    return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        settings, readDirPageSize, mountOptions);
   }
 
   public ShoalFuseConfig withMountOptions(MountOptions options) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize,
-        readDirPageSize, options);
+        attrCacheTtl, writeBack, readDirPageSize, options);
   }
 }

@@ -13,13 +13,17 @@ import java.util.OptionalLong;
 final class WriteCommitter {
   private final MetaClient meta;
   private final DataClient data;
+  private final WriteBehind writeBehind;
 
-  WriteCommitter(MetaClient meta, DataClient data) {
+  WriteCommitter(MetaClient meta, DataClient data, WriteBehind writeBehind) {
     this.meta = meta;
     this.data = data;
+    this.writeBehind = writeBehind;
   }
 
+  /** Sends what the handle still buffers, then commits its end. */
   void commit(OpenFile file) throws RpcException {
+    writeBehind.drain(file);
     OptionalLong end = file.takeDirtyEnd();
     if (end.isEmpty()) {
       return;
@@ -37,6 +41,7 @@ final class WriteCommitter {
 
   /** Data durable first, then the size that makes it visible. */
   void fsync(OpenFile file) throws RpcException {
+    writeBehind.drain(file);
     data.sync(file.inode());
     commit(file);
   }

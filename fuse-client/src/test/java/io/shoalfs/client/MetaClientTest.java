@@ -34,6 +34,68 @@ class MetaClientTest {
     assertTrue(first.getRequestSeq() > 0, "0 would read as 'no sequence'");
   }
 
+  /** Answers getattr/setattr with size = how many requests came before: a stale answer shows. */
+  private MetaClient cachingClient() {
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setAttr(io.shoalfs.proto.Attr.newBuilder()
+        .setInode(r.hasSetAttr() ? r.getSetAttr().getInode() : r.getGetAttr().getInode())
+        .setSize(transport.metaRequests.size())).build();
+    return new MetaClient(transport, Duration.ofSeconds(5), 77, Duration.ofMinutes(1), 100);
+  }
+
+  @Test
+  void cachedAttributesAreServedWithoutACall() throws Exception {
+    MetaClient caching = cachingClient();
+    assertEquals(1, caching.getAttr(BOB, 5).getSize());
+    assertEquals(1, caching.cachedAttr(BOB, 5).getSize());
+    assertEquals(1, transport.metaRequests.size());
+    assertEquals(2, caching.getAttr(BOB, 5).getSize(), "getAttr always asks (open)");
+  }
+
+  @Test
+  void aMutationsAnswerReplacesTheCachedAttributes() throws Exception {
+    MetaClient caching = cachingClient();
+    caching.getAttr(BOB, 5);
+    caching.call(BOB, MetaRequest.newBuilder().setSetAttr(
+        io.shoalfs.proto.SetAttrOp.newBuilder().setInode(5)));
+    assertEquals(2, caching.cachedAttr(BOB, 5).getSize());
+    assertEquals(2, transport.metaRequests.size());
+  }
+
+  @Test
+  void anUnlinkForgetsEveryCachedAttribute() throws Exception {
+    MetaClient caching = cachingClient();
+    caching.getAttr(BOB, 5);
+    caching.call(BOB, MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder().setName("a")));
+    assertEquals(3, caching.cachedAttr(BOB, 5).getSize(), "asked again");
+  }
+
+  @Test
+  void aFailedMutationStillForgets() throws Exception {
+    MetaClient caching = cachingClient();
+    caching.getAttr(BOB, 5);
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.UNAVAILABLE).build();
+    assertThrows(RpcException.class, () -> caching.call(BOB, MetaRequest.newBuilder()
+        .setSetAttr(io.shoalfs.proto.SetAttrOp.newBuilder().setInode(5))));
+    assertEquals(null, caching.attrCache().get(5), "it may have been applied");
+  }
+
+  @Test
+  void anAbsentXattrIsRememberedUntilThisMountSetsIt() throws Exception {
+    MetaClient caching = cachingClient();
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.ENODATA).build();
+    for (int i = 0; i < 2; i++) {
+      RpcException e = assertThrows(RpcException.class,
+          () -> caching.getXattr(BOB, 5, "security.capability"));
+      assertEquals(Status.ENODATA, e.status());
+    }
+    assertEquals(1, transport.metaRequests.size(), "the second answer came from the cache");
+    transport.metaAnswers = r -> MetaResponse.newBuilder()
+        .setValue(com.google.protobuf.ByteString.copyFromUtf8("v")).build();
+    caching.call(BOB, MetaRequest.newBuilder().setSetXattr(io.shoalfs.proto.SetXattrOp
+        .newBuilder().setInode(5).setName("security.capability")));
+    assertEquals("v", new String(caching.getXattr(BOB, 5, "security.capability")));
+  }
+
   @Test
   void readsCarryTheCallerButNoSequence() throws Exception {
     meta.call(BOB, MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(1)));

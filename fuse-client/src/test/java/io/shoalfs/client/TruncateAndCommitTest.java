@@ -35,7 +35,8 @@ class TruncateAndCommitTest {
   private final FileHandleTable handles = new FileHandleTable();
   private final Truncator truncator =
       new Truncator(meta, data, locations, transport, handles, 16);
-  private final WriteCommitter committer = new WriteCommitter(meta, data);
+  private final WriteCommitter committer = new WriteCommitter(meta, data,
+      new WriteBehind(io, handles, WriteBackSettings.off()));
 
   TruncateAndCommitTest() {
     transport.metaAnswers = r -> {

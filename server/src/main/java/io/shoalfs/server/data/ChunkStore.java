@@ -121,7 +121,9 @@ public final class ChunkStore implements Closeable {
         }
         if (local != version) {
           newVersionFile = local == 0;
-          writeVersion(key, version);
+          // Forced only with the data: a version lost in a crash only makes this copy look
+          // older, and the data it stamps was not forced either (fsync forces both).
+          writeVersion(key, version, sync);
         }
       }
       if (data.hasRemaining()) {
@@ -225,7 +227,7 @@ public final class ChunkStore implements Closeable {
     }
   }
 
-  /** Makes every chunk of a file, and their directory entries, durable. */
+  /** Makes every chunk of a file, their versions and their directory entries, durable. */
   public void syncFile(long inode) throws IOException {
     boolean any = false;
     for (int index : layout.indexesOf(inode)) {
@@ -236,6 +238,7 @@ public final class ChunkStore implements Closeable {
         if (lease != null) {
           lease.chunk().force();
           lease.chunk().takeDirectoryEntryPending();
+          forceVersion(key);
           any = true;
         }
       } finally {
@@ -265,7 +268,7 @@ public final class ChunkStore implements Closeable {
     Lock lock = locks.of(key).writeLock();
     lock.lock();
     try {
-      writeVersion(key, version);
+      writeVersion(key, version, true);
       syncDirectories(layout.versionFile(key).getParent());
     } finally {
       lock.unlock();
@@ -389,7 +392,7 @@ public final class ChunkStore implements Closeable {
       } finally {
         usedBytes.addAndGet(sizeOrZero(data) + sizeOrZero(checksums) - before);
       }
-      writeVersion(key, version);
+      writeVersion(key, version, true);
       syncDirectories(data.getParent());
       LOG.debug("installed a copy of chunk {} at version {} ({} bytes)", key, version, after);
     } finally {
@@ -434,10 +437,11 @@ public final class ChunkStore implements Closeable {
   }
 
   /**
-   * Replaces the sidecar whole (write a temporary, force, rename), so that a crash leaves
-   * the old version or the new one, never a torn one. Caller locks.
+   * Replaces the sidecar whole (write a temporary, rename), so that a reader never sees a torn
+   * one; with {@code durable} the temporary is forced first, so that a crash leaves the old
+   * version or the new one. Caller locks.
    */
-  private void writeVersion(ChunkKey key, long version) throws IOException {
+  private void writeVersion(ChunkKey key, long version, boolean durable) throws IOException {
     Path file = layout.versionFile(key);
     if (version == 0) {
       Files.deleteIfExists(file);
@@ -451,9 +455,20 @@ public final class ChunkStore implements Closeable {
       while (bytes.hasRemaining()) {
         channel.write(bytes);
       }
-      channel.force(true);
+      if (durable) {
+        channel.force(true);
+      }
     }
     Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Forces a chunk's version sidecar written without {@code durable}, if it has one. */
+  private void forceVersion(ChunkKey key) throws IOException {
+    try (FileChannel channel = FileChannel.open(layout.versionFile(key), StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (NoSuchFileException unversioned) {
+      // nothing to force
+    }
   }
 
   private static long sizeOrZero(Path file) throws IOException {

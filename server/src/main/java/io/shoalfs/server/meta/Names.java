@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.fs.XattrNamespaces;
 import io.shoalfs.proto.Status;
 import java.nio.charset.StandardCharsets;
 
@@ -27,20 +28,10 @@ final class Names {
   }
 
   /** OK, or why {@code name} cannot name an xattr (Linux answers ERANGE for both). */
-  static final java.util.List<String> XATTR_NAMESPACES = java.util.List.of("user.", "trusted.", "security.");
-
   static Status checkXattrName(String name) {
-    if (name.isEmpty() || utf8Length(name) > XATTR_NAME_MAX) {
-      return Status.ERANGE;
-    }
     // Only namespaces stored verbatim are accepted. system.posix_acl_* must not be kept as
     // opaque bytes: `cp -a` sets the mode through it and falls back to chmod on ENOTSUP.
-    for (String ns : XATTR_NAMESPACES) {
-      if (name.startsWith(ns) && name.length() > ns.length()) {
-        return Status.OK;
-      }
-    }
-    return Status.ENOTSUP;
+    return XattrNamespaces.check(name);
   }
 
   static int utf8Length(String s) {

@@ -1,0 +1,66 @@
+package io.shoalfs.client;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+/**
+ * A bounded cache whose entries expire a fixed time after they were put, guarded against a
+ * lost invalidation: an answer fetched before an invalidation must not put back what the
+ * invalidation removed. So {@link #put} takes the {@link #generation()} read before the request
+ * was sent, and drops the entry when any invalidation happened meanwhile.
+ */
+final class GuardedCache<K, V> {
+  private final Cache<K, V> entries;
+  private final AtomicLong generation = new AtomicLong();
+
+  GuardedCache(long maxEntries, Duration ttl, Ticker ticker) {
+    this.entries = Caffeine.newBuilder()
+        .maximumSize(maxEntries)
+        .expireAfterWrite(ttl)
+        .ticker(ticker)
+        .executor(Runnable::run)
+        .build();
+  }
+
+  /** The value cached for {@code key}, or null. */
+  V get(K key) {
+    return entries.getIfPresent(key);
+  }
+
+  /** Read before sending a request whose answer will be {@link #put}. */
+  long generation() {
+    return generation.get();
+  }
+
+  void put(K key, V value, long generationBeforeRequest) {
+    entries.put(key, value);
+    // Checked after the put: a concurrent invalidation either removed the entry itself or
+    // bumped the generation before this read.
+    if (generation.get() != generationBeforeRequest) {
+      entries.invalidate(key);
+    }
+  }
+
+  void invalidate(K key) {
+    generation.incrementAndGet();
+    entries.invalidate(key);
+  }
+
+  void invalidateIf(Predicate<K> which) {
+    generation.incrementAndGet();
+    entries.asMap().keySet().removeIf(which);
+  }
+
+  void invalidateAll() {
+    generation.incrementAndGet();
+    entries.invalidateAll();
+  }
+
+  long size() {
+    return entries.estimatedSize();
+  }
+}

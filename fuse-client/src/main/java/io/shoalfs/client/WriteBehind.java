@@ -1,0 +1,162 @@
+package io.shoalfs.client;
+
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Write-back for file handles. Contiguous writes through one handle gather in a buffer
+ * ({@link WriteBackSettings#bufferBytes()}); a full buffer, or a write that does not continue
+ * it, is sent down the replica chains in the background while the next one fills. At most one
+ * send per handle is in flight, so a handle's writes reach the servers in order.
+ *
+ * <p>What is buffered or in flight is drained (sent, and waited for) before anything that
+ * must see it: flush, fsync and release (through {@link WriteCommitter}), a read, truncate or
+ * setattr of the inode, and a write through another handle of the same inode (a later write
+ * must win over an earlier one still in a buffer). A send that fails fails every later call
+ * on its handle, close included, as NFS reports write-back errors; the lost data's end is then
+ * never committed.
+ *
+ * <p>Memory is bounded: buffers come from a budget of {@link WriteBackSettings#totalBytes()};
+ * a write that finds none goes straight through.
+ */
+final class WriteBehind implements AutoCloseable {
+  private final ChunkedIo io;
+  private final FileHandleTable handles;
+  private final int bufferBytes;
+  private final Semaphore buffers;
+  private final ExecutorService senders;
+
+  WriteBehind(ChunkedIo io, FileHandleTable handles, WriteBackSettings settings) {
+    this.io = io;
+    this.handles = handles;
+    this.bufferBytes = settings.bufferBytes();
+    this.buffers = new Semaphore(settings.buffers());
+    this.senders = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "write-behind");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Writes {@code data[0, n)} at {@code offset} through {@code file}: buffered if it can be. */
+  void write(OpenFile file, long offset, byte[] data, int n) throws RpcException {
+    drainOthers(file);
+    PendingWrites p = file.pending();
+    synchronized (p) {
+      throwIfFailed(p);
+      if (p.continues(offset, n)) {
+        System.arraycopy(data, 0, p.buffer, p.length, n);
+        p.length += n;
+        if (p.length == p.buffer.length) {
+          send(file, p);
+        }
+        return;
+      }
+      if (p.buffer != null) {
+        send(file, p);
+      }
+      if (n < bufferBytes && buffers.tryAcquire()) {
+        p.buffer = new byte[bufferBytes];
+        p.start = offset;
+        p.length = n;
+        System.arraycopy(data, 0, p.buffer, 0, n);
+        return;
+      }
+      // Too big to gather, or no room: straight through, after what this handle sent before.
+      await(p);
+      io.write(file.inode(), offset, data, n, false);
+    }
+  }
+
+  /** Sends what {@code file} buffered and waits until the servers have all of it. */
+  void drain(OpenFile file) throws RpcException {
+    PendingWrites p = file.pending();
+    synchronized (p) {
+      if (p.buffer != null) {
+        send(file, p);
+      }
+      await(p);
+    }
+  }
+
+  /** Drains every handle of {@code inode}: before a read, truncate or setattr sees the file. */
+  void drainInode(long inode) throws RpcException {
+    for (OpenFile f : handles.openFiles(inode)) {
+      drain(f);
+    }
+  }
+
+  /** Gives back a released handle's buffer if a failure left one (its data is lost). */
+  void discard(OpenFile file) {
+    PendingWrites p = file.pending();
+    synchronized (p) {
+      if (p.buffer != null) {
+        p.buffer = null;
+        buffers.release();
+      }
+    }
+  }
+
+  private void drainOthers(OpenFile file) throws RpcException {
+    for (OpenFile other : handles.openFiles(file.inode())) {
+      if (other != file && !other.pending().isEmpty()) {
+        drain(other);
+      }
+    }
+  }
+
+  /** Starts sending the filled buffer once the previous send is done; caller holds p's lock. */
+  private void send(OpenFile file, PendingWrites p) throws RpcException {
+    await(p);
+    byte[] data = p.buffer;
+    long start = p.start;
+    int length = p.length;
+    p.buffer = null;
+    p.length = 0;
+    p.inFlight = CompletableFuture.runAsync(() -> {
+      try {
+        io.write(file.inode(), start, data, length, false);
+      } catch (RpcException e) {
+        throw new CompletionException(e);
+      } finally {
+        buffers.release();
+      }
+    }, senders);
+  }
+
+  /** Waits for the send in flight; its failure becomes the handle's. Caller holds p's lock. */
+  private static void await(PendingWrites p) throws RpcException {
+    try {
+      p.inFlight.get();
+    } catch (ExecutionException e) {
+      p.failure = e.getCause() instanceof RpcException r ? r
+          : new RpcException(Status.EIO, "write-behind failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(Status.EIO, "interrupted while waiting for a write");
+    } finally {
+      if (p.inFlight.isDone()) {
+        p.inFlight = CompletableFuture.completedFuture(null);
+      }
+    }
+    throwIfFailed(p);
+  }
+
+  private static void throwIfFailed(PendingWrites p) throws RpcException {
+    if (p.failure != null) {
+      throw new RpcException(p.failure.status(),
+          "an earlier write through this handle failed: " + p.failure.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    senders.shutdown();
+  }
+}
