@@ -154,6 +154,19 @@ replicas_correct() {
 
 # ---------------------------------------------------------------- tests
 
+# non_idempotent_ops DIR STOPFILE: until STOPFILE exists, round i makes DIR/a$i, renames it to
+# DIR/b$i, and makes and removes DIR/c$i. Prints the number of rounds; exits 1 at the first
+# error (a mutation applied twice surfaces as EEXIST or ENOENT).
+non_idempotent_ops() {
+  local i=0
+  while [ ! -e "$2" ]; do
+    i=$((i + 1))
+    mkdir "$1/a$i" && mv -T "$1/a$i" "$1/b$i" && mkdir "$1/c$i" && rmdir "$1/c$i" \
+      || { echo "round $i failed"; exit 1; }
+  done
+  echo "$i"
+}
+
 cluster_leader_failover() {
   local dir=$MNT/failover src=/usr/include/linux
   [ -d "$src" ] || src=/usr/include
@@ -165,6 +178,11 @@ cluster_leader_failover() {
 
   cp -a "$src" "$dir/tree" &
   local cp_pid=$!
+  # Operations that fail if applied twice: a repeated mkdir answers EEXIST, a repeated rename
+  # ENOENT, so the loop stops at the first double apply (and at any other error).
+  mkdir "$dir/once"
+  non_idempotent_ops "$dir/once" "$SCRATCH/once.stop" > "$SCRATCH/once.log" 2>&1 &
+  local ops_pid=$!
   dd if="$SCRATCH/big300" of="$dir/big" bs=1M conv=fsync status=none &
   local dd_pid=$!
   poll_until 120 "the 300 MiB write to get under way" file_bigger_than "$dir/big" $((16 << 20))
@@ -182,6 +200,12 @@ cluster_leader_failover() {
   local ms=$((($(date +%s%N) - t0) / 1000000))
   note "leader failover: mount resumed after $((ms / 1000)).$((ms % 1000 / 100)) s (killed $leader)"
 
+  touch "$SCRATCH/once.stop"
+  wait_pid "$ops_pid" 120 "mkdir/rename/rmdir loop across the failover ($(tail -n 3 "$SCRATCH/once.log"))"
+  local rounds; rounds=$(cat "$SCRATCH/once.log")
+  note "leader failover: $rounds mkdir+rename+rmdir rounds across the kill, none applied twice"
+  [ "$rounds" -gt 0 ] || fail "the mkdir/rename loop did no round"
+  assert_eq "$(ls "$dir/once" | LC_ALL=C sort | tr '\n' ' ')" "$(seq 1 "$rounds" | sed 's/^/b/' | LC_ALL=C sort | tr '\n' ' ')" "names left by the loop"
   wait_pid "$cp_pid" 600 "cp -a $src"
   wait_pid "$dd_pid" 600 "writing the 300 MiB file"
   drop_caches

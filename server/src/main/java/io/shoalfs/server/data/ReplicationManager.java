@@ -14,6 +14,7 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.server.ControlPlaneOrchestrator;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,10 +22,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -44,8 +51,11 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Members that are merely {@code down} are waited for, not replaced: they may come back
- * within the grace period. At most {@link #DEFAULT_COPIES_PER_PASS} copies are attempted per
- * pass, so one pass stays short and a flood of healing cannot swamp the data path.
+ * within the grace period. Copies run {@link #DEFAULT_PARALLEL_COPIES} at a time: a copy
+ * spends most of its time in fsyncs and a Raft commit, and a dead server can leave thousands
+ * of small chunks to copy, which one at a time takes many minutes. At most
+ * {@link #DEFAULT_COPIES_PER_PASS} copies are planned per pass (in chunk-map order), so the
+ * counts {@code shoal status} shows stay fresh and healing cannot swamp the data path.
  *
  * <p>Each pass also counts the chunks and the under-replicated ones (fewer replicas than
  * the factor, or a replica not {@code up}) for {@code shoal status}.
@@ -57,7 +67,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicationManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationManager.class);
-  public static final int DEFAULT_COPIES_PER_PASS = 64;
+  public static final int DEFAULT_COPIES_PER_PASS = 512;
+  public static final int DEFAULT_PARALLEL_COPIES = 8;
   static final int PAGE_SIZE = 1000;
   private static final Duration META_TIMEOUT = Duration.ofSeconds(30);
   /** A 64 MiB chunk in 4 MiB pieces, with room for a busy network. */
@@ -76,6 +87,7 @@ public final class ReplicationManager implements AutoCloseable {
   private final int replication;
   private final DownstreamClients data;
   private final int copiesPerPass;
+  private final ExecutorService copiers;
   private final PeriodicPass passes;
   private volatile Counts counts;
 
@@ -88,15 +100,17 @@ public final class ReplicationManager implements AutoCloseable {
    */
   public ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
       BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period) {
-    this(control, members, isLeader, replication, data, period, DEFAULT_COPIES_PER_PASS);
+    this(control, members, isLeader, replication, data, period, DEFAULT_COPIES_PER_PASS,
+        DEFAULT_PARALLEL_COPIES);
   }
 
   ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
       BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period,
-      int copiesPerPass) {
-    if (replication < 1 || copiesPerPass < 1 || period.isNegative() || period.isZero()) {
-      throw new IllegalArgumentException("replication, copies per pass and period must be"
-          + " positive");
+      int copiesPerPass, int parallelCopies) {
+    if (replication < 1 || copiesPerPass < 1 || parallelCopies < 1 || period.isNegative()
+        || period.isZero()) {
+      throw new IllegalArgumentException("replication, copies per pass, parallel copies and"
+          + " period must be positive");
     }
     this.control = control;
     this.members = members;
@@ -104,6 +118,11 @@ public final class ReplicationManager implements AutoCloseable {
     this.replication = replication;
     this.data = data;
     this.copiesPerPass = copiesPerPass;
+    this.copiers = Executors.newFixedThreadPool(parallelCopies, r -> {
+      Thread t = new Thread(r, "replication-copier");
+      t.setDaemon(true);
+      return t;
+    });
     this.passes = new PeriodicPass("replication-manager", period, LOG, "healing pass",
         this::healAndLog);
   }
@@ -156,13 +175,11 @@ public final class ReplicationManager implements AutoCloseable {
       }
       for (ChunkLocation location : page.getLocationsList()) {
         pass.chunks++;
-        ChunkLocation healed = pass.heal(location);
-        if (pass.isUnderReplicated(healed)) {
-          pass.underReplicated++;
-        }
+        pass.heal(location);
       }
       if (!page.getMoreChunks() || page.getLocationsCount() == 0) {
-        counts = new Counts(pass.chunks, pass.underReplicated);
+        pass.awaitCopies();
+        counts = new Counts(pass.chunks, pass.underReplicated.get());
         break;
       }
       ChunkLocation last = page.getLocations(page.getLocationsCount() - 1);
@@ -172,50 +189,102 @@ public final class ReplicationManager implements AutoCloseable {
         startInode++;
       }
     }
-    return new PassReport(true, pass.chunks, pass.underReplicated, pass.copied, pass.dropped);
+    pass.awaitCopies(); // a pass cut short still waits for the copies it started
+    return new PassReport(true, pass.chunks, pass.underReplicated.get(), pass.copied.get(),
+        pass.dropped);
   }
 
-  /** Stops the schedule and waits for a pass in progress to notice. */
+  /** Stops the schedule and the copies, and waits for a pass in progress to notice. */
   @Override
   public void close() {
     passes.close();
+    copiers.shutdownNow();
   }
 
-  /** The state of one pass: the membership snapshot it works from, and its tallies. */
+  /**
+   * The state of one pass: the membership snapshot it works from, its tallies, and the copies
+   * it started. Dead replicas are dropped on the pass thread, in map order; the copies a
+   * chunk needs are planned there too (so the budget goes to the first chunks in the map) and
+   * made on the copier threads.
+   */
   private final class Pass {
     final Map<String, MemberInfo> members;
     long chunks;
-    long underReplicated;
-    int copied;
+    final AtomicLong underReplicated = new AtomicLong();
+    final AtomicInteger copied = new AtomicInteger();
     int dropped;
-    int attempts;
+    int planned;
+    final List<Future<?>> copies = new ArrayList<>();
 
     Pass(Map<String, MemberInfo> members) {
       this.members = members;
     }
 
-    ChunkLocation heal(ChunkLocation location) throws IOException, InterruptedException {
+    /** Drops dead replicas, then plans the copies the chunk needs, or counts it as it is. */
+    void heal(ChunkLocation location) throws IOException, InterruptedException {
       ChunkLocation current = location;
       for (String replica : List.copyOf(location.getReplicasList())) {
         if (isDead(replica) && current.getReplicasCount() > 1) {
           ChunkLocation after = reportFailure(current, replica);
           if (after == null) {
-            return current;
+            countIfUnderReplicated(current);
+            return;
           }
           current = after;
           dropped++;
         }
       }
+      int needed = replication - current.getReplicasCount();
+      if (needed <= 0 || planned >= copiesPerPass || firstUp(current) == null) {
+        countIfUnderReplicated(current);
+        return;
+      }
+      planned += needed;
+      ChunkLocation toCopy = current;
+      copies.add(copiers.submit(() -> {
+        ChunkLocation healed = toCopy;
+        try {
+          healed = copy(toCopy);
+        } catch (IOException e) {
+          LOG.warn("healing chunk {} failed: {}", name(toCopy), e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        countIfUnderReplicated(healed);
+      }));
+    }
+
+    /** Waits for every copy this pass started. */
+    void awaitCopies() throws InterruptedException {
+      for (Future<?> f : copies) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          LOG.warn("a healing copy failed: {}", e.getCause().toString());
+        } catch (CancellationException e) {
+          // the manager is closing
+        }
+      }
+      copies.clear();
+    }
+
+    private void countIfUnderReplicated(ChunkLocation location) {
+      if (isUnderReplicated(location)) {
+        underReplicated.incrementAndGet();
+      }
+    }
+
+    /** Copies the chunk to up members until it has the factor; returns where it is now. */
+    private ChunkLocation copy(ChunkLocation location) throws IOException, InterruptedException {
+      ChunkLocation current = location;
       Set<String> tried = new HashSet<>();
-      while (current.getReplicasCount() < replication && attempts < copiesPerPass
-          && !passes.isClosed()) {
+      while (current.getReplicasCount() < replication && !passes.isClosed()) {
         MemberInfo source = firstUp(current);
         MemberInfo target = pickTarget(current, tried);
         if (source == null || target == null) {
           break;
         }
         tried.add(target.getId());
-        attempts++;
         DataResponse copy = replicate(current, source, target);
         if (copy == null) {
           continue;
@@ -243,7 +312,7 @@ public final class ReplicationManager implements AutoCloseable {
           break;
         }
         current = added.getLocations(0);
-        copied++;
+        copied.incrementAndGet();
       }
       return current;
     }

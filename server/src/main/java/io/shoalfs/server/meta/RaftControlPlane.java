@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
@@ -23,9 +24,12 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 
 /**
@@ -48,12 +52,16 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
    *     its future fails
    * @param clientRetrySleep pause between those attempts
    * @param snapshotOnStop snapshot when the member stops, so a restart replays nothing
+   * @param logSegmentBytes the size at which a log segment is closed; only closed segments
+   *     are purged after a snapshot, so this is also how much log a member keeps at least
    */
   public record Config(String selfId, List<RaftPeer> peers, Path dataDir, String groupName,
-      long snapshotEvery, int clientAttempts, Duration clientRetrySleep, boolean snapshotOnStop) {
+      long snapshotEvery, int clientAttempts, Duration clientRetrySleep, boolean snapshotOnStop,
+      long logSegmentBytes) {
 
     public static final String DEFAULT_GROUP = "shoalfs-meta";
     public static final long DEFAULT_SNAPSHOT_EVERY = 100_000;
+    public static final long DEFAULT_LOG_SEGMENT_BYTES = 32L << 20;
 
     public Config {
       Objects.requireNonNull(selfId, "selfId");
@@ -62,25 +70,34 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
       if (peers.stream().noneMatch(p -> p.getId().toString().equals(selfId))) {
         throw new IllegalArgumentException(selfId + " is not among the peers " + peers);
       }
+      if (snapshotEvery < 1 || logSegmentBytes < 1024) {
+        throw new IllegalArgumentException("snapshotEvery must be positive and logSegmentBytes"
+            + " at least 1 KiB: " + snapshotEvery + ", " + logSegmentBytes);
+      }
     }
 
     /**
      * Defaults: group "shoalfs-meta", a snapshot every 100k entries and on stop, 50 tries
-     * 200 ms apart.
+     * 200 ms apart, 32 MiB log segments.
      */
     public static Config of(String selfId, List<RaftPeer> peers, Path dataDir) {
       return new Config(selfId, peers, dataDir, DEFAULT_GROUP, DEFAULT_SNAPSHOT_EVERY, 50,
-          Duration.ofMillis(200), true);
+          Duration.ofMillis(200), true, DEFAULT_LOG_SEGMENT_BYTES);
     }
 
     public Config withSnapshotEvery(long entries) {
       return new Config(selfId, peers, dataDir, groupName, entries, clientAttempts,
-          clientRetrySleep, snapshotOnStop);
+          clientRetrySleep, snapshotOnStop, logSegmentBytes);
     }
 
     public Config withSnapshotOnStop(boolean enabled) {
       return new Config(selfId, peers, dataDir, groupName, snapshotEvery, clientAttempts,
-          clientRetrySleep, enabled);
+          clientRetrySleep, enabled, logSegmentBytes);
+    }
+
+    public Config withLogSegmentBytes(long bytes) {
+      return new Config(selfId, peers, dataDir, groupName, snapshotEvery, clientAttempts,
+          clientRetrySleep, snapshotOnStop, bytes);
     }
   }
 
@@ -172,6 +189,50 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     }
   }
 
+  /** The index of the last log entry this member applied to its store (-1 before any). */
+  long appliedIndex() throws IOException {
+    return division().getInfo().getLastAppliedIndex();
+  }
+
+  /** The first index still in this member's log: entries below it were purged. */
+  long firstLogIndex() throws IOException {
+    return division().getRaftLog().getStartIndex();
+  }
+
+  /** The log index of this member's newest snapshot, taken or installed (-1 if none). */
+  long latestSnapshotIndex() throws IOException {
+    SnapshotInfo latest = division().getStateMachine().getLatestSnapshot();
+    return latest == null ? -1 : latest.getIndex();
+  }
+
+  private RaftServer.Division division() throws IOException {
+    RaftServer s;
+    synchronized (this) {
+      s = server;
+    }
+    if (s == null) {
+      throw new IllegalStateException("control plane not started");
+    }
+    return s.getDivision(group.getGroupId());
+  }
+
+  /**
+   * Answers a read from this member's own store, without asking the leader: possibly stale,
+   * for diagnostics and tests that check what one member holds.
+   */
+  MetaResponse readLocally(MetaRequest request) throws IOException {
+    try {
+      Message answer = division().getStateMachine()
+          .query(Message.valueOf(ByteString.copyFrom(request.toByteArray()))).get();
+      return MetaResponse.parseFrom(answer.getContent().asReadOnlyByteBuffer());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IOException("local read failed", e.getCause());
+    }
+  }
+
   /**
    * Asks this member to snapshot now (operators, tests). Returns the log index of this
    * member's latest snapshot once it is on disk.
@@ -246,6 +307,10 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, config.snapshotOnStop());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // Purge as soon as a snapshot covers a closed segment (Ratis waits for a gap of 1024
+    // entries by default, more than a small snapshotEvery).
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotEvery()));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
     return p;
   }
 }

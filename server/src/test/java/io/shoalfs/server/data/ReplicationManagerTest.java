@@ -84,7 +84,7 @@ class ReplicationManagerTest {
 
   ReplicationManager healer(int replication, int copiesPerPass) {
     return new ReplicationManager(map, () -> List.copyOf(members), leader::get, replication,
-        clients, Duration.ofHours(1), copiesPerPass);
+        clients, Duration.ofHours(1), copiesPerPass, 4);
   }
 
   @Test
@@ -169,6 +169,27 @@ class ReplicationManagerTest {
     assertEquals(List.of("a", "b", "c"), map.get(20, 0).getReplicasList());
     assertEquals(List.of("a", "b", "c"), map.get(21, 0).getReplicasList());
     assertEquals(List.of("a", "b"), map.get(22, 0).getReplicasList());
+  }
+
+  @Test
+  void healsManyChunksInOnePassWithCopiesInParallel() throws Exception {
+    int n = 40;
+    for (long inode = 100; inode < 100 + n; inode++) {
+      byte[] data = random((int) inode, 5000 + (int) inode);
+      a.store().write(inode, 0, 0, ByteBuffer.wrap(data), false, 1);
+      map.put(location(inode, 0, 1, "a"));
+    }
+    ReplicationManager healer = healer(3, 1000);
+    ReplicationManager.PassReport report = healer.runOnce();
+    assertEquals(2 * n, report.copied());
+    assertEquals(0, report.underReplicated());
+    for (long inode = 100; inode < 100 + n; inode++) {
+      assertEquals(List.of("a", "b", "c"), map.get(inode, 0).getReplicasList(), "inode " + inode);
+      byte[] data = random((int) inode, 5000 + (int) inode);
+      assertArrayEquals(data, bytes(b.store().read(inode, 0, 0, CHUNK)), "b, inode " + inode);
+      assertArrayEquals(data, bytes(c.store().read(inode, 0, 0, CHUNK)), "c, inode " + inode);
+    }
+    assertEquals(new ReplicationManager.Counts(n, 0), healer.counts().orElseThrow());
   }
 
   @Test

@@ -210,7 +210,74 @@ class RaftControlPlaneTest {
     assertFalse(survivor.leaderId().orElseThrow().equals(leader));
   }
 
+  @Test
+  void aMemberBehindThePurgedLogCatchesUpBySnapshotInstall() throws Exception {
+    List<RaftPeer> peers = List.of(
+        RaftControlPlane.peer("m1", "127.0.0.1:" + freePort()),
+        RaftControlPlane.peer("m2", "127.0.0.1:" + freePort()),
+        RaftControlPlane.peer("m3", "127.0.0.1:" + freePort()));
+    // Small segments and frequent snapshots, so that the log the lagging member needs is gone.
+    List<RaftControlPlane.Config> configs = peers.stream()
+        .map(p -> RaftControlPlane.Config.of(p.getId().toString(), peers,
+            tmp.resolve(p.getId().toString())).withSnapshotEvery(40).withLogSegmentBytes(4096))
+        .toList();
+    List<RaftControlPlane> members = new ArrayList<>();
+    for (RaftControlPlane.Config c : configs) {
+      RaftControlPlane m = new RaftControlPlane(c);
+      open.add(m);
+      m.start();
+      members.add(m);
+    }
+    waitFor(Duration.ofSeconds(30), () -> members.get(0).leaderId().isPresent());
+    ok(members.get(0), mknod(ROOT, "before", FileType.REGULAR));
+    // Stop a follower; the other two go on without it.
+    String leader = members.get(0).leaderId().orElseThrow();
+    RaftControlPlane lagging = members.stream().filter(m -> !m.selfId().equals(leader))
+        .findFirst().orElseThrow();
+    RaftControlPlane.Config laggingConfig = configs.get(members.indexOf(lagging));
+    stop(lagging);
+    members.remove(lagging);
+    RaftControlPlane live = members.get(0);
+    for (int i = 0; i < 300; i++) {
+      ok(live, mknod(ROOT, "while-away-" + i, FileType.REGULAR));
+    }
+    // The log's first entries are purged on both live members: only a snapshot can help.
+    for (RaftControlPlane m : members) {
+      waitFor(Duration.ofSeconds(30), () -> firstLogIndex(m) > 100);
+    }
+    long target = live.appliedIndex();
+
+    RaftControlPlane back = new RaftControlPlane(laggingConfig);
+    open.add(back);
+    back.start();
+    waitFor(Duration.ofSeconds(60), () -> {
+      try {
+        return back.appliedIndex() >= target;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    // What it holds now, read from its own store: everything, nothing twice.
+    MetaResponse stats = back.readLocally(MetaRequest.newBuilder()
+        .setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build());
+    assertEquals(Status.OK, stats.getStatus(), stats.getError());
+    assertEquals(302, stats.getInodeCount());
+    MetaResponse found = back.readLocally(lookup(ROOT, "while-away-299"));
+    assertEquals(Status.OK, found.getStatus(), found.getError());
+    assertTrue(back.latestSnapshotIndex() > 100, "installed a snapshot from the leader");
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** The first index still in the member's Raft log (segments purged below it). */
+  private static long firstLogIndex(RaftControlPlane m) {
+    try {
+      return m.firstLogIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
 
   private RaftControlPlane start(RaftControlPlane.Config config) throws Exception {
     RaftControlPlane plane = new RaftControlPlane(config);
