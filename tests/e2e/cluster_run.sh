@@ -2,7 +2,7 @@
 # The cluster end-to-end suite: real etcd, several real server processes, a kernel FUSE mount.
 #   phase "three": scripts/up.sh -n 3; the shell-tool tests of the single-node suite, then
 #                  leader failover, a stopped server catching up, a corrupt replica repaired,
-#                  a full restart keeping every byte.
+#                  no metadata quorum (an errno, not a hang), a full restart keeping every byte.
 #   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good is
 #                  replaced: every chunk back at factor 3 on the others.
 # Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)
@@ -84,6 +84,7 @@ for phase in $phases; do
         run_cluster_test cluster_leader_failover
         run_cluster_test cluster_stopped_server_catches_up
         run_cluster_test cluster_corrupt_replica_is_repaired
+        run_cluster_test cluster_no_quorum_fails_with_errno_then_recovers
         run_cluster_test cluster_full_restart_keeps_every_byte
         stop_cluster
       fi

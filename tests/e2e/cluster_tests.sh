@@ -283,6 +283,31 @@ cluster_corrupt_replica_is_repaired() {
   cmp "$ref" "$f"
 }
 
+cluster_no_quorum_fails_with_errno_then_recovers() {
+  mkdir -p "$MNT/quorum"
+  echo before > "$MNT/quorum/before"
+  bash "$ROOT_DIR/scripts/node.sh" stop 2
+  bash "$ROOT_DIR/scripts/node.sh" stop 3
+  # One server of three: no metadata quorum. A mutation must fail with an errno after the
+  # client's bounded wait (60 s of retries), never hang.
+  local t0=$SECONDS err
+  if err=$(timeout -s KILL 180 mkdir "$MNT/quorum/during" 2>&1); then
+    fail "mkdir succeeded without a metadata quorum"
+  fi
+  local waited=$((SECONDS - t0))
+  note "no quorum: mkdir failed after ${waited} s with: ${err##*: }"
+  case $err in
+    *"Resource temporarily unavailable"*|*"Connection timed out"*) ;;
+    *) fail "mkdir without a quorum failed with [$err], expected EAGAIN or ETIMEDOUT" ;;
+  esac
+  [ "$waited" -lt 170 ] || fail "mkdir without a quorum took ${waited} s"
+  start_server_and_wait 2
+  start_server_and_wait 3
+  mkdir "$MNT/quorum/after" || fail "mkdir failed once the quorum was back"
+  assert_eq "$(cat "$MNT/quorum/before")" before "content written before the outage"
+  [ ! -e "$MNT/quorum/during" ] || fail "the failed mkdir left a directory behind"
+}
+
 cluster_full_restart_keeps_every_byte() {
   local before after
   sync
