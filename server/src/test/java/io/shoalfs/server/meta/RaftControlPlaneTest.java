@@ -179,18 +179,7 @@ class RaftControlPlaneTest {
 
   @Test
   void threeMembersSurviveLosingTheLeader() throws Exception {
-    List<RaftPeer> peers = List.of(
-        RaftControlPlane.peer("m1", "127.0.0.1:" + freePort()),
-        RaftControlPlane.peer("m2", "127.0.0.1:" + freePort()),
-        RaftControlPlane.peer("m3", "127.0.0.1:" + freePort()));
-    List<RaftControlPlane> members = new ArrayList<>();
-    for (RaftPeer p : peers) {
-      RaftControlPlane m = new RaftControlPlane(p.getId().toString(), peers, tmp.resolve(p.getId().toString()));
-      open.add(m);
-      m.start();
-      members.add(m);
-    }
-    waitFor(Duration.ofSeconds(30), () -> members.get(0).leaderId().isPresent());
+    List<RaftControlPlane> members = startGroup(threeMemberConfigs());
     long dir = ok(members.get(0), mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
     ok(members.get(1), mknod(dir, "a", FileType.REGULAR));
 
@@ -212,23 +201,11 @@ class RaftControlPlaneTest {
 
   @Test
   void aMemberBehindThePurgedLogCatchesUpBySnapshotInstall() throws Exception {
-    List<RaftPeer> peers = List.of(
-        RaftControlPlane.peer("m1", "127.0.0.1:" + freePort()),
-        RaftControlPlane.peer("m2", "127.0.0.1:" + freePort()),
-        RaftControlPlane.peer("m3", "127.0.0.1:" + freePort()));
     // Small segments and frequent snapshots, so that the log the lagging member needs is gone.
-    List<RaftControlPlane.Config> configs = peers.stream()
-        .map(p -> RaftControlPlane.Config.of(p.getId().toString(), peers,
-            tmp.resolve(p.getId().toString())).withSnapshotEvery(40).withLogSegmentBytes(4096))
+    List<RaftControlPlane.Config> configs = threeMemberConfigs().stream()
+        .map(c -> c.withSnapshotEvery(40).withLogSegmentBytes(4096))
         .toList();
-    List<RaftControlPlane> members = new ArrayList<>();
-    for (RaftControlPlane.Config c : configs) {
-      RaftControlPlane m = new RaftControlPlane(c);
-      open.add(m);
-      m.start();
-      members.add(m);
-    }
-    waitFor(Duration.ofSeconds(30), () -> members.get(0).leaderId().isPresent());
+    List<RaftControlPlane> members = startGroup(configs);
     ok(members.get(0), mknod(ROOT, "before", FileType.REGULAR));
     // Stop a follower; the other two go on without it.
     String leader = members.get(0).leaderId().orElseThrow();
@@ -268,6 +245,30 @@ class RaftControlPlaneTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Default configs for a group of three members on free loopback ports. */
+  private List<RaftControlPlane.Config> threeMemberConfigs() throws IOException {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (String id : List.of("m1", "m2", "m3")) {
+      peers.add(RaftControlPlane.peer(id, "127.0.0.1:" + freePort()));
+    }
+    return peers.stream().map(p -> RaftControlPlane.Config.of(p.getId().toString(), peers,
+        tmp.resolve(p.getId().toString()))).toList();
+  }
+
+  /** Starts every member and waits until the first one knows a leader. */
+  private List<RaftControlPlane> startGroup(List<RaftControlPlane.Config> configs)
+      throws Exception {
+    List<RaftControlPlane> members = new ArrayList<>();
+    for (RaftControlPlane.Config c : configs) {
+      RaftControlPlane m = new RaftControlPlane(c);
+      open.add(m);
+      m.start();
+      members.add(m);
+    }
+    waitFor(Duration.ofSeconds(30), () -> members.get(0).leaderId().isPresent());
+    return members;
+  }
 
   /** The first index still in the member's Raft log (segments purged below it). */
   private static long firstLogIndex(RaftControlPlane m) {
