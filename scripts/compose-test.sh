@@ -44,10 +44,11 @@ cleanup() {
   local rc=$?
   set +e
   if [ "$compose_up" = 1 ]; then
+    # Every container's log, kept for reading after a pass too (down -v deletes them).
+    compose logs --no-color >"$LOGS/compose.log" 2>&1
     if [ $rc -ne 0 ]; then
-      step "state at failure (logs in $LOGS)"
+      step "state at failure (logs in $LOGS/compose.log)"
       compose ps >&2
-      compose logs --no-color >"$LOGS/compose.log" 2>&1
       tail -n 40 "$LOGS/compose.log" >&2
     fi
     step "docker-compose down -v"
