@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Proves the docker compose cluster (deploy/docker) on a machine with no image registry:
+#   1. installs docker.io/docker-compose/debootstrap with apt if missing, starts a Docker engine
+#      if none runs (and stops only that one at the end);
+#   2. builds the base image from Debian packages alone: `debootstrap --variant=minbase bookworm`
+#      + `docker import`, then deploy/docker/base (JRE 17, fuse, libfuse2, etcd). The imported
+#      root is kept in Docker's image store, so a second run skips debootstrap;
+#   3. builds the ShoalFS image on it (jars built with Maven first if missing) and starts
+#      deploy/docker/docker-compose.yml with that image as etcd and ShoalFS image;
+#   4. in the client container, through the FUSE mount: copies a tree and a large file in and
+#      compares sha256 hashes; `docker kill`s the metadata leader's container and checks that
+#      the mount still writes and reads (new files, hashes), also from a freshly restarted
+#      client; starts the server again and waits until it is back up;
+#   5. `docker-compose down -v` (also on failure, from a trap).
+# Exits non-zero with a message naming the failed step. Logs: run/compose-test/.
+#
+# Environment: SHOAL_COMPOSE_TREE (directory of the image copied in, default /usr/share/doc),
+# SHOAL_DEBIAN_MIRROR (default http://deb.debian.org/debian), SHOAL_COMPOSE_REBUILD_BASE=1
+# (debootstrap again even if the imported root is cached).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DOCKER_DIR=$ROOT/deploy/docker
+LOGS=$ROOT/run/compose-test
+PROJECT=shoalfs-compose-test
+ROOTFS_IMAGE=shoalfs-local/debian:bookworm-minbase
+BASE_IMAGE=shoalfs-local/base:bookworm
+SHOAL_IMAGE_TAG=shoalfs:compose-test
+MIRROR=${SHOAL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+TREE=${SHOAL_COMPOSE_TREE:-/usr/share/doc}
+MNT=/mnt/shoal
+
+step() { echo "[compose-test] $(date -u +%H:%M:%S) $*" >&2; }
+fail() { echo "[compose-test] FAILED: $*" >&2; exit 1; }
+
+mkdir -p "$LOGS"
+started=$SECONDS
+
+# ---------------------------------------------------------------- cleanup, in one trap
+dockerd_pid=""
+rootfs_dir=""
+compose_up=0
+cleanup() {
+  local rc=$?
+  set +e
+  if [ "$compose_up" = 1 ]; then
+    # Every container's log, kept for reading after a pass too (down -v deletes them).
+    compose logs --no-color >"$LOGS/compose.log" 2>&1
+    if [ $rc -ne 0 ]; then
+      step "state at failure (logs in $LOGS/compose.log)"
+      compose ps >&2
+      tail -n 40 "$LOGS/compose.log" >&2
+    fi
+    step "docker-compose down -v"
+    compose down -v --remove-orphans >>"$LOGS/down.log" 2>&1 || echo "[compose-test] down -v failed (see $LOGS/down.log)" >&2
+  fi
+  if [ -n "$rootfs_dir" ] && [ -d "$rootfs_dir" ]; then
+    # debootstrap mounts proc/sys inside the root while it runs; never follow them.
+    grep -o " $rootfs_dir/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf --one-file-system "$rootfs_dir"
+  fi
+  if [ -n "$dockerd_pid" ]; then
+    step "stopping the Docker engine this script started (pid $dockerd_pid)"
+    kill -TERM "$dockerd_pid" 2>/dev/null
+    local deadline=$((SECONDS + 60))
+    while kill -0 "$dockerd_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
+    kill -0 "$dockerd_pid" 2>/dev/null && echo "[compose-test] dockerd $dockerd_pid still running" >&2
+  fi
+  if [ $rc -eq 0 ]; then
+    step "PASSED in $((SECONDS - started)) s"
+  else
+    echo "[compose-test] failed after $((SECONDS - started)) s (exit $rc)" >&2
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools and engine
+apt_install() {
+  step "installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >>"$LOGS/apt.log" 2>&1 \
+    || fail "apt-get install $* (see $LOGS/apt.log)"
+}
+
+need=()
+command -v docker >/dev/null || need+=(docker.io)
+# Compose v2 (the docker plugin) or v1 (docker-compose); Debian 12 packages v1.
+if docker compose version >/dev/null 2>&1; then
+  compose() { docker compose -p "$PROJECT" -f "$DOCKER_DIR/docker-compose.yml" "$@"; }
+else
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+  compose() { docker-compose -p "$PROJECT" -f "$DOCKER_DIR/docker-compose.yml" "$@"; }
+fi
+[ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+
+if ! docker info >/dev/null 2>&1; then
+  command -v dockerd >/dev/null || apt_install docker.io
+  step "no Docker engine answers: starting dockerd (log $LOGS/dockerd.log)"
+  dockerd >"$LOGS/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 1 120); do
+    docker info >/dev/null 2>&1 && break
+    kill -0 "$dockerd_pid" 2>/dev/null || { tail -n 20 "$LOGS/dockerd.log" >&2; fail "dockerd exited"; }
+    sleep 0.5
+  done
+  docker info >/dev/null 2>&1 || { tail -n 20 "$LOGS/dockerd.log" >&2; fail "dockerd did not answer within 60 s"; }
+fi
+
+# ---------------------------------------------------------------- images
+if [ "${SHOAL_COMPOSE_REBUILD_BASE:-0}" = 1 ] || ! docker image inspect "$ROOTFS_IMAGE" >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || apt_install debootstrap
+  rootfs_dir=$(mktemp -d /var/tmp/shoalfs-rootfs.XXXXXX)
+  step "debootstrap --variant=minbase bookworm (log $LOGS/debootstrap.log)"
+  debootstrap --variant=minbase bookworm "$rootfs_dir" "$MIRROR" >"$LOGS/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$LOGS/debootstrap.log" >&2; fail "debootstrap"; }
+  step "docker import -> $ROOTFS_IMAGE"
+  tar -C "$rootfs_dir" -c . | docker import - "$ROOTFS_IMAGE" >/dev/null || fail "docker import"
+  rm -rf --one-file-system "$rootfs_dir"
+  rootfs_dir=""
+else
+  step "reusing cached $ROOTFS_IMAGE"
+fi
+
+# Always built: Docker's layer cache makes it instant when neither the root nor the Dockerfile changed.
+step "docker build $BASE_IMAGE (log $LOGS/build-base.log)"
+docker build --build-arg ROOTFS_IMAGE="$ROOTFS_IMAGE" -t "$BASE_IMAGE" "$DOCKER_DIR/base" \
+  >"$LOGS/build-base.log" 2>&1 || { tail -n 20 "$LOGS/build-base.log" >&2; fail "building $BASE_IMAGE"; }
+
+if ! ls "$ROOT"/server/target/shoal-server-*.jar "$ROOT"/fuse-client/target/shoal-fuse-client-*.jar \
+     >/dev/null 2>&1 || [ ! -d "$ROOT/server/target/lib" ] || [ ! -d "$ROOT/fuse-client/target/lib" ]; then
+  command -v mvn >/dev/null || apt_install maven openjdk-17-jdk-headless
+  step "building the jars (mvn -B -q -DskipTests package)"
+  (cd "$ROOT" && mvn -B -q -DskipTests package) >"$LOGS/mvn.log" 2>&1 \
+    || { tail -n 30 "$LOGS/mvn.log" >&2; fail "mvn package"; }
+fi
+
+step "docker build $SHOAL_IMAGE_TAG on $BASE_IMAGE (log $LOGS/build-shoalfs.log)"
+docker build --build-arg BASE_IMAGE="$BASE_IMAGE" -f "$DOCKER_DIR/Dockerfile" -t "$SHOAL_IMAGE_TAG" "$ROOT" \
+  >"$LOGS/build-shoalfs.log" 2>&1 || { tail -n 20 "$LOGS/build-shoalfs.log" >&2; fail "building $SHOAL_IMAGE_TAG"; }
+
+# ---------------------------------------------------------------- cluster
+export SHOAL_IMAGE=$SHOAL_IMAGE_TAG ETCD_IMAGE=$BASE_IMAGE SHOAL_BASE_IMAGE=$BASE_IMAGE
+compose_up=1
+# A run killed before its trap ran may have left the project behind.
+compose down -v --remove-orphans >"$LOGS/down.log" 2>&1 || true
+step "docker-compose up -d (waits for etcd and the servers to be healthy before the client)"
+compose up -d --no-build >"$LOGS/up.log" 2>&1 || { cat "$LOGS/up.log" >&2; fail "docker-compose up"; }
+
+# Container ids, taken while all run (`ps` of compose v2 leaves stopped ones out).
+declare -A ids
+for svc in etcd s1 s2 s3 client; do
+  ids[$svc]=$(compose ps -q "$svc")
+  [ -n "${ids[$svc]}" ] || fail "service $svc has no container"
+done
+cid() { echo "${ids[$1]}"; }
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null; }
+# Waits until the service's container reports healthy, for at most $2 seconds.
+wait_healthy() {
+  local svc=$1 deadline=$((SECONDS + $2)) id
+  id=$(cid "$svc")
+  until [ "$(health "$id")" = healthy ]; do
+    [ $SECONDS -lt $deadline ] || fail "$svc not healthy after $2 s (health: $(health "$id"))"
+    sleep 2
+  done
+}
+for svc in etcd s1 s2 s3 client; do wait_healthy "$svc" 300; done
+client=$(cid client)
+step "cluster healthy after $((SECONDS - started)) s"
+
+# Runs a bash script in the client container; every check happens inside it, on the mount.
+# The prelude's manifest lists every entry (type, mode, path, link target) and the sha256 of
+# every regular file, sorted: two trees match iff their manifests do (directory sizes are
+# left out: they are the filesystem's business). $big is the JRE's modules file, over one
+# 64 MiB chunk: multi-chunk reads and writes.
+in_client() {
+  local what=$1 script=$2
+  step "$what"
+  timeout 900 docker exec -i "$client" bash -s >"$LOGS/last-check.log" 2>&1 <<EOF || { cat "$LOGS/last-check.log" >&2; fail "$what"; }
+set -euo pipefail
+manifest() {
+  (cd "\$1" && find . -printf '%y %m %p -> %l\n' | LC_ALL=C sort \
+    && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+same_tree() {
+  manifest "\$1" >/tmp/want; manifest "\$2" >/tmp/got
+  diff /tmp/want /tmp/got | head -n 20 >&2 || true
+  cmp -s /tmp/want /tmp/got || { echo "\$2 differs from \$1" >&2; exit 1; }
+  echo "\$2: \$(grep -c '^f ' /tmp/want) files identical to \$1"
+}
+same_file() {
+  [ "\$(sha256sum <"\$1")" = "\$(sha256sum <"\$2")" ] || { echo "\$2 differs from \$1" >&2; exit 1; }
+  echo "\$2: sha256 identical to \$1 (\$(stat -c %s "\$2") bytes)"
+}
+big=\$(dirname "\$(dirname "\$(readlink -f "\$(command -v java)")")")/lib/modules
+$script
+EOF
+  cat "$LOGS/last-check.log" >&2
+}
+
+in_client "the mount is FUSE and the test data big enough" "
+  grep -q ' $MNT fuse' /proc/mounts || { echo 'no FUSE mount at $MNT' >&2; exit 1; }
+  [ \$(find '$TREE' -type f | wc -l) -ge 100 ] || { echo '$TREE has too few files to prove anything' >&2; exit 1; }
+  [ \$(stat -c %s \$big) -gt \$((64 << 20)) ] || { echo \"\$big is not over one chunk\" >&2; exit 1; }"
+
+in_client "copy $TREE and the JRE's modules file in, read back, compare hashes" "
+  cp -a '$TREE' $MNT/tree
+  cp \$big $MNT/big
+  same_tree '$TREE' $MNT/tree
+  same_file \$big $MNT/big"
+
+# Kill the metadata leader: the harder case (a new election) than a follower.
+status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }
+echo "$status" >&2
+victim=$(echo "$status" | sed -n 's/^metadata leader: //p')
+case $victim in s1 | s2 | s3) ;; *) fail "no metadata leader in shoal status" ;; esac
+step "docker kill the metadata leader's container ($victim)"
+docker kill "$(cid "$victim")" >/dev/null || fail "docker kill $victim"
+[ "$(docker inspect -f '{{.State.Running}}' "$(cid "$victim")")" = false ] || fail "$victim is still running after docker kill"
+
+in_client "with $victim dead: write new files and read them back" "
+  head -c 70M /dev/urandom >/tmp/r70   # two chunks
+  head -c 65537 /dev/urandom >/tmp/r64k
+  : >/tmp/empty
+  mkdir $MNT/after-kill
+  for f in r70 r64k empty; do cp /tmp/\$f $MNT/after-kill/\$f; same_file /tmp/\$f $MNT/after-kill/\$f; done
+  # A snapshot: docker rewrites /etc/hosts when the container restarts.
+  rm -rf /tmp/etc && cp -a /etc /tmp/etc
+  cp -a /tmp/etc $MNT/after-kill/etc
+  same_tree /tmp/etc $MNT/after-kill/etc
+  echo appended >>$MNT/after-kill/r64k && cat /tmp/r64k - <<<appended >/tmp/r64k.2
+  same_file /tmp/r64k.2 $MNT/after-kill/r64k
+  mv $MNT/after-kill/r64k $MNT/after-kill/r64k.moved && rm $MNT/after-kill/empty
+  [ ! -e $MNT/after-kill/empty ] && [ -f $MNT/after-kill/r64k.moved ]
+  same_tree '$TREE' $MNT/tree
+  same_file \$big $MNT/big"
+
+# A restarted client has no cache: everything now comes from the two live servers.
+step "restart the client container (fresh mount, $victim still dead)"
+docker restart "$client" >/dev/null || fail "docker restart client"
+wait_healthy client 180
+[ "$(docker inspect -f '{{.State.Running}}' "$(cid "$victim")")" = false ] || fail "$victim came back on its own"
+in_client "fresh mount with $victim dead: every file's hash again" "
+  same_tree '$TREE' $MNT/tree
+  same_file \$big $MNT/big
+  same_file /tmp/r70 $MNT/after-kill/r70
+  same_file /tmp/r64k.2 $MNT/after-kill/r64k.moved
+  same_tree /tmp/etc $MNT/after-kill/etc"
+
+step "start $victim again and wait until it is up in the cluster"
+docker start "$(cid "$victim")" >/dev/null || fail "docker start $victim"
+wait_healthy "$victim" 240
+status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }
+echo "$status" >&2
+echo "$status" | grep -q '^members: 3 up of 3$' || fail "not every server is up after $victim restarted"
