@@ -28,7 +28,10 @@ mnt2=$SHOAL_RUN/mnt2
 . "$root/scripts/lib/common.sh"
 
 # Checks that do not pass yet: run, shown as GAP, not counted. Keep this list honest.
-KNOWN_GAPS=${SHOAL_POSIX_KNOWN_GAPS-}
+#   rename_noreplace_and_exchange: renameat2 flags never reach ShoalFS. libfuse 2 speaks FUSE
+#     protocol 7.19 and has no rename flags; the kernel answers EINVAL itself for any flag on a
+#     protocol below 7.23. (The state machine implements RENAME_NOREPLACE; needs libfuse 3.)
+KNOWN_GAPS=${SHOAL_POSIX_KNOWN_GAPS-rename_noreplace_and_exchange}
 
 failed=0
 results=()
@@ -44,7 +47,8 @@ mount_second() {
 }
 
 unmount_second() {
-  mountpoint -q "$mnt2" 2>/dev/null && { fusermount -u "$mnt2" 2>/dev/null || umount -l "$mnt2"; }
+  # Also a dead mount ("Transport endpoint is not connected"), which mountpoint -q denies.
+  fusermount -u "$mnt2" 2>/dev/null || umount -l "$mnt2" 2>/dev/null || true
   stop_pidfile "$PIDS/client2.pid"
 }
 

@@ -1,6 +1,7 @@
 package io.shoalfs.client;
 
 import io.shoalfs.fs.XattrNamespaces;
+import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.DataResponse;
@@ -8,12 +9,16 @@ import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.ListXattrOp;
+import io.shoalfs.proto.LockKind;
+import io.shoalfs.proto.LockRange;
+import io.shoalfs.proto.LockType;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.ReadLinkOp;
+import io.shoalfs.proto.ReleaseOrphanOp;
 import io.shoalfs.proto.RemoveXattrOp;
 import io.shoalfs.proto.RenameOp;
 import io.shoalfs.proto.RmdirOp;
@@ -39,6 +44,7 @@ import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Flock;
 import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
@@ -57,7 +63,15 @@ import ru.serce.jnrfuse.struct.Timespec;
 public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShoalFuse.class);
   private static final int O_EXCL = 0200;
+  private static final int F_GETLK = 5;
+  private static final int F_SETLKW = 7;
+  private static final int LOCK_EX = 2;
+  private static final int LOCK_NB = 4;
+  private static final int LOCK_UN = 8;
+  private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int NAME_MAX = 255;
+  /** Bit 2 of struct fuse_operations' flag word (little-endian bit-field order). */
+  private static final int UTIME_OMIT_OK_BIT = 1 << 2;
   /** There is no inode limit; statfs reports this many free so that df -i shows a use. */
   private static final long FREE_INODES = 1L << 32;
 
@@ -72,6 +86,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final Truncator truncator;
   private final WriteCommitter committer;
   private final WriteBehind writeBehind;
+  private final CallerGroups callerGroups = new CallerGroups();
+  private final HiddenFiles hidden = new HiddenFiles();
+  private final LockClient locks;
 
   /** A mount with a random client id. The transport stays the caller's to close. */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
@@ -87,10 +104,33 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
     this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
     this.resolver = new Resolver(meta,
-        new PathCache(config.pathCacheSize(), config.pathCacheTtl()));
+        new PathCache(config.pathCacheSize(), config.pathCacheTtl()), hidden);
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
     this.writeBehind = new WriteBehind(io, handles, config.writeBack());
     this.committer = new WriteCommitter(meta, data, writeBehind);
+    this.locks = new LockClient(meta);
+    acceptUtimeOmit();
+  }
+
+  /**
+   * Sets libfuse 2.9's flag_utime_omit_ok: without it libfuse drops a setattr that changes only
+   * one of atime and mtime (utimensat with UTIME_OMIT, `touch -a`, `touch -m`), and this
+   * mount's utimens understands UTIME_OMIT and UTIME_NOW. The flags are one C bit-field word
+   * (nullpath_ok, nopath, utime_omit_ok, ...) that jnr-fuse declares as four padding bytes.
+   */
+  private void acceptUtimeOmit() {
+    try {
+      // offset() is public on a class jnr-ffi keeps package-private.
+      Object flags = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+      java.lang.reflect.Method offsetOf =
+          Class.forName("jnr.ffi.Struct$AbstractMember").getDeclaredMethod("offset");
+      offsetOf.setAccessible(true);
+      int offset = ((Number) offsetOf.invoke(flags)).intValue();
+      jnr.ffi.Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
+      ops.putByte(offset, (byte) (ops.getByte(offset) | UTIME_OMIT_OK_BIT));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("cannot set flag_utime_omit_ok; touch -a/-m will be ignored: {}", e.toString());
+    }
   }
 
   // ------------------------------------------------------------------ mount lifecycle
@@ -105,6 +145,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public void close() {
     umount();
     writeBehind.close();
+    locks.close();
   }
 
   public long clientId() {
@@ -287,6 +328,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int unlink(String path) {
     return calls.run("unlink", path, () -> {
       Caller caller = caller();
+      Long orphan = hidden.remove(path);
+      if (orphan != null) {
+        releaseOrphan(caller, orphan);
+        return 0;
+      }
       FusePath p = FusePath.of(path);
       try {
         MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
@@ -325,6 +371,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int rename(String oldpath, String newpath) {
     return calls.run("rename", oldpath, () -> {
       Caller caller = caller();
+      if (HiddenFiles.isHiddenName(newpath) && !HiddenFiles.isHiddenName(oldpath)) {
+        hide(caller, oldpath, newpath);
+        return 0;
+      }
       FusePath src = FusePath.of(oldpath);
       FusePath dst = FusePath.of(newpath);
       try {
@@ -344,6 +394,33 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       }
       return 0;
     });
+  }
+
+  /**
+   * libfuse hides a file that is removed (or renamed over) while open here by renaming it to a
+   * ".fuse_hidden" name: remove the entry for real instead, keeping the inode as this mount's
+   * orphan, and answer for the hidden path until libfuse unlinks it at the last close.
+   */
+  private void hide(Caller caller, String path, String hiddenPath) throws RpcException {
+    FusePath p = FusePath.of(path);
+    long inode = resolver.attr(caller, path).getInode();
+    try {
+      resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+          MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
+              .setParent(parent)
+              .setName(p.name())
+              .setKeepOpen(true)
+              .setNowNs(FuseTimes.nowNs()))));
+      hidden.hide(hiddenPath, inode);
+    } finally {
+      resolver.cache().invalidate(path);
+    }
+  }
+
+  private void releaseOrphan(Caller caller, long inode) throws RpcException {
+    MetaResponse r = meta.call(caller, MetaRequest.newBuilder()
+        .setReleaseOrphan(ReleaseOrphanOp.newBuilder().setInode(inode)));
+    LOG.debug("closed orphan inode {} (freed: {})", inode, r.getFreedInode() != 0);
   }
 
   // ------------------------------------------------------------------ directories
@@ -436,9 +513,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int open(String path, FuseFileInfo fi) {
     return calls.run("open", path, () -> {
       Caller caller = caller();
-      // Fresh attributes, not cached ones: close-to-open, and writes to an inode deleted
-      // meanwhile would vanish.
-      Attr attr = resolver.freshAttr(caller, path);
+      // The name resolved afresh, not a cached inode: close-to-open (another mount may have
+      // renamed or removed it), and writes to an inode deleted meanwhile would vanish.
+      Attr attr = resolver.resolveNow(caller, path);
       // Close-to-open: this open sees where the file's chunks are now.
       locations.forget(attr.getInode());
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
@@ -454,9 +531,29 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Caller caller = caller();
       long inode = file.inode();
       writeBehind.drainInode(inode); // a read sees every write before it
+      if (file.firstRead()) {
+        noteAccess(caller, inode);
+      }
       return io.read(inode, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
           () -> handles.effectiveSize(inode, meta.cachedAttr(caller, inode).getSize()));
     });
+  }
+
+  /**
+   * The kernel leaves atime to FUSE file systems: the first read through a handle applies Linux's
+   * relatime rule, asked only when the cached attributes say atime is due.
+   */
+  private void noteAccess(Caller caller, long inode) throws RpcException {
+    Attr attr = meta.cachedAttr(caller, inode);
+    long atime = attr.getAtimeNs();
+    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
+        && FuseTimes.nowNs() - atime < RELATIME_MAX_AGE_NS) {
+      return;
+    }
+    meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
+        .setInode(inode)
+        .setValid(SetAttrBits.ACCESSED)
+        .setNowNs(FuseTimes.nowNs())));
   }
 
   @Override
@@ -470,13 +567,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         writeBehind.drainInode(file.inode());
       }
       if (file.isAppend()) {
-        // One append at a time per handle: each must see the end the previous one left.
-        synchronized (file.appendLock()) {
-          long inode = file.inode();
-          long end = handles.effectiveSize(inode, meta.getAttr(caller(), inode).getSize());
-          io.write(inode, end, buf, n, file.isSync());
-          file.recordWrite(end + n);
-        }
+        appendWrite(file, buf, n);
       } else if (file.isSync()) {
         io.write(file.inode(), offset, buf, n, true);
         file.recordWrite(offset + n);
@@ -491,6 +582,89 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       }
       return n;
     });
+  }
+
+  /**
+   * O_APPEND: the metadata service reserves the bytes at the end in one step, so appenders on
+   * this and other mounts never write at the same offset. Writes of this mount that the
+   * metadata does not know yet are committed first, so the end lies past them.
+   */
+  private void appendWrite(OpenFile file, Pointer buf, int n) throws RpcException {
+    long inode = file.inode();
+    for (OpenFile other : handles.openFiles(inode)) {
+      committer.commit(other);
+    }
+    long at = meta.call(file.opener(), MetaRequest.newBuilder().setAppend(AppendOp.newBuilder()
+        .setInode(inode)
+        .setLength(n)
+        .setNowNs(FuseTimes.nowNs()))).getOffset();
+    io.write(inode, at, buf, n, file.isSync());
+  }
+
+  // ------------------------------------------------------------------ locks
+
+  @Override
+  public int lock(String path, FuseFileInfo fi, int cmd, Flock flock) {
+    return calls.run("lock", path, () -> {
+      long inode = handles.get(fi.fh.get()).inode();
+      long owner = fi.lock_owner.get();
+      long start = flock.l_start.get();
+      long len = flock.l_len.get();
+      long end = len <= 0 ? 0 : start + len; // libfuse hands absolute ranges; 0 = to EOF
+      LockType type = lockType(flock.l_type.get());
+      if (cmd == F_GETLK) {
+        LockRange c = locks.conflict(caller(), inode, LockKind.POSIX, owner, type, start, end);
+        if (c == null) {
+          flock.l_type.set(Flock.F_UNLCK);
+        } else {
+          flock.l_type.set(c.getType() == LockType.WRITE_LOCK ? Flock.F_WRLCK : Flock.F_RDLCK);
+          flock.l_whence.set(0);
+          flock.l_start.set(c.getStart());
+          flock.l_len.set(c.getEnd() == 0 ? 0 : c.getEnd() - c.getStart());
+          flock.l_pid.set(c.getPid());
+        }
+        return 0;
+      }
+      locks.set(caller(), inode, LockKind.POSIX, owner, type, start, end,
+          (int) getContext().pid.get(), cmd == F_SETLKW);
+      return 0;
+    });
+  }
+
+  @Override
+  public int flock(String path, FuseFileInfo fi, int op) {
+    return calls.run("flock", path, () -> {
+      LockType type = (op & LOCK_UN) != 0 ? LockType.UNLOCK
+          : (op & LOCK_EX) != 0 ? LockType.WRITE_LOCK : LockType.READ_LOCK;
+      OpenFile file = handles.find(fi.fh.get());
+      if (file == null) {
+        if (type == LockType.UNLOCK) {
+          return 0; // released with its handle already
+        }
+        throw new RpcException(Status.EBADF, "no open handle " + fi.fh.get());
+      }
+      long owner = fi.lock_owner.get();
+      locks.set(caller(), file.inode(), LockKind.FLOCK, owner, type, 0, 0,
+          (int) getContext().pid.get(), (op & LOCK_NB) == 0);
+      file.flockedAs(type == LockType.UNLOCK ? 0 : owner);
+      return 0;
+    });
+  }
+
+  /** A flock belongs to the open file: it goes with the handle's release. */
+  private void releaseFlock(OpenFile file) throws RpcException {
+    long owner = file.flockOwner();
+    if (owner != 0) {
+      locks.set(file.opener(), file.inode(), LockKind.FLOCK, owner, LockType.UNLOCK, 0, 0, 0,
+          false);
+    }
+  }
+
+  private static LockType lockType(int fcntlType) {
+    if (fcntlType == Flock.F_RDLCK) {
+      return LockType.READ_LOCK;
+    }
+    return fcntlType == Flock.F_WRLCK ? LockType.WRITE_LOCK : LockType.UNLOCK;
   }
 
   @Override
@@ -519,6 +693,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       } finally {
         writeBehind.discard(file);
         handles.release(fh);
+        releaseFlock(file);
       }
       return 0;
     });
@@ -617,9 +792,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   private Caller caller() {
     FuseContext ctx = getContext();
+    int uid = (int) ctx.uid.get();
+    int gid = (int) ctx.gid.get();
     return Caller.newBuilder()
-        .setUid((int) ctx.uid.get())
-        .setGid((int) ctx.gid.get())
+        .setUid(uid)
+        .setGid(gid)
+        .addAllGroups(callerGroups.of(ctx.pid.get(), uid, gid))
         .build();
   }
 

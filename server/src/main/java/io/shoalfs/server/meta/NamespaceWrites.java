@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.CommitWriteOp;
@@ -8,6 +9,7 @@ import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
+import io.shoalfs.proto.ReleaseOrphanOp;
 import io.shoalfs.proto.RemoveXattrOp;
 import io.shoalfs.proto.RmdirOp;
 import io.shoalfs.proto.SetAttrOp;
@@ -37,6 +39,9 @@ final class NamespaceWrites {
   static final int SET_MTIME = 32;
   static final int SET_ATIME_NOW = 64;
   static final int SET_MTIME_NOW = 128;
+  static final int SET_ACCESSED = 256;
+  /** relatime: an atime older than this is refreshed by a read even when after mtime/ctime. */
+  static final long RELATIME_MAX_AGE_NS = 24L * 3600 * 1_000_000_000L;
 
   static final int XATTR_CREATE = 1;
   static final int XATTR_REPLACE = 2;
@@ -106,7 +111,7 @@ final class NamespaceWrites {
     return Replies.ok(linked);
   }
 
-  MetaResponse unlink(Caller caller, UnlinkOp op) {
+  MetaResponse unlink(Caller caller, UnlinkOp op, long clientId) {
     Attr parent = store.attr(op.getParent());
     MetaResponse refused = checkExistingEntry(caller, parent, op.getParent(), op.getName());
     if (refused != null) {
@@ -122,7 +127,24 @@ final class NamespaceWrites {
     }
     store.deleteChild(op.getParent(), op.getName());
     store.putAttr(touch(parent, op.getNowNs()));
+    if (op.getKeepOpen() && attr.getNlink() <= 1 && clientId != 0) {
+      // Still open on the client: keep the inode, with no link, until its last close.
+      store.putAttr(attr.toBuilder().setNlink(0).setCtimeNs(op.getNowNs()).build());
+      store.putOrphan(clientId, attr.getInode());
+      return Replies.ok();
+    }
     return Replies.okFreed(dropLink(attr, op.getNowNs()));
+  }
+
+  /** The client's last handle of an inode it kept open after its last unlink is closed. */
+  MetaResponse releaseOrphan(long clientId, ReleaseOrphanOp op, KvBatch batch) {
+    batch.delete(KeySchema.orphan(clientId, op.getInode()));
+    Attr attr = store.attr(op.getInode());
+    if (attr == null || attr.getNlink() > 0) {
+      return Replies.ok(); // linked again meanwhile, or gone already
+    }
+    store.free(attr);
+    return Replies.okFreed(attr.getInode());
   }
 
   MetaResponse rmdir(Caller caller, RmdirOp op) {
@@ -156,6 +178,9 @@ final class NamespaceWrites {
     int valid = op.getValid();
     if (valid == 0) {
       return Replies.ok(attr);
+    }
+    if ((valid & SET_ACCESSED) != 0) {
+      return accessed(attr, op.getNowNs());
     }
     Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
     if ((valid & SET_SIZE) != 0) {
@@ -207,6 +232,18 @@ final class NamespaceWrites {
     return Replies.ok(updated);
   }
 
+  /** Linux relatime: a read moves atime to now when it is not after mtime or ctime, or is old. */
+  private MetaResponse accessed(Attr attr, long nowNs) {
+    long atime = attr.getAtimeNs();
+    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
+        && nowNs - atime < RELATIME_MAX_AGE_NS) {
+      return Replies.ok(attr);
+    }
+    Attr updated = attr.toBuilder().setAtimeNs(nowNs).build();
+    store.putAttr(updated);
+    return Replies.ok(updated);
+  }
+
   MetaResponse commitWrite(CommitWriteOp op) {
     Attr attr = store.attr(op.getInode());
     if (attr == null) {
@@ -225,6 +262,29 @@ final class NamespaceWrites {
         .build();
     store.putAttr(updated);
     return Replies.ok(updated);
+  }
+
+  /** O_APPEND: reserves op.length bytes at the end; the answer's offset is where they start. */
+  MetaResponse append(AppendOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    if (attr.getType() != FileType.REGULAR) {
+      return Replies.fail(attr.getType() == FileType.DIRECTORY ? Status.EISDIR : Status.EINVAL,
+          "data belongs to regular files only");
+    }
+    long offset = attr.getSize();
+    if (op.getLength() < 0 || offset + op.getLength() < offset) {
+      return Replies.fail(Status.EFBIG, "append past the largest file size");
+    }
+    Attr updated = attr.toBuilder()
+        .setSize(offset + op.getLength())
+        .setMtimeNs(op.getNowNs())
+        .setCtimeNs(op.getNowNs())
+        .build();
+    store.putAttr(updated);
+    return MetaResponse.newBuilder().setStatus(Status.OK).setAttr(updated).setOffset(offset).build();
   }
 
   MetaResponse setXattr(Caller caller, SetXattrOp op) {
