@@ -237,7 +237,14 @@ class Fsx:
         self.both(r, name)
 
     def compare_other(self, name, off, n):
-        """After a close on the first mount, the second mount sees the same bytes."""
+        """After a close on the first mount, the second mount sees the same bytes. Close-to-open
+        covers the closed handle only: other handles of the file still open on the first mount
+        are fsync'ed first (their writes may still be gathered in that mount)."""
+        ino = os.stat(os.path.join(self.mnt, name)).st_ino
+        for pair in list(self.fds.values()) + self.orphans:
+            if os.fstat(pair[0]).st_ino == ino:
+                os.fsync(pair[0])
+
         def r(root):
             with open(os.path.join(root, name), "rb") as f:
                 f.seek(off)

@@ -963,6 +963,32 @@ def fallocate_extends_with_zeros():
         os.close(fd)
 
 
+def c_fallocate(fd, mode, offset, length):
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    return cerr(libc.fallocate(fd, mode, offset, length))
+
+
+@check()
+def fallocate_syscall_modes():
+    f = os.path.join(fresh(), "f")
+    write_file(f, b"data")
+    fd = os.open(f, os.O_RDWR)
+    try:
+        c_fallocate(fd, 0, 0, 3 * MIB + 1)
+        eq(os.fstat(fd).st_size, 3 * MIB + 1, "size after fallocate mode 0")
+        eq(os.pread(fd, 8, 0), b"data" + bytes(4), "data kept")
+        c_fallocate(fd, 1, 0, 10 * MIB)  # FALLOC_FL_KEEP_SIZE
+        eq(os.fstat(fd).st_size, 3 * MIB + 1, "KEEP_SIZE keeps the size")
+        expect_errno(errno.EINVAL, c_fallocate, fd, 0, 0, 0)
+    finally:
+        os.close(fd)
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        expect_errno(errno.EBADF, c_fallocate, fd, 0, 0, 10)
+    finally:
+        os.close(fd)
+
+
 @check()
 def read_write_offsets():
     f = os.path.join(fresh(), "f")

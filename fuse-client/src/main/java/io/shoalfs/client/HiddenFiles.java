@@ -11,13 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * hidden path from this table: the path names the inode until libfuse unlinks it.
  */
 final class HiddenFiles {
-  private static final String PREFIX = ".fuse_hidden";
+  /** libfuse's hidden_name(): ".fuse_hidden%08x%08x". */
+  private static final java.util.regex.Pattern HIDDEN =
+      java.util.regex.Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
 
   private final Map<String, Long> byPath = new ConcurrentHashMap<>();
 
   /** True for the names libfuse gives the files it hides. */
   static boolean isHiddenName(String path) {
-    return FusePath.of(path).name().startsWith(PREFIX);
+    return HIDDEN.matcher(FusePath.of(path).name()).matches();
   }
 
   void hide(String path, long inode) {

@@ -68,6 +68,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private static final int LOCK_EX = 2;
   private static final int LOCK_NB = 4;
   private static final int LOCK_UN = 8;
+  private static final int FALLOC_FL_KEEP_SIZE = 1;
   private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int NAME_MAX = 255;
   /** Bit 2 of struct fuse_operations' flag word (little-endian bit-field order). */
@@ -254,6 +255,39 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     });
   }
 
+  /**
+   * fallocate(2) mode 0 grows the file to offset + length (ShoalFS reserves no space ahead: a
+   * later write may still meet ENOSPC); FALLOC_FL_KEEP_SIZE changes nothing. Punching holes and
+   * zeroing ranges are not supported (EOPNOTSUPP, as on file systems without them).
+   */
+  @Override
+  public int fallocate(String path, int mode, @off_t long offset, @off_t long length,
+      FuseFileInfo fi) {
+    return calls.run("fallocate", path, () -> {
+      if (offset < 0 || length <= 0) {
+        throw new RpcException(Status.EINVAL, "bad fallocate range");
+      }
+      if (mode == FALLOC_FL_KEEP_SIZE) {
+        return 0;
+      }
+      if (mode != 0) {
+        throw new RpcException(Status.ENOTSUP, "fallocate mode " + mode + " is not supported");
+      }
+      Caller caller = caller();
+      OpenFile file = handles.get(fi.fh.get());
+      long inode = file.inode();
+      writeBehind.drainInode(inode);
+      for (OpenFile open : handles.openFiles(inode)) {
+        committer.commit(open);
+      }
+      long end = Math.addExact(offset, length);
+      if (end > meta.getAttr(caller, inode).getSize()) {
+        truncator.truncate(caller, inode, end);
+      }
+      return 0;
+    });
+  }
+
   // ------------------------------------------------------------------ namespace
 
   @Override
@@ -371,7 +405,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int rename(String oldpath, String newpath) {
     return calls.run("rename", oldpath, () -> {
       Caller caller = caller();
-      if (HiddenFiles.isHiddenName(newpath) && !HiddenFiles.isHiddenName(oldpath)) {
+      if (HiddenFiles.isHiddenName(newpath) && !HiddenFiles.isHiddenName(oldpath)
+          && isOpenHere(caller, oldpath)) {
         hide(caller, oldpath, newpath);
         return 0;
       }
@@ -415,6 +450,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     } finally {
       resolver.cache().invalidate(path);
     }
+  }
+
+  /** libfuse hides only files open on this mount; a user's own ".fuse_hidden" rename is real. */
+  private boolean isOpenHere(Caller caller, String path) throws RpcException {
+    return !handles.openFiles(resolver.attr(caller, path).getInode()).isEmpty();
   }
 
   private void releaseOrphan(Caller caller, long inode) throws RpcException {

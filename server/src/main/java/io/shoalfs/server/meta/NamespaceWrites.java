@@ -125,6 +125,10 @@ final class NamespaceWrites {
     if (attr.getType() == FileType.DIRECTORY) {
       return Replies.fail(Status.EISDIR, op.getName() + " is a directory");
     }
+    Status sticky = permissions.mayRemove(caller, parent, attr);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
+    }
     store.deleteChild(op.getParent(), op.getName());
     store.putAttr(touch(parent, op.getNowNs()));
     if (op.getKeepOpen() && attr.getNlink() <= 1 && clientId != 0) {
@@ -161,6 +165,10 @@ final class NamespaceWrites {
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, op.getName() + " is not a directory");
     }
+    Status sticky = permissions.mayRemove(caller, parent, dir);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
+    }
     if (store.hasEntries(dir.getInode())) {
       return Replies.fail(Status.ENOTEMPTY, op.getName() + " is not empty");
     }
@@ -181,6 +189,10 @@ final class NamespaceWrites {
     }
     if ((valid & SET_ACCESSED) != 0) {
       return accessed(attr, op.getNowNs());
+    }
+    Status allowed = permissions.maySetAttr(caller, attr, op);
+    if (allowed != Status.OK) {
+      return Replies.fail(allowed, "not allowed to change these attributes");
     }
     Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
     if ((valid & SET_SIZE) != 0) {
@@ -435,6 +447,11 @@ final class NamespaceWrites {
   }
 
   private static boolean inGroup(Caller caller, int gid) {
-    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
+    return ModePermissions.inGroup(caller, gid);
+  }
+
+  /** OK, or EPERM when a sticky directory keeps the caller from removing or replacing child. */
+  Status mayRemove(Caller caller, Attr dir, Attr child) {
+    return permissions.mayRemove(caller, dir, child);
   }
 }

@@ -51,6 +51,10 @@ final class Rename {
     }
     Attr src = store.attr(srcChild.inode());
     boolean srcIsDir = src.getType() == FileType.DIRECTORY;
+    Status sticky = writes.mayRemove(caller, srcParent, src);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
+    }
     InodeReader.Child dstChild = store.child(op.getDstParent(), op.getDstName());
     if (dstChild != null && dstChild.inode() == src.getInode()) {
       // Both names are links to one inode: POSIX says do nothing and succeed.
@@ -66,6 +70,10 @@ final class Rename {
       }
       dst = store.attr(dstChild.inode());
       boolean dstIsDir = dst.getType() == FileType.DIRECTORY;
+      sticky = writes.mayRemove(caller, dstParent, dst);
+      if (sticky != Status.OK) {
+        return Replies.fail(sticky, "sticky directory");
+      }
       if (srcIsDir && !dstIsDir) {
         return Replies.fail(Status.ENOTDIR, op.getDstName() + " is not a directory");
       }
