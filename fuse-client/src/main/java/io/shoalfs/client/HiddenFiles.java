@@ -15,15 +15,40 @@ final class HiddenFiles {
   private static final java.util.regex.Pattern HIDDEN =
       java.util.regex.Pattern.compile("\\.fuse_hidden[0-9a-f]{16}");
 
+  /**
+   * A name hidden for a process a moment ago: libfuse's rename(a, b) hides an open b first,
+   * within the same request (so the same calling pid), then renames.
+   */
+  record Hidden(String path, long inode, long atNs) {}
+
+  /** Generous: on a loaded machine a first call (classes loading, JIT) takes its time. */
+  private static final long JUST_NS = 10_000_000_000L;
+
   private final Map<String, Long> byPath = new ConcurrentHashMap<>();
+  private final Map<Long, Hidden> justHidden = new ConcurrentHashMap<>();
 
   /** True for the names libfuse gives the files it hides. */
   static boolean isHiddenName(String path) {
     return HIDDEN.matcher(FusePath.of(path).name()).matches();
   }
 
-  void hide(String path, long inode) {
-    byPath.put(path, inode);
+  /** {@code path} (of {@code inode}) is now known to libfuse as {@code hiddenPath}. */
+  void hide(String path, String hiddenPath, long inode, long pid) {
+    byPath.put(hiddenPath, inode);
+    justHidden.put(pid, new Hidden(path, inode, System.nanoTime()));
+  }
+
+  /** The process makes another call: what was hidden for it before is no rename's business. */
+  void forgetJustHidden(long pid) {
+    if (!justHidden.isEmpty()) {
+      justHidden.remove(pid);
+    }
+  }
+
+  /** What was hidden for {@code pid} just before, if anything (forgotten once asked). */
+  Hidden takeJustHidden(long pid) {
+    Hidden h = justHidden.isEmpty() ? null : justHidden.remove(pid);
+    return h != null && System.nanoTime() - h.atNs() < JUST_NS ? h : null;
   }
 
   /** The inode a hidden path stands for, or null. */

@@ -12,6 +12,7 @@ import io.shoalfs.proto.SetLockOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,9 +50,13 @@ final class LockClient implements AutoCloseable {
     this.meta = meta;
   }
 
-  /** Takes, converts or releases a lock on [start, end) (end 0: to EOF); EAGAIN if in use. */
+  /**
+   * Takes, converts or releases a lock on [start, end) (end 0: to EOF); EAGAIN if in use. A
+   * blocking request polls while {@code stillWanted} holds: a waiter that was killed must not be
+   * granted a lock nobody would ever release.
+   */
   void set(Caller caller, long inode, LockKind kind, long owner, LockType type, long start,
-      long end, int pid, boolean wait) throws RpcException {
+      long end, int pid, boolean wait, BooleanSupplier stillWanted) throws RpcException {
     String key = inode + "/" + kind.getNumber() + "/" + owner;
     if (type == LockType.UNLOCK && !mayHold.contains(key)) {
       return;
@@ -77,6 +82,9 @@ final class LockClient implements AutoCloseable {
         if (e.status() != Status.EAGAIN || !wait) {
           throw e;
         }
+      }
+      if (!stillWanted.getAsBoolean()) {
+        throw new RpcException(Status.EAGAIN, "the waiter is gone");
       }
       try {
         Thread.sleep(pollMs);
@@ -104,6 +112,23 @@ final class LockClient implements AutoCloseable {
         .setClientId(meta.clientId())
         .setNowNs(FuseTimes.nowNs())));
     return r.hasConflict() ? r.getConflict() : null;
+  }
+
+  /** False once {@code pid} has exited (gone, or a zombie); true when it cannot be told. */
+  static boolean isLiveProcess(int pid) {
+    if (pid <= 0) {
+      return true;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(
+          java.nio.file.Path.of("/proc", Integer.toString(pid), "stat"));
+      int close = stat.lastIndexOf(')');
+      return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    } catch (java.io.IOException | RuntimeException e) {
+      return true;
+    }
   }
 
   private void startKeepAlive() {

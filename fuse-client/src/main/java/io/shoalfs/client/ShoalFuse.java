@@ -362,6 +362,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int unlink(String path) {
     return calls.run("unlink", path, () -> {
       Caller caller = caller();
+      hidden.forgetJustHidden(getContext().pid.get());
       Long orphan = hidden.remove(path);
       if (orphan != null) {
         releaseOrphan(caller, orphan);
@@ -405,9 +406,17 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int rename(String oldpath, String newpath) {
     return calls.run("rename", oldpath, () -> {
       Caller caller = caller();
+      HiddenFiles.Hidden justHidden = hidden.takeJustHidden(getContext().pid.get());
       if (HiddenFiles.isHiddenName(newpath) && !HiddenFiles.isHiddenName(oldpath)
           && isOpenHere(caller, oldpath)) {
         hide(caller, oldpath, newpath);
+        return 0;
+      }
+      if (justHidden != null && justHidden.path().equals(newpath)
+          && resolver.attr(caller, oldpath).getInode() == justHidden.inode()) {
+        // rename(a, b) between two links of one inode, b open here: libfuse hid b first. POSIX
+        // says such a rename does nothing: give b its link back, keep a.
+        relink(caller, justHidden.inode(), newpath);
         return 0;
       }
       FusePath src = FusePath.of(oldpath);
@@ -446,10 +455,21 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
               .setName(p.name())
               .setKeepOpen(true)
               .setNowNs(FuseTimes.nowNs()))));
-      hidden.hide(hiddenPath, inode);
+      hidden.hide(path, hiddenPath, inode, getContext().pid.get());
     } finally {
       resolver.cache().invalidate(path);
     }
+  }
+
+  private void relink(Caller caller, long inode, String path) throws RpcException {
+    FusePath p = FusePath.of(path);
+    Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+        MetaRequest.newBuilder().setLink(LinkOp.newBuilder()
+            .setInode(inode)
+            .setNewParent(parent)
+            .setNewName(p.name())
+            .setNowNs(FuseTimes.nowNs()))).getAttr());
+    resolver.created(path, attr.getInode());
   }
 
   /** libfuse hides only files open on this mount; a user's own ".fuse_hidden" rename is real. */
@@ -553,6 +573,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int open(String path, FuseFileInfo fi) {
     return calls.run("open", path, () -> {
       Caller caller = caller();
+      hidden.forgetJustHidden(getContext().pid.get());
       // The name resolved afresh, not a cached inode: close-to-open (another mount may have
       // renamed or removed it), and writes to an inode deleted meanwhile would vanish.
       Attr attr = resolver.resolveNow(caller, path);
@@ -665,8 +686,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         }
         return 0;
       }
-      locks.set(caller(), inode, LockKind.POSIX, owner, type, start, end,
-          (int) getContext().pid.get(), cmd == F_SETLKW);
+      int pid = (int) getContext().pid.get();
+      locks.set(caller(), inode, LockKind.POSIX, owner, type, start, end, pid, cmd == F_SETLKW,
+          waiterAlive(fi.fh.get(), pid));
       return 0;
     });
   }
@@ -684,8 +706,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         throw new RpcException(Status.EBADF, "no open handle " + fi.fh.get());
       }
       long owner = fi.lock_owner.get();
-      locks.set(caller(), file.inode(), LockKind.FLOCK, owner, type, 0, 0,
-          (int) getContext().pid.get(), (op & LOCK_NB) == 0);
+      int pid = (int) getContext().pid.get();
+      locks.set(caller(), file.inode(), LockKind.FLOCK, owner, type, 0, 0, pid,
+          (op & LOCK_NB) == 0, waiterAlive(fi.fh.get(), pid));
       file.flockedAs(type == LockType.UNLOCK ? 0 : owner);
       return 0;
     });
@@ -696,8 +719,13 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     long owner = file.flockOwner();
     if (owner != 0) {
       locks.set(file.opener(), file.inode(), LockKind.FLOCK, owner, LockType.UNLOCK, 0, 0, 0,
-          false);
+          false, () -> false);
     }
+  }
+
+  /** A blocked lock request is still wanted while its handle is open and its process lives. */
+  private java.util.function.BooleanSupplier waiterAlive(long fh, int pid) {
+    return () -> handles.find(fh) != null && LockClient.isLiveProcess(pid);
   }
 
   private static LockType lockType(int fcntlType) {
@@ -847,6 +875,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   private Attr makeNode(Caller caller, String path, FileType type, long mode, long rdev)
       throws RpcException {
+    hidden.forgetJustHidden(getContext().pid.get());
     FusePath p = FusePath.of(path);
     Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
         MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder()

@@ -30,4 +30,10 @@ class CallerGroupsTest {
     assertFalse(HiddenFiles.isHiddenName("/d/.fuse_hidden"));
     assertFalse(HiddenFiles.isHiddenName("/d/.fuse_hiddenXYZ0008d00000002"));
   }
+
+  @Test
+  void liveAndGoneProcesses() {
+    assertTrue(LockClient.isLiveProcess((int) ProcessHandle.current().pid()));
+    assertFalse(LockClient.isLiveProcess(Integer.MAX_VALUE - 7));
+  }
 }
