@@ -56,6 +56,17 @@ final class HiddenFiles {
     return byPath.isEmpty() ? null : byPath.get(path);
   }
 
+  /**
+   * libfuse takes one from st_nlink of a hidden node (in its own scheme the hidden name is a
+   * link): add it back, so that a process sees the inode's true link count (0 stays 0).
+   */
+  io.shoalfs.proto.Attr asLibfuseSees(String path, io.shoalfs.proto.Attr attr) {
+    if (attr.getNlink() == 0 || inode(path) == null) {
+      return attr;
+    }
+    return attr.toBuilder().setNlink(attr.getNlink() + 1).build();
+  }
+
   /** Forgets a hidden path (libfuse unlinks it at the last close); its inode, or null. */
   Long remove(String path) {
     return byPath.remove(path);

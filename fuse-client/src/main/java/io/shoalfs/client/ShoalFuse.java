@@ -168,7 +168,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int getattr(String path, FileStat stat) {
     return calls.run("getattr", path, () -> {
-      fillStat(stat, resolver.attr(caller(), path));
+      fillStat(stat, hidden.asLibfuseSees(path, resolver.attr(caller(), path)));
       return 0;
     });
   }
@@ -182,7 +182,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Attr attr = fh != 0
           ? meta.cachedAttr(caller, handles.get(fh).inode())
           : resolver.attr(caller, path);
-      fillStat(stat, attr);
+      fillStat(stat, path == null ? attr : hidden.asLibfuseSees(path, attr));
       return 0;
     });
   }
