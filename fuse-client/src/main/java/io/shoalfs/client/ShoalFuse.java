@@ -369,11 +369,13 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         return 0;
       }
       FusePath p = FusePath.of(path);
+      boolean keepOpen = isOpenHere(caller, path);
       try {
         MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
             MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
                 .setParent(parent)
                 .setName(p.name())
+                .setKeepOpen(keepOpen)
                 .setNowNs(FuseTimes.nowNs()))));
         logFreed(path, r);
       } finally {
@@ -421,6 +423,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       }
       FusePath src = FusePath.of(oldpath);
       FusePath dst = FusePath.of(newpath);
+      boolean keepTarget = isOpenHereIfExists(caller, newpath);
       try {
         MetaResponse r = resolver.withInode(caller, src.parent(), srcParent ->
             resolver.withInode(caller, dst.parent(), dstParent -> meta.call(caller,
@@ -429,6 +432,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
                     .setSrcName(src.name())
                     .setDstParent(dstParent)
                     .setDstName(dst.name())
+                    .setKeepOpen(keepTarget)
                     .setNowNs(FuseTimes.nowNs())))));
         logFreed(newpath, r);
       } finally {
@@ -472,9 +476,27 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     resolver.created(path, attr.getInode());
   }
 
-  /** libfuse hides only files open on this mount; a user's own ".fuse_hidden" rename is real. */
+  /**
+   * Whether the file at {@code path} is open on this mount. libfuse hides only files open
+   * through that name; a handle may also be open through a hidden name (a file whose other
+   * link is removed now must stay for that handle).
+   */
   private boolean isOpenHere(Caller caller, String path) throws RpcException {
+    if (handles.openCount() == 0) {
+      return false;
+    }
     return !handles.openFiles(resolver.attr(caller, path).getInode()).isEmpty();
+  }
+
+  private boolean isOpenHereIfExists(Caller caller, String path) throws RpcException {
+    try {
+      return isOpenHere(caller, path);
+    } catch (RpcException e) {
+      if (e.status() == Status.ENOENT) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   private void releaseOrphan(Caller caller, long inode) throws RpcException {

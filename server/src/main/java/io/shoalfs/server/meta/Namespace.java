@@ -98,7 +98,8 @@ public final class Namespace {
       case RELEASE_ORPHAN ->
           writes.releaseOrphan(request.getClientId(), request.getReleaseOrphan(), batch);
       case RMDIR -> writes.rmdir(caller, request.getRmdir());
-      case RENAME -> new Rename(store, writes).rename(caller, request.getRename());
+      case RENAME ->
+          new Rename(store, writes).rename(caller, request.getRename(), request.getClientId());
       case SET_ATTR -> writes.setAttr(caller, request.getSetAttr());
       case COMMIT_WRITE -> writes.commitWrite(request.getCommitWrite());
       case APPEND -> writes.append(request.getAppend());

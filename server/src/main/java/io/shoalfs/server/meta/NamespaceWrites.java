@@ -131,13 +131,7 @@ final class NamespaceWrites {
     }
     store.deleteChild(op.getParent(), op.getName());
     store.putAttr(touch(parent, op.getNowNs()));
-    if (op.getKeepOpen() && attr.getNlink() <= 1 && clientId != 0) {
-      // Still open on the client: keep the inode, with no link, until its last close.
-      store.putAttr(attr.toBuilder().setNlink(0).setCtimeNs(op.getNowNs()).build());
-      store.putOrphan(clientId, attr.getInode());
-      return Replies.ok();
-    }
-    return Replies.okFreed(dropLink(attr, op.getNowNs()));
+    return Replies.okFreed(dropLink(attr, op.getNowNs(), op.getKeepOpen() ? clientId : 0));
   }
 
   /** The client's last handle of an inode it kept open after its last unlink is closed. */
@@ -397,6 +391,19 @@ final class NamespaceWrites {
    * freed), else 0.
    */
   long dropLink(Attr attr, long nowNs) {
+    return dropLink(attr, nowNs, 0);
+  }
+
+  /**
+   * Takes one link; a last link of an inode that client {@code keepFor} (non-zero) still has
+   * open keeps the inode, with nlink 0, as that client's orphan until ReleaseOrphanOp.
+   */
+  long dropLink(Attr attr, long nowNs, long keepFor) {
+    if (attr.getNlink() <= 1 && keepFor != 0) {
+      store.putAttr(attr.toBuilder().setNlink(0).setCtimeNs(nowNs).build());
+      store.putOrphan(keepFor, attr.getInode());
+      return 0;
+    }
     if (attr.getNlink() <= 1) {
       store.free(attr);
       return attr.getInode();

@@ -25,6 +25,11 @@ final class Rename {
   }
 
   MetaResponse rename(Caller caller, RenameOp op) {
+    return rename(caller, op, 0);
+  }
+
+  /** {@code clientId}: the requester, whose open replaced target is kept if op.keep_open. */
+  MetaResponse rename(Caller caller, RenameOp op, long clientId) {
     int flags = op.getFlags();
     if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0
         || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
@@ -94,7 +99,7 @@ final class Rename {
         addLinks(op.getDstParent(), -1, now); // the replaced directory's ".." is gone
         freed = dst.getInode();
       } else {
-        freed = writes.dropLink(dst, now);
+        freed = writes.dropLink(dst, now, op.getKeepOpen() ? clientId : 0);
       }
     }
     store.deleteChild(op.getSrcParent(), op.getSrcName());
