@@ -26,6 +26,8 @@ final class HiddenFiles {
 
   private final Map<String, Long> byPath = new ConcurrentHashMap<>();
   private final Map<Long, Hidden> justHidden = new ConcurrentHashMap<>();
+  /** Orphans whose hidden name is gone while other handles of theirs are still open here. */
+  private final java.util.Set<Long> releaseLater = ConcurrentHashMap.newKeySet();
 
   /** True for the names libfuse gives the files it hides. */
   static boolean isHiddenName(String path) {
@@ -65,6 +67,15 @@ final class HiddenFiles {
       return attr;
     }
     return attr.toBuilder().setNlink(attr.getNlink() + 1).build();
+  }
+
+  void releaseLater(long inode) {
+    releaseLater.add(inode);
+  }
+
+  /** True (once) if the last handle of {@code inode} must release it as an orphan. */
+  boolean takeReleaseLater(long inode) {
+    return !releaseLater.isEmpty() && releaseLater.remove(inode);
   }
 
   /** Forgets a hidden path (libfuse unlinks it at the last close); its inode, or null. */

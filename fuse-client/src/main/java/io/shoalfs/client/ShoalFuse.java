@@ -365,7 +365,13 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       hidden.forgetJustHidden(getContext().pid.get());
       Long orphan = hidden.remove(path);
       if (orphan != null) {
-        releaseOrphan(caller, orphan);
+        // libfuse unlinks a hidden name at its node's last close; other handles of the inode
+        // (through other names) may still be open here: then the last of them releases it.
+        if (handles.openFiles(orphan).isEmpty()) {
+          releaseOrphan(caller, orphan);
+        } else {
+          hidden.releaseLater(orphan);
+        }
         return 0;
       }
       FusePath p = FusePath.of(path);
@@ -784,6 +790,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         writeBehind.discard(file);
         handles.release(fh);
         releaseFlock(file);
+        if (handles.openFiles(file.inode()).isEmpty() && hidden.takeReleaseLater(file.inode())) {
+          releaseOrphan(file.opener(), file.inode());
+        }
       }
       return 0;
     });
