@@ -57,6 +57,7 @@ class Fsx:
 
     def fd_both(self, pair, fn):
         out = []
+        self.last_pair = pair
         for fd in pair:
             try:
                 out.append(("ok", fn(fd)))
@@ -86,8 +87,11 @@ class Fsx:
     def handle(self, create=True):
         """An open handle pair for an existing or new name, or an orphan."""
         if self.orphans and self.rng.random() < 0.1:
-            return self.rng.choice(self.orphans)
+            pair = self.rng.choice(self.orphans)
+            self.current = "orphan fd %d" % pair[0]
+            return pair
         name = self.name()
+        self.current = name
         if name in self.fds:
             return self.fds[name]
         if not create and not os.path.exists(os.path.join(self.ref, name)):
@@ -253,12 +257,30 @@ class Fsx:
         if got != want:
             raise Divergence("other mount after close: %s / reference: %s" % (short(got), short(want)))
 
+    def explain(self):
+        """Where the handle's two files first differ, and their sizes."""
+        pair = getattr(self, "last_pair", None)
+        if not pair:
+            return
+        sizes = [os.fstat(fd).st_size for fd in pair]
+        a = os.pread(pair[0], max(sizes), 0)
+        b = os.pread(pair[1], max(sizes), 0)
+        first = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), None)
+        last = next((i for i in range(min(len(a), len(b)) - 1, -1, -1) if a[i] != b[i]), None)
+        print("fsx: sizes mount %d / reference %d; bytes differ from %s to %s (mount %r, reference %r)"
+              % (sizes[0], sizes[1], first, last, a[first:first + 8] if first is not None else b"",
+                 b[first:first + 8] if first is not None else b""))
+
     OPS = [("op_write", 20), ("op_read", 20), ("op_write_close", 6), ("op_append", 5),
            ("op_truncate", 8), ("op_rename", 4), ("op_link", 3), ("op_unlink", 4),
            ("op_stat", 8), ("op_fstat", 6), ("op_fsync", 1), ("op_close", 5), ("op_readdir", 4),
            ("op_read_whole", 2)]
 
+    current = ""
+
     def note(self, text):
+        if text.startswith(("pwrite ", "pread ", "ftruncate", "fstat", "fsync")):
+            text += " [%s]" % self.current
         self.history.append("#%d %s" % (self.n, text))
 
     def run(self, count):
@@ -271,6 +293,7 @@ class Fsx:
                 getattr(self, op)()
             except Divergence as e:
                 print("fsx: DIVERGENCE at operation %d (%s): %s" % (self.n, op, e))
+                self.explain()
                 print("fsx: the operations before it:")
                 for h in self.history:
                     print("    " + h)
