@@ -699,6 +699,25 @@ def rename_between_links_of_an_open_file():
 
 
 @check()
+def hard_link_names_share_cached_data():
+    d = fresh()
+    a, b = os.path.join(d, "a"), os.path.join(d, "b")
+    write_file(a, b"A" * 8192)
+    os.link(a, b)
+    fd = os.open(a, os.O_RDWR)
+    try:
+        eq(os.pread(fd, 4, 0), b"AAAA", "first read")
+        other = os.open(b, os.O_RDWR)
+        os.pwrite(other, b"BBBB", 0)
+        os.close(other)
+        eq(os.pread(fd, 4, 0), b"BBBB", "data written through the other name")
+        os.truncate(b, 2)
+        eq(os.pread(fd, 8, 0), b"BB", "truncated through the other name")
+    finally:
+        os.close(fd)
+
+
+@check()
 def unlink_open_file_stays_usable():
     d = fresh()
     f = os.path.join(d, "f")

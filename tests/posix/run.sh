@@ -31,7 +31,12 @@ mnt2=$SHOAL_RUN/mnt2
 #   rename_noreplace_and_exchange: renameat2 flags never reach ShoalFS. libfuse 2 speaks FUSE
 #     protocol 7.19 and has no rename flags; the kernel answers EINVAL itself for any flag on a
 #     protocol below 7.23. (The state machine implements RENAME_NOREPLACE; needs libfuse 3.)
-KNOWN_GAPS=${SHOAL_POSIX_KNOWN_GAPS-rename_noreplace_and_exchange}
+#   hard_link_names_share_cached_data: libfuse 2's high-level API gives every path its own
+#     kernel inode, so each name of a hard-linked file has its own page cache: a handle opened
+#     through one name reads stale cached pages after a write or truncate through another.
+#     (For the same reason the exerciser runs with --no-links by default; SHOAL_POSIX_FSX_LINKS=1
+#     runs it with hard links, and it then finds this divergence.) Needs libfuse 3 / low level.
+KNOWN_GAPS=${SHOAL_POSIX_KNOWN_GAPS-rename_noreplace_and_exchange,hard_link_names_share_cached_data}
 
 failed=0
 results=()
@@ -120,7 +125,9 @@ time.sleep(600)' "$mnt2/lock-death/f" "$SHOAL_RUN/locked") &
   echo "posix: exerciser, $fsx_ops operations, seed $fsx_seed"
   ref=$SHOAL_RUN/fsx-ref
   mkdir -p "$mnt/fsx" "$ref"
-  if "$py" "$here/fsx.py" --mnt "$mnt/fsx" --ref "$ref" --other "$mnt2/fsx" \
+  links_arg=--no-links
+  [ "${SHOAL_POSIX_FSX_LINKS:-0}" = 1 ] && links_arg=
+  if "$py" "$here/fsx.py" --mnt "$mnt/fsx" --ref "$ref" --other "$mnt2/fsx" $links_arg \
       --ops "$fsx_ops" --seed "$fsx_seed" | tee "$SHOAL_RUN/fsx.out" | grep -v '^fsx: [0-9]*0000 '; then :; fi
   if grep -q 'no divergence' "$SHOAL_RUN/fsx.out"; then
     note "PASS exerciser: $(grep 'no divergence' "$SHOAL_RUN/fsx.out")"
