@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole ShoalFS test suite: unit, RPC and in-process integration tests (mvn verify),
 # then the end-to-end suites against real processes, real etcd and a real kernel FUSE mount:
-# one server, then a cluster of 3 (and 4) servers with failures injected.
+# one server, then a cluster of 3 (and 4) servers with failures injected, then the POSIX
+# conformance suite and the fsx exerciser (tests/posix/run.sh).
 # Installs what is missing first. Exits non-zero if anything failed; every suite runs even
 # when an earlier end-to-end suite failed, so that one run shows every failure.
 set -euo pipefail
@@ -18,4 +19,6 @@ log "end-to-end suite on a real mount, one server"
 SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/run.sh" || failed=1
 log "end-to-end suite on a real mount, a cluster of servers with failures"
 SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/cluster_run.sh" || failed=1
+log "POSIX conformance on two mounts, as root and as a user; locks across mounts; fsx exerciser"
+SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/posix/run.sh" || failed=1
 exit $failed

@@ -38,6 +38,11 @@ final class FileHandleTable {
     return file;
   }
 
+  /** The open handle {@code fh}, or null. */
+  OpenFile find(long fh) {
+    return byFh.get(fh);
+  }
+
   /** Forgets handle {@code fh} and returns it (null when unknown). */
   OpenFile release(long fh) {
     OpenFile file = byFh.remove(fh);

@@ -96,6 +96,7 @@ final class MetaClient {
       }
       case SET_ATTR -> attrs.invalidate(request.getSetAttr().getInode());
       case COMMIT_WRITE -> attrs.invalidate(request.getCommitWrite().getInode());
+      case APPEND -> attrs.invalidate(request.getAppend().getInode());
       case SET_XATTR -> {
         attrs.invalidate(request.getSetXattr().getInode());
         xattrs.invalidate(xattrKey(request.getSetXattr().getInode(), request.getSetXattr().getName()));
@@ -169,6 +170,8 @@ final class MetaClient {
       case ALLOCATE_CHUNK:
       case REPORT_REPLICA_FAILURE:
       case ADD_REPLICA:
+      case SET_LOCK:
+      case KEEP_ALIVE:
         return false;
       default:
         return isMutation(op);
@@ -191,6 +194,10 @@ final class MetaClient {
       case ALLOCATE_CHUNK:
       case REPORT_REPLICA_FAILURE:
       case ADD_REPLICA:
+      case APPEND:
+      case RELEASE_ORPHAN:
+      case SET_LOCK:
+      case KEEP_ALIVE:
         return true;
       default:
         return false;

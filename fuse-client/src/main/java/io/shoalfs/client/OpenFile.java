@@ -21,6 +21,9 @@ final class OpenFile {
   private final Object appendLock = new Object();
   private final PendingWrites pending = new PendingWrites();
   private long writtenEnd;
+  private boolean readSeen;
+  /** The lock owner of this handle's flock, or 0 (released with the handle). */
+  private long flockOwner;
   private boolean dirty;
 
   OpenFile(long fh, long inode, int flags, Caller opener) {
@@ -93,6 +96,21 @@ final class OpenFile {
     }
     dirty = false;
     return OptionalLong.of(writtenEnd);
+  }
+
+  /** True the first time only: this handle's first read (for the relatime atime update). */
+  synchronized boolean firstRead() {
+    boolean first = !readSeen;
+    readSeen = true;
+    return first;
+  }
+
+  synchronized void flockedAs(long owner) {
+    flockOwner = owner;
+  }
+
+  synchronized long flockOwner() {
+    return flockOwner;
   }
 
   synchronized void markDirty() {

@@ -19,10 +19,16 @@ final class Resolver {
 
   private final MetaClient meta;
   private final PathCache cache;
+  private final HiddenFiles hidden;
 
   Resolver(MetaClient meta, PathCache cache) {
+    this(meta, cache, new HiddenFiles());
+  }
+
+  Resolver(MetaClient meta, PathCache cache, HiddenFiles hidden) {
     this.meta = meta;
     this.cache = cache;
+    this.hidden = hidden;
   }
 
   PathCache cache() {
@@ -39,8 +45,24 @@ final class Resolver {
     return attr(caller, path, inode -> meta.getAttr(caller, inode));
   }
 
+  /**
+   * The attributes of whatever {@code path} names in the cluster now, resolved afresh (never by a
+   * cached inode): open's close-to-open guarantee covers names renamed or removed elsewhere.
+   */
+  Attr resolveNow(Caller caller, String path) throws RpcException {
+    Long orphan = hidden.inode(path);
+    if (orphan != null) {
+      return meta.getAttr(caller, orphan);
+    }
+    return resolveFresh(caller, path);
+  }
+
   /** By the cached inode when there is one; else a resolve, whose answer is fresh already. */
   private Attr attr(Caller caller, String path, InodeCall<Attr> byInode) throws RpcException {
+    Long orphan = hidden.inode(path);
+    if (orphan != null) {
+      return byInode.apply(orphan);
+    }
     Long cached = cache.get(path);
     if (cached != null) {
       try {
@@ -54,6 +76,10 @@ final class Resolver {
 
   /** Runs {@code call} on the inode of {@code path}, retried once if a cached inode was stale. */
   <T> T withInode(Caller caller, String path, InodeCall<T> call) throws RpcException {
+    Long orphan = hidden.inode(path);
+    if (orphan != null) {
+      return call.apply(orphan);
+    }
     Long cached = cache.get(path);
     if (cached != null) {
       try {

@@ -10,6 +10,8 @@ final class SetAttrBits {
   static final int MTIME = 32;
   static final int ATIME_NOW = 64;
   static final int MTIME_NOW = 128;
+  /** A read happened: the relatime rule for atime, applied by the metadata service. */
+  static final int ACCESSED = 256;
 
   private SetAttrBits() {}
 }

@@ -1,6 +1,7 @@
 package io.shoalfs.client;
 
 import io.shoalfs.fs.XattrNamespaces;
+import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.DataResponse;
@@ -8,12 +9,16 @@ import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.ListXattrOp;
+import io.shoalfs.proto.LockKind;
+import io.shoalfs.proto.LockRange;
+import io.shoalfs.proto.LockType;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.ReadLinkOp;
+import io.shoalfs.proto.ReleaseOrphanOp;
 import io.shoalfs.proto.RemoveXattrOp;
 import io.shoalfs.proto.RenameOp;
 import io.shoalfs.proto.RmdirOp;
@@ -39,6 +44,7 @@ import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.Flock;
 import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
@@ -57,7 +63,16 @@ import ru.serce.jnrfuse.struct.Timespec;
 public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShoalFuse.class);
   private static final int O_EXCL = 0200;
+  private static final int F_GETLK = 5;
+  private static final int F_SETLKW = 7;
+  private static final int LOCK_EX = 2;
+  private static final int LOCK_NB = 4;
+  private static final int LOCK_UN = 8;
+  private static final int FALLOC_FL_KEEP_SIZE = 1;
+  private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int NAME_MAX = 255;
+  /** Bit 2 of struct fuse_operations' flag word (little-endian bit-field order). */
+  private static final int UTIME_OMIT_OK_BIT = 1 << 2;
   /** There is no inode limit; statfs reports this many free so that df -i shows a use. */
   private static final long FREE_INODES = 1L << 32;
 
@@ -72,6 +87,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final Truncator truncator;
   private final WriteCommitter committer;
   private final WriteBehind writeBehind;
+  private final CallerGroups callerGroups = new CallerGroups();
+  private final HiddenFiles hidden = new HiddenFiles();
+  private final LockClient locks;
 
   /** A mount with a random client id. The transport stays the caller's to close. */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
@@ -87,10 +105,33 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
     this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
     this.resolver = new Resolver(meta,
-        new PathCache(config.pathCacheSize(), config.pathCacheTtl()));
+        new PathCache(config.pathCacheSize(), config.pathCacheTtl()), hidden);
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
     this.writeBehind = new WriteBehind(io, handles, config.writeBack());
     this.committer = new WriteCommitter(meta, data, writeBehind);
+    this.locks = new LockClient(meta);
+    acceptUtimeOmit();
+  }
+
+  /**
+   * Sets libfuse 2.9's flag_utime_omit_ok: without it libfuse drops a setattr that changes only
+   * one of atime and mtime (utimensat with UTIME_OMIT, `touch -a`, `touch -m`), and this
+   * mount's utimens understands UTIME_OMIT and UTIME_NOW. The flags are one C bit-field word
+   * (nullpath_ok, nopath, utime_omit_ok, ...) that jnr-fuse declares as four padding bytes.
+   */
+  private void acceptUtimeOmit() {
+    try {
+      // offset() is public on a class jnr-ffi keeps package-private.
+      Object flags = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+      java.lang.reflect.Method offsetOf =
+          Class.forName("jnr.ffi.Struct$AbstractMember").getDeclaredMethod("offset");
+      offsetOf.setAccessible(true);
+      int offset = ((Number) offsetOf.invoke(flags)).intValue();
+      jnr.ffi.Pointer ops = jnr.ffi.Struct.getMemory(fuseOperations);
+      ops.putByte(offset, (byte) (ops.getByte(offset) | UTIME_OMIT_OK_BIT));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("cannot set flag_utime_omit_ok; touch -a/-m will be ignored: {}", e.toString());
+    }
   }
 
   // ------------------------------------------------------------------ mount lifecycle
@@ -105,6 +146,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public void close() {
     umount();
     writeBehind.close();
+    locks.close();
   }
 
   public long clientId() {
@@ -126,7 +168,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int getattr(String path, FileStat stat) {
     return calls.run("getattr", path, () -> {
-      fillStat(stat, resolver.attr(caller(), path));
+      fillStat(stat, hidden.asLibfuseSees(path, resolver.attr(caller(), path)));
       return 0;
     });
   }
@@ -140,7 +182,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Attr attr = fh != 0
           ? meta.cachedAttr(caller, handles.get(fh).inode())
           : resolver.attr(caller, path);
-      fillStat(stat, attr);
+      fillStat(stat, path == null ? attr : hidden.asLibfuseSees(path, attr));
       return 0;
     });
   }
@@ -209,6 +251,39 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long inode = handles.get(fi.fh.get()).inode();
       writeBehind.drainInode(inode);
       truncator.truncate(caller(), inode, size);
+      return 0;
+    });
+  }
+
+  /**
+   * fallocate(2) mode 0 grows the file to offset + length (ShoalFS reserves no space ahead: a
+   * later write may still meet ENOSPC); FALLOC_FL_KEEP_SIZE changes nothing. Punching holes and
+   * zeroing ranges are not supported (EOPNOTSUPP, as on file systems without them).
+   */
+  @Override
+  public int fallocate(String path, int mode, @off_t long offset, @off_t long length,
+      FuseFileInfo fi) {
+    return calls.run("fallocate", path, () -> {
+      if (offset < 0 || length <= 0) {
+        throw new RpcException(Status.EINVAL, "bad fallocate range");
+      }
+      if (mode == FALLOC_FL_KEEP_SIZE) {
+        return 0;
+      }
+      if (mode != 0) {
+        throw new RpcException(Status.ENOTSUP, "fallocate mode " + mode + " is not supported");
+      }
+      Caller caller = caller();
+      OpenFile file = handles.get(fi.fh.get());
+      long inode = file.inode();
+      writeBehind.drainInode(inode);
+      for (OpenFile open : handles.openFiles(inode)) {
+        committer.commit(open);
+      }
+      long end = Math.addExact(offset, length);
+      if (end > meta.getAttr(caller, inode).getSize()) {
+        truncator.truncate(caller, inode, end);
+      }
       return 0;
     });
   }
@@ -287,12 +362,26 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int unlink(String path) {
     return calls.run("unlink", path, () -> {
       Caller caller = caller();
+      hidden.forgetJustHidden(getContext().pid.get());
+      Long orphan = hidden.remove(path);
+      if (orphan != null) {
+        // libfuse unlinks a hidden name at its node's last close; other handles of the inode
+        // (through other names) may still be open here: then the last of them releases it.
+        if (handles.openFiles(orphan).isEmpty()) {
+          releaseOrphan(caller, orphan);
+        } else {
+          hidden.releaseLater(orphan);
+        }
+        return 0;
+      }
       FusePath p = FusePath.of(path);
+      boolean keepOpen = isOpenHere(caller, path);
       try {
         MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
             MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
                 .setParent(parent)
                 .setName(p.name())
+                .setKeepOpen(keepOpen)
                 .setNowNs(FuseTimes.nowNs()))));
         logFreed(path, r);
       } finally {
@@ -325,8 +414,22 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int rename(String oldpath, String newpath) {
     return calls.run("rename", oldpath, () -> {
       Caller caller = caller();
+      HiddenFiles.Hidden justHidden = hidden.takeJustHidden(getContext().pid.get());
+      if (HiddenFiles.isHiddenName(newpath) && !HiddenFiles.isHiddenName(oldpath)
+          && isOpenHere(caller, oldpath)) {
+        hide(caller, oldpath, newpath);
+        return 0;
+      }
+      if (justHidden != null && justHidden.path().equals(newpath)
+          && resolver.attr(caller, oldpath).getInode() == justHidden.inode()) {
+        // rename(a, b) between two links of one inode, b open here: libfuse hid b first. POSIX
+        // says such a rename does nothing: give b its link back, keep a.
+        relink(caller, justHidden.inode(), newpath);
+        return 0;
+      }
       FusePath src = FusePath.of(oldpath);
       FusePath dst = FusePath.of(newpath);
+      boolean keepTarget = isOpenHereIfExists(caller, newpath);
       try {
         MetaResponse r = resolver.withInode(caller, src.parent(), srcParent ->
             resolver.withInode(caller, dst.parent(), dstParent -> meta.call(caller,
@@ -335,6 +438,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
                     .setSrcName(src.name())
                     .setDstParent(dstParent)
                     .setDstName(dst.name())
+                    .setKeepOpen(keepTarget)
                     .setNowNs(FuseTimes.nowNs())))));
         logFreed(newpath, r);
       } finally {
@@ -344,6 +448,67 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       }
       return 0;
     });
+  }
+
+  /**
+   * libfuse hides a file that is removed (or renamed over) while open here by renaming it to a
+   * ".fuse_hidden" name: remove the entry for real instead, keeping the inode as this mount's
+   * orphan, and answer for the hidden path until libfuse unlinks it at the last close.
+   */
+  private void hide(Caller caller, String path, String hiddenPath) throws RpcException {
+    FusePath p = FusePath.of(path);
+    long inode = resolver.attr(caller, path).getInode();
+    try {
+      resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+          MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
+              .setParent(parent)
+              .setName(p.name())
+              .setKeepOpen(true)
+              .setNowNs(FuseTimes.nowNs()))));
+      hidden.hide(path, hiddenPath, inode, getContext().pid.get());
+    } finally {
+      resolver.cache().invalidate(path);
+    }
+  }
+
+  private void relink(Caller caller, long inode, String path) throws RpcException {
+    FusePath p = FusePath.of(path);
+    Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+        MetaRequest.newBuilder().setLink(LinkOp.newBuilder()
+            .setInode(inode)
+            .setNewParent(parent)
+            .setNewName(p.name())
+            .setNowNs(FuseTimes.nowNs()))).getAttr());
+    resolver.created(path, attr.getInode());
+  }
+
+  /**
+   * Whether the file at {@code path} is open on this mount. libfuse hides only files open
+   * through that name; a handle may also be open through a hidden name (a file whose other
+   * link is removed now must stay for that handle).
+   */
+  private boolean isOpenHere(Caller caller, String path) throws RpcException {
+    if (handles.openCount() == 0) {
+      return false;
+    }
+    return !handles.openFiles(resolver.attr(caller, path).getInode()).isEmpty();
+  }
+
+  private boolean isOpenHereIfExists(Caller caller, String path) throws RpcException {
+    try {
+      return isOpenHere(caller, path);
+    } catch (RpcException e) {
+      if (e.status() == Status.ENOENT) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void releaseOrphan(Caller caller, long inode) throws RpcException {
+    MetaResponse r = meta.call(caller, MetaRequest.newBuilder()
+        .setReleaseOrphan(ReleaseOrphanOp.newBuilder().setInode(inode)));
+    LOG.debug("closed orphan inode {} (freed: {})", inode, r.getFreedInode() != 0);
   }
 
   // ------------------------------------------------------------------ directories
@@ -436,9 +601,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int open(String path, FuseFileInfo fi) {
     return calls.run("open", path, () -> {
       Caller caller = caller();
-      // Fresh attributes, not cached ones: close-to-open, and writes to an inode deleted
-      // meanwhile would vanish.
-      Attr attr = resolver.freshAttr(caller, path);
+      hidden.forgetJustHidden(getContext().pid.get());
+      // The name resolved afresh, not a cached inode: close-to-open (another mount may have
+      // renamed or removed it), and writes to an inode deleted meanwhile would vanish.
+      Attr attr = resolver.resolveNow(caller, path);
       // Close-to-open: this open sees where the file's chunks are now.
       locations.forget(attr.getInode());
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
@@ -454,9 +620,29 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Caller caller = caller();
       long inode = file.inode();
       writeBehind.drainInode(inode); // a read sees every write before it
+      if (file.firstRead()) {
+        noteAccess(caller, inode);
+      }
       return io.read(inode, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
           () -> handles.effectiveSize(inode, meta.cachedAttr(caller, inode).getSize()));
     });
+  }
+
+  /**
+   * The kernel leaves atime to FUSE file systems: the first read through a handle applies Linux's
+   * relatime rule, asked only when the cached attributes say atime is due.
+   */
+  private void noteAccess(Caller caller, long inode) throws RpcException {
+    Attr attr = meta.cachedAttr(caller, inode);
+    long atime = attr.getAtimeNs();
+    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
+        && FuseTimes.nowNs() - atime < RELATIME_MAX_AGE_NS) {
+      return;
+    }
+    meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
+        .setInode(inode)
+        .setValid(SetAttrBits.ACCESSED)
+        .setNowNs(FuseTimes.nowNs())));
   }
 
   @Override
@@ -470,13 +656,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         writeBehind.drainInode(file.inode());
       }
       if (file.isAppend()) {
-        // One append at a time per handle: each must see the end the previous one left.
-        synchronized (file.appendLock()) {
-          long inode = file.inode();
-          long end = handles.effectiveSize(inode, meta.getAttr(caller(), inode).getSize());
-          io.write(inode, end, buf, n, file.isSync());
-          file.recordWrite(end + n);
-        }
+        appendWrite(file, buf, n);
       } else if (file.isSync()) {
         io.write(file.inode(), offset, buf, n, true);
         file.recordWrite(offset + n);
@@ -491,6 +671,96 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       }
       return n;
     });
+  }
+
+  /**
+   * O_APPEND: the metadata service reserves the bytes at the end in one step, so appenders on
+   * this and other mounts never write at the same offset. Writes of this mount that the
+   * metadata does not know yet are committed first, so the end lies past them.
+   */
+  private void appendWrite(OpenFile file, Pointer buf, int n) throws RpcException {
+    long inode = file.inode();
+    for (OpenFile other : handles.openFiles(inode)) {
+      committer.commit(other);
+    }
+    long at = meta.call(file.opener(), MetaRequest.newBuilder().setAppend(AppendOp.newBuilder()
+        .setInode(inode)
+        .setLength(n)
+        .setNowNs(FuseTimes.nowNs()))).getOffset();
+    io.write(inode, at, buf, n, file.isSync());
+  }
+
+  // ------------------------------------------------------------------ locks
+
+  @Override
+  public int lock(String path, FuseFileInfo fi, int cmd, Flock flock) {
+    return calls.run("lock", path, () -> {
+      long inode = handles.get(fi.fh.get()).inode();
+      long owner = fi.lock_owner.get();
+      long start = flock.l_start.get();
+      long len = flock.l_len.get();
+      long end = len <= 0 ? 0 : start + len; // libfuse hands absolute ranges; 0 = to EOF
+      LockType type = lockType(flock.l_type.get());
+      if (cmd == F_GETLK) {
+        LockRange c = locks.conflict(caller(), inode, LockKind.POSIX, owner, type, start, end);
+        if (c == null) {
+          flock.l_type.set(Flock.F_UNLCK);
+        } else {
+          flock.l_type.set(c.getType() == LockType.WRITE_LOCK ? Flock.F_WRLCK : Flock.F_RDLCK);
+          flock.l_whence.set(0);
+          flock.l_start.set(c.getStart());
+          flock.l_len.set(c.getEnd() == 0 ? 0 : c.getEnd() - c.getStart());
+          flock.l_pid.set(c.getPid());
+        }
+        return 0;
+      }
+      int pid = (int) getContext().pid.get();
+      locks.set(caller(), inode, LockKind.POSIX, owner, type, start, end, pid, cmd == F_SETLKW,
+          waiterAlive(fi.fh.get(), pid));
+      return 0;
+    });
+  }
+
+  @Override
+  public int flock(String path, FuseFileInfo fi, int op) {
+    return calls.run("flock", path, () -> {
+      LockType type = (op & LOCK_UN) != 0 ? LockType.UNLOCK
+          : (op & LOCK_EX) != 0 ? LockType.WRITE_LOCK : LockType.READ_LOCK;
+      OpenFile file = handles.find(fi.fh.get());
+      if (file == null) {
+        if (type == LockType.UNLOCK) {
+          return 0; // released with its handle already
+        }
+        throw new RpcException(Status.EBADF, "no open handle " + fi.fh.get());
+      }
+      long owner = fi.lock_owner.get();
+      int pid = (int) getContext().pid.get();
+      locks.set(caller(), file.inode(), LockKind.FLOCK, owner, type, 0, 0, pid,
+          (op & LOCK_NB) == 0, waiterAlive(fi.fh.get(), pid));
+      file.flockedAs(type == LockType.UNLOCK ? 0 : owner);
+      return 0;
+    });
+  }
+
+  /** A flock belongs to the open file: it goes with the handle's release. */
+  private void releaseFlock(OpenFile file) throws RpcException {
+    long owner = file.flockOwner();
+    if (owner != 0) {
+      locks.set(file.opener(), file.inode(), LockKind.FLOCK, owner, LockType.UNLOCK, 0, 0, 0,
+          false, () -> false);
+    }
+  }
+
+  /** A blocked lock request is still wanted while its handle is open and its process lives. */
+  private java.util.function.BooleanSupplier waiterAlive(long fh, int pid) {
+    return () -> handles.find(fh) != null && LockClient.isLiveProcess(pid);
+  }
+
+  private static LockType lockType(int fcntlType) {
+    if (fcntlType == Flock.F_RDLCK) {
+      return LockType.READ_LOCK;
+    }
+    return fcntlType == Flock.F_WRLCK ? LockType.WRITE_LOCK : LockType.UNLOCK;
   }
 
   @Override
@@ -519,6 +789,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       } finally {
         writeBehind.discard(file);
         handles.release(fh);
+        releaseFlock(file);
+        if (handles.openFiles(file.inode()).isEmpty() && hidden.takeReleaseLater(file.inode())) {
+          releaseOrphan(file.opener(), file.inode());
+        }
       }
       return 0;
     });
@@ -617,9 +891,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   private Caller caller() {
     FuseContext ctx = getContext();
+    int uid = (int) ctx.uid.get();
+    int gid = (int) ctx.gid.get();
     return Caller.newBuilder()
-        .setUid((int) ctx.uid.get())
-        .setGid((int) ctx.gid.get())
+        .setUid(uid)
+        .setGid(gid)
+        .addAllGroups(callerGroups.of(ctx.pid.get(), uid, gid))
         .build();
   }
 
@@ -629,6 +906,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   private Attr makeNode(Caller caller, String path, FileType type, long mode, long rdev)
       throws RpcException {
+    hidden.forgetJustHidden(getContext().pid.get());
     FusePath p = FusePath.of(path);
     Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
         MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder()

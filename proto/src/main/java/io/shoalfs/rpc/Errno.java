@@ -57,6 +57,7 @@ public final class Errno {
       case EMLINK: return EMLINK;
       case E2BIG: return E2BIG;
       case ENOTSUP: return ENOTSUP;
+      case EAGAIN: return EAGAIN;
       case DEADLINE_EXCEEDED: return ETIMEDOUT;
       case UNAVAILABLE: return EAGAIN;
       case STALE_VERSION: return ESTALE;

@@ -29,7 +29,8 @@ class ErrnoTest {
       Map.entry(Status.ENOTEMPTY, 39),
       Map.entry(Status.ELOOP, 40),
       Map.entry(Status.ENODATA, 61),
-      Map.entry(Status.ENOTSUP, 95));
+      Map.entry(Status.ENOTSUP, 95),
+      Map.entry(Status.EAGAIN, 11));
 
   private static final Map<Status, Integer> TRANSPORT = Map.of(
       Status.BAD_REQUEST, 71, // EPROTO

@@ -77,6 +77,10 @@ final class InodeWriter extends InodeReader {
     }
   }
 
+  void putOrphan(long clientId, long ino) {
+    batch.put(KeySchema.orphan(clientId, ino), new byte[0]);
+  }
+
   void deleteGarbage(long ino) {
     batch.delete(KeySchema.garbage(ino));
   }

@@ -25,6 +25,13 @@ import java.nio.charset.StandardCharsets;
  *                                                            inode's chunks are one prefix scan
  *                                                            in index order and the whole map
  *                                                            pages in (inode, index) order
+ *   F ino kind(1) client(8) owner(8) start(8)
+ *                    -> LockRange (protobuf)                 an advisory lock (kind: 1 POSIX,
+ *                                                            2 FLOCK); an inode's locks of one
+ *                                                            kind are one prefix scan
+ *   S client(8)      -> last time the client was seen (8)    lock sessions
+ *   O client(8) ino  -> (empty)                              an inode with no link left that the
+ *                                                            client still has open (nlink 0)
  *   M "next_inode"   -> next inode id to hand out (8)
  *   M "inode_count"  -> number of live inodes (8)
  *   M "chunk_count"  -> number of K entries (8), kept in the batch that adds or removes one
@@ -50,6 +57,9 @@ public final class KeySchema {
   static final byte CHUNK = 'K';
   static final byte META = 'M';
   static final byte REPLY = 'R';
+  static final byte LOCK = 'F';
+  static final byte SESSION = 'S';
+  static final byte ORPHAN = 'O';
 
   static final byte[] NEXT_INODE = meta("next_inode");
   static final byte[] INODE_COUNT = meta("inode_count");
@@ -97,6 +107,24 @@ public final class KeySchema {
 
   static byte[] reply(long clientId, long seq) {
     return ByteBuffer.allocate(17).put(REPLY).putLong(clientId).putLong(seq).array();
+  }
+
+  static byte[] lock(long ino, int kind, long clientId, long owner, long start) {
+    return ByteBuffer.allocate(34).put(LOCK).putLong(ino).put((byte) kind).putLong(clientId)
+        .putLong(owner).putLong(start).array();
+  }
+
+  /** The prefix of every lock of one kind on {@code ino}. */
+  static byte[] lockPrefix(long ino, int kind) {
+    return ByteBuffer.allocate(10).put(LOCK).putLong(ino).put((byte) kind).array();
+  }
+
+  static byte[] orphan(long clientId, long ino) {
+    return ByteBuffer.allocate(17).put(ORPHAN).putLong(clientId).putLong(ino).array();
+  }
+
+  static byte[] session(long clientId) {
+    return inoKey(SESSION, clientId);
   }
 
   static byte[] dentry(long parent, String name) {

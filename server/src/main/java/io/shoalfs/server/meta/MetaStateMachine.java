@@ -54,7 +54,7 @@ public final class MetaStateMachine extends BaseStateMachine {
   }
 
   public MetaStateMachine() {
-    this(new Namespace());
+    this(new Namespace(new ModePermissions()));
   }
 
   @Override

@@ -29,7 +29,7 @@ public final class Namespace {
   public static boolean isReadOnly(MetaRequest request) {
     return switch (request.getOpCase()) {
       case LOOKUP, GET_ATTR, RESOLVE, READ_DIR, READ_LINK, GET_XATTR, LIST_XATTR, LIST_GARBAGE,
-          NAMESPACE_STATS, GET_CHUNK_LOCATIONS, LIST_CHUNKS, CHECK_REPLICAS -> true;
+          NAMESPACE_STATS, GET_CHUNK_LOCATIONS, LIST_CHUNKS, CHECK_REPLICAS, GET_LOCK -> true;
       default -> false;
     };
   }
@@ -72,6 +72,7 @@ public final class Namespace {
       case GET_CHUNK_LOCATIONS -> chunks.getChunkLocations(request.getGetChunkLocations());
       case LIST_CHUNKS -> chunks.listChunks(request.getListChunks());
       case CHECK_REPLICAS -> chunks.checkReplicas(request.getCheckReplicas());
+      case GET_LOCK -> new Locks(kv).get(request.getGetLock());
       case OP_NOT_SET -> Replies.fail(Status.BAD_REQUEST, "request has no op");
       default -> Replies.fail(Status.EINVAL, request.getOpCase() + " is not a read");
     };
@@ -93,11 +94,18 @@ public final class Namespace {
       case MAKE_NODE -> writes.makeNode(caller, request.getMakeNode());
       case SYMLINK -> writes.symlink(caller, request.getSymlink());
       case LINK -> writes.link(caller, request.getLink());
-      case UNLINK -> writes.unlink(caller, request.getUnlink());
+      case UNLINK -> writes.unlink(caller, request.getUnlink(), request.getClientId());
+      case RELEASE_ORPHAN ->
+          writes.releaseOrphan(request.getClientId(), request.getReleaseOrphan(), batch);
       case RMDIR -> writes.rmdir(caller, request.getRmdir());
-      case RENAME -> new Rename(store, writes).rename(caller, request.getRename());
+      case RENAME ->
+          new Rename(store, writes).rename(caller, request.getRename(), request.getClientId());
       case SET_ATTR -> writes.setAttr(caller, request.getSetAttr());
       case COMMIT_WRITE -> writes.commitWrite(request.getCommitWrite());
+      case APPEND -> writes.append(request.getAppend());
+      case SET_LOCK -> new Locks(batch).set(request.getClientId(), request.getSetLock(), batch);
+      case KEEP_ALIVE ->
+          new Locks(batch).keepAlive(request.getClientId(), request.getKeepAlive(), batch);
       case SET_XATTR -> writes.setXattr(caller, request.getSetXattr());
       case REMOVE_XATTR -> writes.removeXattr(caller, request.getRemoveXattr());
       case PURGE -> writes.purge(request.getPurge(), chunks);

@@ -49,15 +49,17 @@ final class NamespaceReads {
     return attr == null ? Replies.fail(Status.ENOENT, "no inode " + ino) : Replies.ok(attr);
   }
 
-  /** Walks an absolute path from the root, entry by entry; symlinks are not followed. */
+  /**
+   * Walks an absolute path from the root, entry by entry; symlinks are not followed. Each
+   * component is limited to NAME_MAX, the whole path is not.
+   */
   MetaResponse resolve(ResolveOp op) {
     String path = op.getPath();
     if (!path.startsWith("/")) {
       return Replies.fail(Status.EINVAL, "path is not absolute: " + path);
     }
-    if (Names.utf8Length(path) >= Names.PATH_MAX) {
-      return Replies.fail(Status.ENAMETOOLONG, "path too long");
-    }
+    // No PATH_MAX here: the kernel limits the paths a program passes, but libfuse's high-level
+    // API hands us the full path of an entry reached by *at() calls, which may be far longer.
     Attr current = store.attr(KeySchema.ROOT_INODE);
     for (String component : path.split("/")) {
       if (component.isEmpty() || component.equals(".")) {

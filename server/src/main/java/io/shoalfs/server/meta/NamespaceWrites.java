@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.CommitWriteOp;
@@ -8,6 +9,7 @@ import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
+import io.shoalfs.proto.ReleaseOrphanOp;
 import io.shoalfs.proto.RemoveXattrOp;
 import io.shoalfs.proto.RmdirOp;
 import io.shoalfs.proto.SetAttrOp;
@@ -37,6 +39,9 @@ final class NamespaceWrites {
   static final int SET_MTIME = 32;
   static final int SET_ATIME_NOW = 64;
   static final int SET_MTIME_NOW = 128;
+  static final int SET_ACCESSED = 256;
+  /** relatime: an atime older than this is refreshed by a read even when after mtime/ctime. */
+  static final long RELATIME_MAX_AGE_NS = 24L * 3600 * 1_000_000_000L;
 
   static final int XATTR_CREATE = 1;
   static final int XATTR_REPLACE = 2;
@@ -106,7 +111,7 @@ final class NamespaceWrites {
     return Replies.ok(linked);
   }
 
-  MetaResponse unlink(Caller caller, UnlinkOp op) {
+  MetaResponse unlink(Caller caller, UnlinkOp op, long clientId) {
     Attr parent = store.attr(op.getParent());
     MetaResponse refused = checkExistingEntry(caller, parent, op.getParent(), op.getName());
     if (refused != null) {
@@ -120,9 +125,24 @@ final class NamespaceWrites {
     if (attr.getType() == FileType.DIRECTORY) {
       return Replies.fail(Status.EISDIR, op.getName() + " is a directory");
     }
+    Status sticky = permissions.mayRemove(caller, parent, attr);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
+    }
     store.deleteChild(op.getParent(), op.getName());
     store.putAttr(touch(parent, op.getNowNs()));
-    return Replies.okFreed(dropLink(attr, op.getNowNs()));
+    return Replies.okFreed(dropLink(attr, op.getNowNs(), op.getKeepOpen() ? clientId : 0));
+  }
+
+  /** The client's last handle of an inode it kept open after its last unlink is closed. */
+  MetaResponse releaseOrphan(long clientId, ReleaseOrphanOp op, KvBatch batch) {
+    batch.delete(KeySchema.orphan(clientId, op.getInode()));
+    Attr attr = store.attr(op.getInode());
+    if (attr == null || attr.getNlink() > 0) {
+      return Replies.ok(); // linked again meanwhile, or gone already
+    }
+    store.free(attr);
+    return Replies.okFreed(attr.getInode());
   }
 
   MetaResponse rmdir(Caller caller, RmdirOp op) {
@@ -138,6 +158,10 @@ final class NamespaceWrites {
     Attr dir = store.attr(child.inode());
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, op.getName() + " is not a directory");
+    }
+    Status sticky = permissions.mayRemove(caller, parent, dir);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
     }
     if (store.hasEntries(dir.getInode())) {
       return Replies.fail(Status.ENOTEMPTY, op.getName() + " is not empty");
@@ -156,6 +180,13 @@ final class NamespaceWrites {
     int valid = op.getValid();
     if (valid == 0) {
       return Replies.ok(attr);
+    }
+    if ((valid & SET_ACCESSED) != 0) {
+      return accessed(attr, op.getNowNs());
+    }
+    Status allowed = permissions.maySetAttr(caller, attr, op);
+    if (allowed != Status.OK) {
+      return Replies.fail(allowed, "not allowed to change these attributes");
     }
     Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
     if ((valid & SET_SIZE) != 0) {
@@ -207,6 +238,18 @@ final class NamespaceWrites {
     return Replies.ok(updated);
   }
 
+  /** Linux relatime: a read moves atime to now when it is not after mtime or ctime, or is old. */
+  private MetaResponse accessed(Attr attr, long nowNs) {
+    long atime = attr.getAtimeNs();
+    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
+        && nowNs - atime < RELATIME_MAX_AGE_NS) {
+      return Replies.ok(attr);
+    }
+    Attr updated = attr.toBuilder().setAtimeNs(nowNs).build();
+    store.putAttr(updated);
+    return Replies.ok(updated);
+  }
+
   MetaResponse commitWrite(CommitWriteOp op) {
     Attr attr = store.attr(op.getInode());
     if (attr == null) {
@@ -225,6 +268,29 @@ final class NamespaceWrites {
         .build();
     store.putAttr(updated);
     return Replies.ok(updated);
+  }
+
+  /** O_APPEND: reserves op.length bytes at the end; the answer's offset is where they start. */
+  MetaResponse append(AppendOp op) {
+    Attr attr = store.attr(op.getInode());
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    if (attr.getType() != FileType.REGULAR) {
+      return Replies.fail(attr.getType() == FileType.DIRECTORY ? Status.EISDIR : Status.EINVAL,
+          "data belongs to regular files only");
+    }
+    long offset = attr.getSize();
+    if (op.getLength() < 0 || offset + op.getLength() < offset) {
+      return Replies.fail(Status.EFBIG, "append past the largest file size");
+    }
+    Attr updated = attr.toBuilder()
+        .setSize(offset + op.getLength())
+        .setMtimeNs(op.getNowNs())
+        .setCtimeNs(op.getNowNs())
+        .build();
+    store.putAttr(updated);
+    return MetaResponse.newBuilder().setStatus(Status.OK).setAttr(updated).setOffset(offset).build();
   }
 
   MetaResponse setXattr(Caller caller, SetXattrOp op) {
@@ -325,6 +391,19 @@ final class NamespaceWrites {
    * freed), else 0.
    */
   long dropLink(Attr attr, long nowNs) {
+    return dropLink(attr, nowNs, 0);
+  }
+
+  /**
+   * Takes one link; a last link of an inode that client {@code keepFor} (non-zero) still has
+   * open keeps the inode, with nlink 0, as that client's orphan until ReleaseOrphanOp.
+   */
+  long dropLink(Attr attr, long nowNs, long keepFor) {
+    if (attr.getNlink() <= 1 && keepFor != 0) {
+      store.putAttr(attr.toBuilder().setNlink(0).setCtimeNs(nowNs).build());
+      store.putOrphan(keepFor, attr.getInode());
+      return 0;
+    }
     if (attr.getNlink() <= 1) {
       store.free(attr);
       return attr.getInode();
@@ -375,6 +454,11 @@ final class NamespaceWrites {
   }
 
   private static boolean inGroup(Caller caller, int gid) {
-    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
+    return ModePermissions.inGroup(caller, gid);
+  }
+
+  /** OK, or EPERM when a sticky directory keeps the caller from removing or replacing child. */
+  Status mayRemove(Caller caller, Attr dir, Attr child) {
+    return permissions.mayRemove(caller, dir, child);
   }
 }

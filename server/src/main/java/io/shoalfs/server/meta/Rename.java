@@ -25,6 +25,11 @@ final class Rename {
   }
 
   MetaResponse rename(Caller caller, RenameOp op) {
+    return rename(caller, op, 0);
+  }
+
+  /** {@code clientId}: the requester, whose open replaced target is kept if op.keep_open. */
+  MetaResponse rename(Caller caller, RenameOp op, long clientId) {
     int flags = op.getFlags();
     if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0
         || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
@@ -51,6 +56,10 @@ final class Rename {
     }
     Attr src = store.attr(srcChild.inode());
     boolean srcIsDir = src.getType() == FileType.DIRECTORY;
+    Status sticky = writes.mayRemove(caller, srcParent, src);
+    if (sticky != Status.OK) {
+      return Replies.fail(sticky, "sticky directory");
+    }
     InodeReader.Child dstChild = store.child(op.getDstParent(), op.getDstName());
     if (dstChild != null && dstChild.inode() == src.getInode()) {
       // Both names are links to one inode: POSIX says do nothing and succeed.
@@ -66,6 +75,10 @@ final class Rename {
       }
       dst = store.attr(dstChild.inode());
       boolean dstIsDir = dst.getType() == FileType.DIRECTORY;
+      sticky = writes.mayRemove(caller, dstParent, dst);
+      if (sticky != Status.OK) {
+        return Replies.fail(sticky, "sticky directory");
+      }
       if (srcIsDir && !dstIsDir) {
         return Replies.fail(Status.ENOTDIR, op.getDstName() + " is not a directory");
       }
@@ -86,7 +99,7 @@ final class Rename {
         addLinks(op.getDstParent(), -1, now); // the replaced directory's ".." is gone
         freed = dst.getInode();
       } else {
-        freed = writes.dropLink(dst, now);
+        freed = writes.dropLink(dst, now, op.getKeepOpen() ? clientId : 0);
       }
     }
     store.deleteChild(op.getSrcParent(), op.getSrcName());

@@ -33,10 +33,15 @@ final class NamespaceFixture implements AutoCloseable {
   static final Caller USER = Caller.newBuilder().setUid(1000).setGid(100).build();
 
   final RocksKv kv;
-  final Namespace namespace = new Namespace();
+  final Namespace namespace;
   long clock = 1_000_000_000L;
 
   NamespaceFixture(Path dir) throws IOException {
+    this(dir, Permissions.NOT_ENFORCED);
+  }
+
+  NamespaceFixture(Path dir, Permissions permissions) throws IOException {
+    namespace = new Namespace(permissions);
     kv = RocksKv.open(dir);
     try (KvBatch batch = kv.newBatch()) {
       if (Namespace.bootstrap(batch)) {

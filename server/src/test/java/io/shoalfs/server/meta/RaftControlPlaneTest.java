@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RaftControlPlaneTest {
 
   static final long ROOT = KeySchema.ROOT_INODE;
-  static final Caller USER = Caller.newBuilder().setUid(1000).setGid(100).build();
+  // Root: the servers enforce mode bits, and these tests write into the root directory.
+  static final Caller USER = Caller.newBuilder().setUid(0).setGid(0).build();
 
   @TempDir Path tmp;
   private final List<RaftControlPlane> open = new ArrayList<>();

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RaftGroupLatencyTest {
 
   private static final long ROOT = KeySchema.ROOT_INODE;
-  private static final Caller USER = Caller.newBuilder().setUid(1000).setGid(100).build();
+  // Root: the servers enforce mode bits, and these tests write into the root directory.
+  private static final Caller USER = Caller.newBuilder().setUid(0).setGid(0).build();
   private static final int WARMUP = 50;
   private static final int SEQUENTIAL = 500;
   private static final int CONCURRENT = 1000;
