@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# ShoalFS against MooseFS and a local directory, in one run, with the same workloads.
+#   scripts/bench.sh [SIZE_MB]        (SIZE_MB: fio file size, default 1024 as in fsbench)
+# Brings up ShoalFS (3 servers, replication 3, via up.sh, with its own run dir and ports),
+# runs ../shared/bench/fsbench.sh on it, records the peak RSS of its client and servers, tears
+# it down; then the same for MooseFS (goal 3, ../shared/peers/moosefs.sh) and a local directory.
+# Prints one table (metric, ShoalFS, MooseFS, local, ShoalFS/MooseFS) and writes it, with the
+# exact command, into BENCHMARKS.md. Whatever it started is stopped on exit, failure included.
+#
+# Environment: SHOAL_BASE_PORT (default 9600), SHOAL_SHARED (default ../shared),
+# BENCH_TARGETS (default "shoal mfs local"; a subset for quick iterations, not for the record),
+# BENCH_NO_RECORD=1 to leave BENCHMARKS.md alone.
+set -euo pipefail
+size=${1:-1024}
+[[ $size =~ ^[0-9]+$ ]] || { echo "usage: bench.sh [SIZE_MB]" >&2; exit 2; }
+# Own run dir and ports, set before common.sh derives every path and port from them.
+work=$(mktemp -d /tmp/bench-XXXXXX)
+export SHOAL_RUN=$work/shoal SHOAL_BASE_PORT=${SHOAL_BASE_PORT:-9600}
+. "$(dirname "$0")/lib/common.sh"
+
+shared=${SHOAL_SHARED:-$SHOAL_ROOT/../shared}
+[ -f "$shared/bench/fsbench.sh" ] || { rmdir "$work"; die "no $shared/bench/fsbench.sh"; }
+shared=$(cd "$shared" && pwd)
+targets=${BENCH_TARGETS:-shoal mfs local}
+command="${BENCH_TARGETS:+BENCH_TARGETS=\"$targets\" }bash scripts/bench.sh${1:+ $1}"
+
+export MFS_BASE=$work/mfs
+shoal_mnt=$work/shoal-mnt mfs_mnt=$work/mfs-mnt local_dir=$work/local
+mfs_up=0 shoal_up=0 ticker=""
+declare -A RESULT RSS
+
+say() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+
+cleanup() {
+  set +e
+  [ -n "$ticker" ] && kill "$ticker" 2>/dev/null
+  if [ $shoal_up = 1 ]; then say "stopping ShoalFS"; bash "$SHOAL_ROOT/scripts/down.sh" >/dev/null 2>&1; fi
+  if [ $mfs_up = 1 ]; then say "stopping MooseFS"; bash "$shared/peers/moosefs.sh" down "$mfs_mnt" >/dev/null 2>&1; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Every 20 s: which fsbench workload is running in $1 and for how long (fsbench prints only at the end).
+progress() {
+  local dir=$1 name=$2 start=$SECONDS phase
+  while sleep 20; do
+    phase="starting"
+    for w in "$dir"/fsbench.*; do
+      [ -d "$w" ] || continue
+      if [ -e "$w/seq" ]; then phase="fio: sequential write, sequential read, 4k random read"
+      elif [ -d "$w/small" ]; then phase="small files: $(ls "$w/small" 2>/dev/null | wc -l) of 2000"
+      elif compgen -G "$w/mdbench.*" >/dev/null; then phase="metadata (mdbench)"
+      elif [ -d "$w/tree" ]; then phase="tree: copy in / find / read / rm"
+      fi
+    done
+    say "$name: $((SECONDS - start)) s, $phase"
+  done
+}
+
+# Runs fsbench on $2 and keeps its figures as RESULT[$1,metric].
+run_fsbench() {
+  local key=$1 dir=$2 name=$3 out line
+  say "$name: fsbench $dir ${size} MB"
+  progress "$dir" "$name" & ticker=$!
+  out=$(bash "$shared/bench/fsbench.sh" "$dir" "$size") || { kill $ticker; die "fsbench failed on $name"; }
+  kill $ticker 2>/dev/null; wait $ticker 2>/dev/null || true; ticker=""
+  while read -r metric value; do
+    [[ $metric == \{* ]] && continue
+    RESULT[$key,$metric]=$value
+  done <<<"$out"
+  say "$name done: $(grep '^{' <<<"$out")"
+}
+
+# Peak resident set (VmHWM) of a pid, in MiB.
+peak_mib() { awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+bench_shoal() {
+  say "ShoalFS: 3 servers, replication 3, ports from $SHOAL_BASE_PORT, run dir $SHOAL_RUN"
+  mkdir -p "$shoal_mnt"
+  shoal_up=1
+  bash "$SHOAL_ROOT/scripts/up.sh" -n 3 "$shoal_mnt"
+  run_fsbench shoal "$shoal_mnt" ShoalFS
+  RSS[shoal,client]=$(peak_mib "$(cat "$PIDS/client.pid")")
+  local i max=0 sum=0 v
+  for i in 1 2 3; do
+    v=$(peak_mib "$(cat "$PIDS/server-$i.pid")"); [ "$v" = "?" ] && continue
+    sum=$((sum + v)); [ "$v" -gt $max ] && max=$v
+  done
+  RSS[shoal,server]=$max RSS[shoal,all]=$((sum + RSS[shoal,client]))
+  bash "$SHOAL_ROOT/scripts/down.sh" >/dev/null 2>&1
+  shoal_up=0
+}
+
+bench_mfs() {
+  local waited=0
+  while ip netns list 2>/dev/null | grep -qw mfspeer; do
+    # Someone else's MooseFS peer runs (the namespace name is fixed): never take it over.
+    [ $waited -lt 900 ] || die "a MooseFS peer (netns mfspeer) has been running for 15 min; not starting another"
+    [ $((waited % 60)) = 0 ] && say "MooseFS: another peer is running (netns mfspeer); waiting"
+    sleep 5; waited=$((waited + 5))
+  done
+  say "MooseFS: master + 3 chunkservers, goal 3"
+  mfs_up=1
+  bash "$shared/peers/moosefs.sh" up "$mfs_mnt" 3 >&2
+  run_fsbench mfs "$mfs_mnt" MooseFS
+  local p max=0 sum=0 v mount_pid=""
+  for p in $(ip netns pids mfspeer 2>/dev/null); do
+    v=$(peak_mib "$p"); [ "$v" = "?" ] && continue
+    if grep -q mfsmount "/proc/$p/comm" 2>/dev/null; then mount_pid=$p; RSS[mfs,client]=$v
+    else sum=$((sum + v)); [ "$v" -gt $max ] && max=$v; fi
+  done
+  RSS[mfs,server]=$max RSS[mfs,all]=$((sum + ${RSS[mfs,client]:-0}))
+  bash "$shared/peers/moosefs.sh" down "$mfs_mnt" >/dev/null 2>&1
+  mfs_up=0
+}
+
+bench_local() {
+  mkdir -p "$local_dir"
+  run_fsbench local "$local_dir" "local ($(df --output=fstype "$local_dir" | tail -1))"
+}
+
+say "size ${size} MB, targets: $targets, work dir $work"
+[ "$(id -u)" = 0 ] || die "run as root (mounts, and fsbench drops the page cache)"
+for t in $targets; do
+  case $t in
+    shoal) bench_shoal ;;
+    mfs) bench_mfs ;;
+    local) bench_local ;;
+    *) die "unknown target $t" ;;
+  esac
+done
+
+# ---------------------------------------------------------------------------- the table
+metrics=(seq_write_MiBps seq_read_MiBps rand_read_4k_iops small_write_files_per_s small_read_files_per_s
+  md_create_per_s md_stat_per_s md_readdir_entries_per_s md_rename_per_s md_unlink_per_s md_mkdir_per_s
+  md_rmdir_per_s tree_copy_in_s tree_find_s tree_read_s tree_rm_s)
+table=$(
+  echo "| metric | better | ShoalFS | MooseFS | local | ShoalFS/MooseFS |"
+  echo "|---|---|---:|---:|---:|---:|"
+  for m in "${metrics[@]}"; do
+    s=${RESULT[shoal,$m]:--} f=${RESULT[mfs,$m]:--} l=${RESULT[local,$m]:--}
+    if [[ $m == *_s ]]; then better=lower; else better=higher; fi
+    ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.2f' % (float(a)/float(b)) if a!='-' and b!='-' and float(b) else '-')" "$s" "$f")
+    echo "| $m | $better | $s | $f | $l | $ratio |"
+  done
+  echo "| peak RSS client MiB (VmHWM) | lower | ${RSS[shoal,client]:--} | ${RSS[mfs,client]:--} | - | - |"
+  echo "| peak RSS largest server MiB | lower | ${RSS[shoal,server]:--} | ${RSS[mfs,server]:--} | - | - |"
+  echo "| peak RSS all processes MiB | lower | ${RSS[shoal,all]:--} | ${RSS[mfs,all]:--} | - | - |"
+)
+echo
+echo "$table"
+echo
+
+if [ "${BENCH_NO_RECORD:-0}" != 1 ]; then
+  out=$SHOAL_ROOT/BENCHMARKS.md
+  section=$(
+    echo "<!-- bench:begin (written by scripts/bench.sh) -->"
+    echo "## Last run"
+    echo
+    echo "Command: \`$command\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB RAM," \
+      "commit $(git -C "$SHOAL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
+    echo "ShoalFS: 3 servers, replication 3, heaps ${SERVER_HEAP} (server) / ${CLIENT_HEAP} (client). MooseFS: 3 chunkservers, goal 3. fsbench size ${size} MB."
+    echo
+    echo "$table"
+    echo "<!-- bench:end -->"
+  )
+  [ -f "$out" ] || printf '# Benchmarks\n\n' >"$out"
+  SECTION=$section python3 - "$out" <<'PY'
+import os, re, sys
+path = sys.argv[1]; text = open(path).read(); new = os.environ["SECTION"]
+pat = re.compile(r"<!-- bench:begin.*?<!-- bench:end -->", re.S)
+text = pat.sub(lambda m: new, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + new + "\n"
+open(path, "w").write(text)
+PY
+  say "table written to $out"
+fi
