@@ -22,12 +22,12 @@ shared=${SHOAL_SHARED:-$SHOAL_ROOT/../shared}
 [ -f "$shared/bench/fsbench.sh" ] || { rmdir "$work"; die "no $shared/bench/fsbench.sh"; }
 shared=$(cd "$shared" && pwd)
 targets=${BENCH_TARGETS:-shoal mfs local}
-command="${BENCH_TARGETS:+BENCH_TARGETS=\"$targets\" }bash scripts/bench.sh${1:+ $1}"
+command="${SHOAL_SKIP_BUILD:+SHOAL_SKIP_BUILD=$SHOAL_SKIP_BUILD }${BENCH_TARGETS:+BENCH_TARGETS=\"$targets\" }bash scripts/bench.sh${1:+ $1}"
 
 export MFS_BASE=$work/mfs
 shoal_mnt=$work/shoal-mnt mfs_mnt=$work/mfs-mnt local_dir=$work/local
 mfs_up=0 shoal_up=0 ticker=""
-declare -A RESULT RSS
+declare -A RESULT RSS LOAD
 
 say() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
@@ -36,7 +36,11 @@ cleanup() {
   [ -n "$ticker" ] && kill "$ticker" 2>/dev/null
   if [ $shoal_up = 1 ]; then say "stopping ShoalFS"; bash "$SHOAL_ROOT/scripts/down.sh" >/dev/null 2>&1; fi
   if [ $mfs_up = 1 ]; then say "stopping MooseFS"; bash "$shared/peers/moosefs.sh" down "$mfs_mnt" >/dev/null 2>&1; fi
-  rm -rf "$work"
+  if mountpoint -q "$shoal_mnt" 2>/dev/null || mountpoint -q "$mfs_mnt" 2>/dev/null; then
+    say "a mount under $work is still there: left in place"
+  else
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -62,9 +66,11 @@ progress() {
 run_fsbench() {
   local key=$1 dir=$2 name=$3 out line
   say "$name: fsbench $dir ${size} MB"
+  LOAD[$key]="$(cut -d' ' -f1 /proc/loadavg)"
   progress "$dir" "$name" & ticker=$!
   out=$(bash "$shared/bench/fsbench.sh" "$dir" "$size") || { kill $ticker; die "fsbench failed on $name"; }
   kill $ticker 2>/dev/null; wait $ticker 2>/dev/null || true; ticker=""
+  LOAD[$key]+=" / $(cut -d' ' -f1 /proc/loadavg)"
   while read -r metric value; do
     [[ $metric == \{* ]] && continue
     RESULT[$key,$metric]=$value
@@ -140,13 +146,14 @@ table=$(
   echo "|---|---|---:|---:|---:|---:|"
   for m in "${metrics[@]}"; do
     s=${RESULT[shoal,$m]:--} f=${RESULT[mfs,$m]:--} l=${RESULT[local,$m]:--}
-    if [[ $m == *_s ]]; then better=lower; else better=higher; fi
+    if [[ $m == *_s && $m != *_per_s ]]; then better=lower; else better=higher; fi
     ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.2f' % (float(a)/float(b)) if a!='-' and b!='-' and float(b) else '-')" "$s" "$f")
     echo "| $m | $better | $s | $f | $l | $ratio |"
   done
   echo "| peak RSS client MiB (VmHWM) | lower | ${RSS[shoal,client]:--} | ${RSS[mfs,client]:--} | - | - |"
   echo "| peak RSS largest server MiB | lower | ${RSS[shoal,server]:--} | ${RSS[mfs,server]:--} | - | - |"
   echo "| peak RSS all processes MiB | lower | ${RSS[shoal,all]:--} | ${RSS[mfs,all]:--} | - | - |"
+  echo "| machine load average (1 min) at start / end | - | ${LOAD[shoal]:--} | ${LOAD[mfs]:--} | ${LOAD[local]:--} | - |"
 )
 echo
 echo "$table"
