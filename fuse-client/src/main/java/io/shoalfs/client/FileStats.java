@@ -29,6 +29,15 @@ final class FileStats {
     return typeBits | (permissions & PERMISSION_BITS);
   }
 
+  /** {@code st_mode} for a readdir entry: the type bits only, 0 (unknown) for no type. */
+  static int entryMode(FileType type) {
+    try {
+      return modeOf(type, 0);
+    } catch (RpcException e) {
+      return 0;
+    }
+  }
+
   /** The file type that mknod's {@code mode} asks for (no type bits = a regular file). */
   static FileType typeOf(long mode) throws RpcException {
     int type = (int) mode & FileStat.S_IFMT;

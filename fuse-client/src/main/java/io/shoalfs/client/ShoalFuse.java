@@ -540,6 +540,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       if (filter.apply(buf, ".", null, 0) != 0 || filter.apply(buf, "..", null, 0) != 0) {
         return 0;
       }
+      // Each entry's type and inode (d_type, d_ino with use_ino): find, rm -r, ls --color
+      // learn what is a directory without a lookup and getattr per entry.
+      FileStat entryStat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
       String after = "";
       while (true) {
         MetaResponse page = meta.call(caller, MetaRequest.newBuilder().setReadDir(
@@ -548,7 +551,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
                 .setStartAfter(after)
                 .setLimit(config.readDirPageSize())));
         for (DirEntry entry : page.getEntriesList()) {
-          if (filter.apply(buf, entry.getName(), null, 0) != 0) {
+          entryStat.st_mode.set(FileStats.entryMode(entry.getType()));
+          entryStat.st_ino.set(entry.getInode());
+          if (filter.apply(buf, entry.getName(), entryStat, 0) != 0) {
             return 0; // the buffer is full
           }
         }
