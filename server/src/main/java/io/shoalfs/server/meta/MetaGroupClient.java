@@ -21,12 +21,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.retry.ClientRetryEvent;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 
@@ -53,6 +56,12 @@ final class MetaGroupClient implements AutoCloseable {
    * concurrency there.
    */
   static final int CONNECTIONS = 4;
+
+  /**
+   * Tries of one read against the member it was aimed at, before sendRead looks the leader up
+   * again: a dead leader refuses at once, so three tries take about 2 x the retry sleep.
+   */
+  static final int READ_TRIES_PER_TARGET = 3;
 
   private final List<RaftClient> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final RaftGroup group;
@@ -117,12 +126,28 @@ final class MetaGroupClient implements AutoCloseable {
   }
 
   private RaftClient newClient() {
+    TimeDuration sleep = TimeDuration.valueOf(retrySleep.toMillis(), TimeUnit.MILLISECONDS);
     return RaftClient.newBuilder()
         .setRaftGroup(group)
         .setProperties(properties)
-        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
-            TimeDuration.valueOf(retrySleep.toMillis(), TimeUnit.MILLISECONDS)))
+        // Reads are retried by sendRead, which asks for the leader again between tries; Ratis
+        // would resend a read aimed at a server to that same server every time.
+        .setRetryPolicy(readsApart(
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(READ_TRIES_PER_TARGET, sleep),
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, sleep)))
         .build();
+  }
+
+  /**
+   * {@code reads} for read requests, {@code others} for everything else. Not Ratis's
+   * RequestTypeDependentRetryPolicy: it retries forever, without sleeping, any request whose
+   * type it was not given.
+   */
+  private static RetryPolicy readsApart(RetryPolicy reads, RetryPolicy others) {
+    return event -> event instanceof ClientRetryEvent e
+        && e.getRequest().is(RaftClientRequestProto.TypeCase.READ)
+        ? reads.handleAttemptFailure(event)
+        : others.handleAttemptFailure(event);
   }
 
   /**
@@ -150,10 +175,29 @@ final class MetaGroupClient implements AutoCloseable {
    * member, so reads go to the leader this member's own server knows, when it knows one.
    */
   private RaftClientReply sendRead(RaftClient client, Message message) throws IOException {
-    Optional<RaftPeerId> known = leader.get();
-    return known.isPresent()
-        ? client.io().sendReadOnly(message, known.get())
-        : client.io().sendReadOnly(message);
+    long deadline = System.nanoTime() + retrySleep.toNanos() * attempts;
+    while (true) {
+      Optional<RaftPeerId> known = leader.get();
+      try {
+        return known.isPresent()
+            ? client.io().sendReadOnly(message, known.get())
+            : client.io().sendReadOnly(message);
+      } catch (AlreadyClosedException closed) {
+        throw closed; // submit() gives the call a fresh client
+      } catch (IOException e) {
+        // The member we aimed at may be the leader that just died: after an election this
+        // member's own server names the new one.
+        if (System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        try {
+          Thread.sleep(retrySleep.toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while retrying a read", interrupted);
+        }
+      }
+    }
   }
 
   /** Asks {@code member} to snapshot now. */
