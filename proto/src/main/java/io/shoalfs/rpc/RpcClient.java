@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.shoalfs.proto.Envelope;
@@ -27,6 +28,9 @@ public final class RpcClient implements AutoCloseable {
   private static final AttributeKey<PendingCalls> PENDING = AttributeKey.valueOf("shoal.pending");
   private static final int CONNECT_TIMEOUT_MS = 5_000;
   private static final long SHUTDOWN_TIMEOUT_SECONDS = 5;
+  /** See {@link Heartbeat}: a peer silent this long while calls wait on it is taken as dead. */
+  static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(2);
+  static final int HEARTBEATS_MISSED_BEFORE_DEAD = 4;
 
   private final String host;
   private final int port;
@@ -40,6 +44,11 @@ public final class RpcClient implements AutoCloseable {
   private boolean closed; // guarded by lock
 
   public RpcClient(String host, int port, int maxFrameBytes) {
+    this(host, port, maxFrameBytes, HEARTBEAT_INTERVAL, HEARTBEATS_MISSED_BEFORE_DEAD);
+  }
+
+  RpcClient(String host, int port, int maxFrameBytes, Duration heartbeatInterval,
+      int heartbeatsMissedBeforeDead) {
     if (maxFrameBytes <= 0) {
       throw new IllegalArgumentException("maxFrameBytes must be positive: " + maxFrameBytes);
     }
@@ -59,7 +68,11 @@ public final class RpcClient implements AutoCloseable {
           protected void initChannel(Channel ch) {
             PendingCalls calls = new PendingCalls();
             ch.attr(PENDING).set(calls);
+            ch.pipeline().addLast("idle", new IdleStateHandler(
+                heartbeatInterval.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
             FrameCodec.install(ch.pipeline(), maxFrameBytes);
+            ch.pipeline().addLast("heartbeat",
+                new Heartbeat(calls::size, heartbeatInterval, heartbeatsMissedBeforeDead));
             ch.pipeline().addLast("pending", calls);
           }
         });

@@ -9,6 +9,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.ReferenceCountUtil;
 import io.shoalfs.proto.Envelope;
+import io.shoalfs.proto.PingResponse;
 import io.shoalfs.proto.Status;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -60,6 +61,13 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
               + request.getUnknownFields().asMap().keySet() + ")"
           : "a " + request.getBodyCase() + " body, which is not a request";
       reject(ctx, request.getCallId(), Status.UNKNOWN_TYPE, "envelope has " + what);
+      return;
+    }
+    if (Heartbeat.isHeartbeat(request)) {
+      // Answered here, not by the handlers: it asks whether this process and connection are
+      // alive, which a busy handler executor must not make look false.
+      ctx.writeAndFlush(Envelope.newBuilder().setCallId(Heartbeat.CALL_ID)
+          .setPingResponse(PingResponse.getDefaultInstance()).build());
       return;
     }
     long receivedNanos = System.nanoTime();

@@ -198,6 +198,46 @@ class RpcClientServerTest {
   }
 
   @Test
+  void peerThatWentSilentIsDroppedSoWaitingCallsFailOver() throws Exception {
+    // A listener that accepts and reads but never writes: what a client sees of a server
+    // whose host vanished without a RST (a killed container).
+    try (ServerSocket blackHole = new ServerSocket(0)) {
+      Thread sink = new Thread(() -> {
+        try (var accepted = blackHole.accept(); var in = accepted.getInputStream()) {
+          in.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (IOException ignored) {
+          // the client closing the connection ends the test's server
+        }
+      }, "black-hole");
+      sink.setDaemon(true);
+      sink.start();
+      RpcClient client = new RpcClient("127.0.0.1", blackHole.getLocalPort(), MAX,
+          Duration.ofMillis(200), 3);
+      toClose.push(client);
+
+      long start = System.nanoTime();
+      CompletableFuture<Envelope> call = client.call(Pings.request("hello?"), LONG);
+      assertEquals(Status.UNAVAILABLE, failureOf(call).status());
+      long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      assertTrue(waitedMs >= 500 && waitedMs < 5_000, "dropped after " + waitedMs + " ms");
+    }
+  }
+
+  @Test
+  void slowHandlerIsNotMistakenForADeadPeer() throws Exception {
+    // The answer takes ten heartbeat intervals; the server's transport answers the
+    // heartbeats meanwhile, so the connection survives and the call gets its answer.
+    RpcServer server = server(0, request -> CompletableFuture.supplyAsync(
+        () -> Pings.echo(request).join(),
+        CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS)));
+    RpcClient client = new RpcClient("127.0.0.1", server.start(), MAX, Duration.ofMillis(200), 3);
+    toClose.push(client);
+    assertEquals("patience",
+        Pings.payloadOf(client.call(Pings.request("patience"), LONG).get(10, TimeUnit.SECONDS)));
+    assertEquals(1, server.openConnections());
+  }
+
+  @Test
   void unreachableServerIsUnavailable() throws Exception {
     int freePort;
     try (ServerSocket probe = new ServerSocket(0)) {
