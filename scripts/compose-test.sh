@@ -10,7 +10,8 @@
 #   4. in the client container, through the FUSE mount: copies a tree and a large file in and
 #      compares sha256 hashes; `docker kill`s the metadata leader's container and checks that
 #      the mount still writes and reads (new files, hashes), also from a freshly restarted
-#      client; starts the server again and waits until it is back up;
+#      client; starts the server again and waits until it is back up; then kills s1, the
+#      server the client's metadata calls go to, checks again and starts it again;
 #   5. `docker-compose down -v` (also on failure, from a trap).
 # Exits non-zero with a message naming the failed step. Logs: run/compose-test/.
 #
@@ -254,3 +255,17 @@ wait_healthy "$victim" 240
 status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }
 echo "$status" >&2
 echo "$status" | grep -q '^members: 3 up of 3$' || fail "not every server is up after $victim restarted"
+
+# The client sends metadata calls to the first live server by id, s1. A killed container
+# sends no RST, so the client's connection to it stays open and silent: the client has to
+# notice by itself (RPC heartbeats) and go to another server, whether or not s1 leads.
+step "docker kill s1, the server the client's metadata calls go to"
+docker kill "$(cid s1)" >/dev/null || fail "docker kill s1"
+in_client "with s1 dead: new names and data, old data still readable" "
+  mkdir $MNT/after-s1
+  cp /tmp/r64k.2 $MNT/after-s1/r64k && same_file /tmp/r64k.2 $MNT/after-s1/r64k
+  mv $MNT/after-s1/r64k $MNT/after-s1/moved && [ -f $MNT/after-s1/moved ]
+  same_file /tmp/r70 $MNT/after-kill/r70"
+step "start s1 again and wait until it is up in the cluster"
+docker start "$(cid s1)" >/dev/null || fail "docker start s1"
+wait_healthy s1 240
