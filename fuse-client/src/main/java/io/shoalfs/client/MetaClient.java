@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * machine can answer a retried mutation from its reply table instead of applying it twice.
  *
  * <p>It also keeps the mount's {@link AttrCache} true to what this mount did: every answer that
- * carries attributes is remembered, and a mutation forgets what it may have changed. A
- * mutation's answer is remembered only when no other mutation of this mount overlapped it,
- * since answers to overlapping mutations can arrive in either order.
+ * carries attributes is remembered, and a mutation forgets what it may have changed. Answers
+ * to overlapping calls can arrive in either order; the log index each carries decides which
+ * one the cache keeps.
  */
 final class MetaClient {
   private final ShoalTransport transport;
@@ -31,8 +31,6 @@ final class MetaClient {
   private final AttrCache attrs;
   /** Xattr values by "inode/name"; {@link #NO_XATTR} for one that does not exist. */
   private final GuardedCache<String, byte[]> xattrs;
-  /** Bumped when any mutation starts and when it ends: unchanged but for ours = no overlap. */
-  private final AtomicLong mutationEvents = new AtomicLong();
 
   private static final byte[] NO_XATTR = new byte[0];
 
@@ -59,10 +57,9 @@ final class MetaClient {
   MetaResponse call(Caller caller, MetaRequest.Builder request) throws RpcException {
     request.setCaller(caller);
     if (!isMutation(request.getOpCase())) {
-      long generation = attrs.generation();
       MetaResponse r = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
       if (r.hasAttr()) {
-        attrs.put(r.getAttr(), generation);
+        attrs.put(r.getAttr(), r.getAppliedIndex());
       }
       return r;
     }
@@ -70,45 +67,44 @@ final class MetaClient {
     if (!changesAttributes(request.getOpCase())) {
       return Replies.ok(Replies.await(transport.meta(request.build()), timeout));
     }
-    long started = mutationEvents.incrementAndGet();
     MetaResponse r = null;
     try {
       r = Replies.await(transport.meta(request.build()), timeout);
     } finally {
-      boolean alone = mutationEvents.incrementAndGet() == started + 1;
       // Forgotten even when the call failed: a mutation that timed out may still be applied.
-      forgetChangedBy(request);
-      if (alone && r != null && r.getStatus() == Status.OK && r.hasAttr()) {
-        attrs.put(r.getAttr(), attrs.generation());
+      long at = r != null && r.getAppliedIndex() > 0 ? r.getAppliedIndex() : attrs.indexAfterNewestSeen();
+      forgetChangedBy(request, at);
+      if (r != null && r.getStatus() == Status.OK && r.hasAttr()) {
+        attrs.put(r.getAttr(), at);
       }
     }
     return Replies.ok(r);
   }
 
-  /** Forgets the cached attributes {@code request} may have changed. */
-  private void forgetChangedBy(MetaRequest.Builder request) {
+  /** Forgets the cached attributes {@code request}, applied at log index {@code at}, may have changed. */
+  private void forgetChangedBy(MetaRequest.Builder request, long at) {
     switch (request.getOpCase()) {
-      case MAKE_NODE -> attrs.invalidate(request.getMakeNode().getParent());
-      case SYMLINK -> attrs.invalidate(request.getSymlink().getParent());
+      case MAKE_NODE -> attrs.invalidate(request.getMakeNode().getParent(), at);
+      case SYMLINK -> attrs.invalidate(request.getSymlink().getParent(), at);
       case LINK -> {
-        attrs.invalidate(request.getLink().getInode());
-        attrs.invalidate(request.getLink().getNewParent());
+        attrs.invalidate(request.getLink().getInode(), at);
+        attrs.invalidate(request.getLink().getNewParent(), at);
       }
-      case SET_ATTR -> attrs.invalidate(request.getSetAttr().getInode());
-      case COMMIT_WRITE -> attrs.invalidate(request.getCommitWrite().getInode());
-      case APPEND -> attrs.invalidate(request.getAppend().getInode());
+      case SET_ATTR -> attrs.invalidate(request.getSetAttr().getInode(), at);
+      case COMMIT_WRITE -> attrs.invalidate(request.getCommitWrite().getInode(), at);
+      case APPEND -> attrs.invalidate(request.getAppend().getInode(), at);
       case SET_XATTR -> {
-        attrs.invalidate(request.getSetXattr().getInode());
+        attrs.invalidate(request.getSetXattr().getInode(), at);
         xattrs.invalidate(xattrKey(request.getSetXattr().getInode(), request.getSetXattr().getName()));
       }
       case REMOVE_XATTR -> {
-        attrs.invalidate(request.getRemoveXattr().getInode());
+        attrs.invalidate(request.getRemoveXattr().getInode(), at);
         xattrs.invalidate(
             xattrKey(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName()));
       }
-      case PURGE -> request.getPurge().getInodesList().forEach(attrs::invalidate);
+      case PURGE -> request.getPurge().getInodesList().forEach(inode -> attrs.invalidate(inode, at));
       // The inode that lost a name (its nlink, its ctime) is not in the request.
-      default -> attrs.invalidateAll();
+      default -> attrs.invalidateAll(at);
     }
   }
 

@@ -145,7 +145,9 @@ final class ChunkStoreTransport implements ShoalTransport {
       case REPORT_REPLICA_FAILURE -> report(request.getReportReplicaFailure());
       default -> metaAnswers.apply(request);
     };
-    return CompletableFuture.completedFuture(answer);
+    // Like the state machine: every answer says which log index it reflects, one per request.
+    return CompletableFuture.completedFuture(
+        answer.toBuilder().setAppliedIndex(metaRequests.size()).build());
   }
 
   @Override

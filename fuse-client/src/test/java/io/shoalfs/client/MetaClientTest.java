@@ -80,6 +80,78 @@ class MetaClientTest {
   }
 
   @Test
+  void overlappingMutationsStillLeaveTheirAnswersCached() throws Exception {
+    // Two setattr calls in flight at once, answered in the opposite order: the answer with the
+    // higher log index stays, and no getattr is needed afterwards.
+    java.util.List<CompletableFuture<MetaResponse>> held = new java.util.ArrayList<>();
+    ShoalTransport delayed = new ShoalTransport() {
+      @Override
+      public CompletableFuture<MetaResponse> meta(MetaRequest request) {
+        CompletableFuture<MetaResponse> f = new CompletableFuture<>();
+        synchronized (held) {
+          held.add(f);
+        }
+        return f;
+      }
+
+      @Override
+      public CompletableFuture<io.shoalfs.proto.DataResponse> dataAt(String address,
+          io.shoalfs.proto.DataRequest request) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public java.util.List<io.shoalfs.proto.MemberInfo> members() {
+        return java.util.List.of();
+      }
+
+      @Override
+      public void close() {}
+    };
+    MetaClient caching = new MetaClient(delayed, Duration.ofSeconds(5), 77, Duration.ofMinutes(1), 100);
+    Thread first = new Thread(() -> call(caching, 1));
+    Thread second = new Thread(() -> call(caching, 2));
+    first.start();
+    waitUntilHeld(held, 1);
+    second.start();
+    waitUntilHeld(held, 2);
+    held.get(1).complete(setAttrAnswer(5, 200, 11));
+    second.join(5000);
+    held.get(0).complete(setAttrAnswer(5, 100, 10));
+    first.join(5000);
+    assertEquals(200, caching.attrCache().get(5).getSize(), "the newer answer stays");
+  }
+
+  private static void waitUntilHeld(java.util.List<?> held, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (true) {
+      synchronized (held) {
+        if (held.size() >= n) {
+          return;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("calls never sent");
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private static MetaResponse setAttrAnswer(long inode, long size, long index) {
+    return MetaResponse.newBuilder().setAppliedIndex(index)
+        .setAttr(io.shoalfs.proto.Attr.newBuilder().setInode(inode).setSize(size)).build();
+  }
+
+  private static void call(MetaClient client, long size) {
+    try {
+      client.call(BOB, MetaRequest.newBuilder().setSetAttr(
+          io.shoalfs.proto.SetAttrOp.newBuilder().setInode(5).setSize(size)));
+    } catch (RpcException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void anAbsentXattrIsRememberedUntilThisMountSetsIt() throws Exception {
     MetaClient caching = cachingClient();
     transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.ENODATA).build();

@@ -34,7 +34,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.TimeDuration;
 
 /**
- * Sends {@link MetaRequest}s to the leader of the metadata group: mutations through the log,
+ * Sends {@link MetaRequest}s to the leader of the metadata group (while this member leads, straight
+ * to its own server: {@link LocalLeaderSubmitter}): mutations through the log,
  * reads as read-only requests (linearizable: the servers run with the LINEARIZABLE read
  * option), with a bounded retry policy.
  *
@@ -74,13 +75,19 @@ final class MetaGroupClient implements AutoCloseable {
   // As many threads as clients: a thread always finds an idle client.
   private final ExecutorService executor;
   private final Supplier<Optional<RaftPeerId>> leader;
+  private final LocalLeaderSubmitter local;
+  // Finishes calls answered by this member's own server, off Ratis's threads.
+  private final ExecutorService localReplies;
 
   /**
    * @param leader the leader as this member's own server currently sees it; reads go there
+   * @param local this member's own server, which takes requests directly while it leads
    */
   MetaGroupClient(RaftGroup group, RaftProperties properties, int attempts, Duration retrySleep,
-      Supplier<Optional<RaftPeerId>> leader) {
+      Supplier<Optional<RaftPeerId>> leader, LocalLeaderSubmitter local) {
     this.leader = leader;
+    this.local = local;
+    this.localReplies = Executors.newFixedThreadPool(2, daemonThreads("shoal-meta-local-"));
     this.group = group;
     this.properties = properties;
     this.attempts = attempts;
@@ -90,7 +97,7 @@ final class MetaGroupClient implements AutoCloseable {
       clients.add(client);
       idle.add(client);
     }
-    this.executor = Executors.newFixedThreadPool(CONNECTIONS, daemonThreads());
+    this.executor = Executors.newFixedThreadPool(CONNECTIONS, daemonThreads("shoal-meta-client-"));
   }
 
   /**
@@ -100,6 +107,18 @@ final class MetaGroupClient implements AutoCloseable {
   CompletableFuture<MetaResponse> submit(MetaRequest request) {
     Message message = Message.valueOf(ByteString.copyFrom(request.toByteArray()));
     boolean read = Namespace.isReadOnly(request);
+    if (!local.leadsNow()) {
+      return viaClient(message, read);
+    }
+    return local.submit(message, read)
+        .handleAsync((reply, failure) -> failure == null && LocalLeaderSubmitter.isAnswer(reply)
+            ? CompletableFuture.completedFuture(toResponse(reply))
+            // Leadership moved or the leader was not ready: the client path finds the leader.
+            : viaClient(message, read), localReplies)
+        .thenCompose(answer -> answer);
+  }
+
+  private CompletableFuture<MetaResponse> viaClient(Message message, boolean read) {
     return CompletableFuture.supplyAsync(() -> {
       RaftClient client = idle.remove(); // never empty: one client per executor thread
       try {
@@ -223,10 +242,10 @@ final class MetaGroupClient implements AutoCloseable {
     }
   }
 
-  private static ThreadFactory daemonThreads() {
+  private static ThreadFactory daemonThreads(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, "shoal-meta-client-" + n.incrementAndGet());
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };
@@ -235,6 +254,7 @@ final class MetaGroupClient implements AutoCloseable {
   @Override
   public void close() throws IOException {
     executor.shutdownNow();
+    localReplies.shutdownNow();
     IOException failure = null;
     for (RaftClient client : clients) {
       try {

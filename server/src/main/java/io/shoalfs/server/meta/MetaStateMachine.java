@@ -47,7 +47,8 @@ public final class MetaStateMachine extends BaseStateMachine {
   // Applies and snapshots are serial, so a checkpoint holds exactly the recorded applied index.
   private final Object applyMutex = new Object();
   private RocksKv kv;
-  private long appliedIndex = RaftLog.INVALID_LOG_INDEX;
+  // Written under applyMutex; read without it by queries, to stamp their answers.
+  private volatile long appliedIndex = RaftLog.INVALID_LOG_INDEX;
 
   public MetaStateMachine(Namespace namespace) {
     this.namespace = namespace;
@@ -144,7 +145,11 @@ public final class MetaStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(
             toMessage(Replies.fail(Status.UNAVAILABLE, "state machine is paused")));
       }
-      return CompletableFuture.completedFuture(toMessage(kv.read(r -> namespace.read(parsed, r))));
+      // Read before the query: everything up to it is in what the query sees (maybe more).
+      long asOf = appliedIndex;
+      MetaResponse answer = kv.read(r -> namespace.read(parsed, r));
+      return CompletableFuture.completedFuture(
+          toMessage(answer.toBuilder().setAppliedIndex(Math.max(asOf, 0)).build()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     } finally {
@@ -205,7 +210,7 @@ public final class MetaStateMachine extends BaseStateMachine {
         }
         MetaResponse response;
         try (KvBatch batch = kv.newBatch()) {
-          response = applyOnce(parse(logData), batch);
+          response = applyOnce(parse(logData), batch, termIndex.getIndex());
           AppliedIndex.write(batch, termIndex);
           kv.commit(batch);
         }
@@ -219,7 +224,7 @@ public final class MetaStateMachine extends BaseStateMachine {
   }
 
   /** Runs the request unless the reply table says this client already got an answer. */
-  private MetaResponse applyOnce(MetaRequest request, KvBatch batch) {
+  private MetaResponse applyOnce(MetaRequest request, KvBatch batch, long index) {
     if (request == null) {
       return Replies.fail(Status.BAD_REQUEST, "log entry is not a MetaRequest");
     }
@@ -232,7 +237,8 @@ public final class MetaStateMachine extends BaseStateMachine {
         return parseReply(stored);
       }
     }
-    MetaResponse response = namespace.apply(request, batch);
+    // Stamped before it goes into the reply table: a resent call gets the index it was applied at.
+    MetaResponse response = namespace.apply(request, batch).toBuilder().setAppliedIndex(index).build();
     if (tracked) {
       batch.put(KeySchema.reply(client, seq), response.toByteArray());
       // Calls arrive out of order, so each keeps its own reply; the window bounds the table.

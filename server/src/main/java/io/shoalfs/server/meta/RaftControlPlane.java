@@ -106,6 +106,7 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
   private final RaftPeer self;
   private RaftServer server;
   private MetaGroupClient client;
+  private LocalLeaderSubmitter local;
 
   public RaftControlPlane(String selfId, List<RaftPeer> peers, Path dataDir) {
     this(Config.of(selfId, peers, dataDir));
@@ -152,8 +153,9 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
         .build();
     server.start();
     RaftServer started = server;
+    local = new LocalLeaderSubmitter(started, group.getGroupId());
     client = new MetaGroupClient(group, properties, config.clientAttempts(),
-        config.clientRetrySleep(), () -> leaderOf(started));
+        config.clientRetrySleep(), () -> leaderOf(started), local);
   }
 
   /**
@@ -187,6 +189,11 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     } catch (IOException e) {
       return Optional.empty();
     }
+  }
+
+  /** Requests this member handed to its own server as leader, skipping the RaftClient. */
+  synchronized long localSubmits() {
+    return local == null ? 0 : local.submitted();
   }
 
   /** The index of the last log entry this member applied to its store (-1 before any). */

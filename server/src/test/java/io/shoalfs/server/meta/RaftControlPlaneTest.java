@@ -91,6 +91,9 @@ class RaftControlPlaneTest {
     MetaResponse firstReply = ok(plane, create);
     MetaResponse retried = plane.submit(create).get(30, TimeUnit.SECONDS);
     assertEquals(firstReply, retried, "a retry gets the stored answer, not EEXIST");
+    assertTrue(firstReply.getAppliedIndex() > 0, "a mutation's answer names its log index");
+    assertTrue(ok(plane, lookup(ROOT, "once")).getAppliedIndex() >= firstReply.getAppliedIndex(),
+        "a read after it reflects at least that index");
     assertEquals(2, inodeCount(plane));
     // A client has many calls in flight: one numbered lower may be ordered later by Raft.
     MetaRequest older = mknod(ROOT, "older", FileType.REGULAR).toBuilder()
@@ -100,8 +103,9 @@ class RaftControlPlaneTest {
     assertEquals(3, inodeCount(plane));
     MetaRequest next = mknod(ROOT, "once", FileType.REGULAR).toBuilder()
         .setClientId(77).setRequestSeq(6).build();
-    assertEquals(Status.EEXIST, plane.submit(next).get(30, TimeUnit.SECONDS).getStatus(),
-        "a new sequence number is a new request");
+    MetaResponse exists = plane.submit(next).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.EEXIST, exists.getStatus(), "a new sequence number is a new request");
+    assertTrue(exists.getAppliedIndex() > olderReply.getAppliedIndex(), "its own, later index");
     // Another client with the same sequence number is not confused with client 77.
     MetaRequest otherClient = mknod(ROOT, "theirs", FileType.REGULAR).toBuilder()
         .setClientId(78).setRequestSeq(5).build();
@@ -198,6 +202,45 @@ class RaftControlPlaneTest {
     ok(survivor, mknod(dir, "b", FileType.REGULAR));
     assertEquals(4, inodeCount(members.get(1)));
     assertFalse(survivor.leaderId().orElseThrow().equals(leader));
+  }
+
+  @Test
+  void theLeaderTakesItsOwnRequestsWithoutARaftClientAndFollowersStillForward() throws Exception {
+    List<RaftControlPlane> members = startGroup(threeMemberConfigs());
+    for (RaftControlPlane m : members) {
+      waitFor(Duration.ofSeconds(30), () -> m.leaderId().isPresent());
+    }
+    String leader = members.get(0).leaderId().orElseThrow();
+    RaftControlPlane leaderPlane = members.stream().filter(m -> m.selfId().equals(leader))
+        .findFirst().orElseThrow();
+    RaftControlPlane follower = members.stream().filter(m -> !m.selfId().equals(leader))
+        .findFirst().orElseThrow();
+    // The first write of a term makes the leader ready; after it, the local path is open.
+    ok(follower, mknod(ROOT, "warm", FileType.REGULAR));
+    waitFor(Duration.ofSeconds(10), () -> {
+      try {
+        ok(leaderPlane, lookup(ROOT, "warm"));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      return leaderPlane.localSubmits() > 0;
+    });
+
+    long localBefore = leaderPlane.localSubmits();
+    long dir = ok(leaderPlane, mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    ok(leaderPlane, mknod(dir, "a", FileType.REGULAR));
+    assertEquals(dir, ok(leaderPlane, lookup(ROOT, "d")).getAttr().getInode());
+    // A second create of the same name is the state machine's answer, not a retry elsewhere.
+    MetaResponse again = leaderPlane.submit(mknod(dir, "a", FileType.REGULAR)).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.EEXIST, again.getStatus());
+    assertEquals(localBefore + 4, leaderPlane.localSubmits());
+
+    // A follower's requests take the RaftClient to the leader and see the same namespace.
+    assertEquals(0, follower.localSubmits());
+    ok(follower, lookup(dir, "a"));
+    ok(follower, mknod(dir, "b", FileType.REGULAR));
+    assertEquals(0, follower.localSubmits());
+    assertEquals(5, inodeCount(leaderPlane)); // root, warm, d, a, b
   }
 
   @Test
