@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * {@link ShoalTransport} over the Netty RPC client, one connection per member address. Any
  * server answers metadata calls (the server forwards them to the metadata group), so a call
  * that finds its server gone is retried on the next one, a bounded number of times, up members
- * first. Mutations carry a client id and sequence number, so a retry is never applied twice.
+ * first. Metadata calls go to the metadata leader first when a server has named it: it answers
+ * without a hop to another server. Mutations carry a client id and sequence number, so a retry is never applied twice.
  * Data calls go to the member they are addressed to and nowhere else.
  */
 final class RpcTransport implements ShoalTransport {
@@ -33,6 +34,8 @@ final class RpcTransport implements ShoalTransport {
   private final int maxFrameBytes;
   private final Duration callTimeout;
   private final Map<String, RpcClient> clients = new ConcurrentHashMap<>();
+  // The metadata leader's member id as the last answering server named it; null = none known.
+  private volatile String metaLeader;
 
   RpcTransport(Supplier<List<MemberInfo>> members, int maxFrameBytes, Duration callTimeout) {
     this.members = members;
@@ -62,15 +65,26 @@ final class RpcTransport implements ShoalTransport {
     return members.get();
   }
 
-  /** Addresses for metadata calls: members that are up first, then the others, by id. */
+  /**
+   * Addresses for metadata calls: the metadata leader if it is up, then the other members that
+   * are up, then the rest, by id.
+   */
   private List<String> metaServers() {
     List<MemberInfo> all = members.get();
     List<String> ordered = new ArrayList<>(all.size());
-    all.stream().filter(m -> MemberView.UP.equals(m.getState()))
+    String leader = metaLeader;
+    all.stream().filter(m -> MemberView.UP.equals(m.getState()) && m.getId().equals(leader))
+        .forEach(m -> ordered.add(m.getAddress()));
+    all.stream().filter(m -> MemberView.UP.equals(m.getState()) && !m.getId().equals(leader))
         .forEach(m -> ordered.add(m.getAddress()));
     all.stream().filter(m -> !MemberView.UP.equals(m.getState()))
         .forEach(m -> ordered.add(m.getAddress()));
     return ordered;
+  }
+
+  /** The member id metadata calls go to first, or null; for tests. */
+  String metaLeader() {
+    return metaLeader;
   }
 
   /**
@@ -81,17 +95,23 @@ final class RpcTransport implements ShoalTransport {
    * group did apply before an answer was lost is answered from its reply table, not re-applied.
    */
   private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt) {
-    return callWithFailover(request, attempt, System.nanoTime() + RETRY_BUDGET.toNanos());
+    return callWithFailover(request, attempt, System.nanoTime() + RETRY_BUDGET.toNanos(), null);
   }
 
   static final Duration RETRY_BUDGET = Duration.ofSeconds(60);
 
-  private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt, long deadline) {
+  /**
+   * @param lastTried the server the previous attempt went to (null on the first): this one
+   *     goes to the server after it in the current order, which may have changed meanwhile
+   *     (members going down, the leader named or forgotten)
+   */
+  private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt, long deadline,
+      String lastTried) {
     List<String> servers = metaServers();
     if (servers.isEmpty()) {
       return CompletableFuture.failedFuture(new RpcException(Status.UNAVAILABLE, "no ShoalFS server is registered"));
     }
-    String address = servers.get(attempt % servers.size());
+    String address = servers.get(lastTried == null ? 0 : (servers.indexOf(lastTried) + 1) % servers.size());
     return client(address).call(request, callTimeout)
         .handle((r, err) -> {
           boolean retry;
@@ -101,11 +121,18 @@ final class RpcTransport implements ShoalTransport {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             retry = cause instanceof RpcException re && re.status() == Status.UNAVAILABLE;
           }
+          if (err == null && !r.getMetaLeaderId().isEmpty()) {
+            metaLeader = r.getMetaLeaderId();
+          } else if (retry) {
+            // Whoever we preferred did not answer or knows no leader: plain order until a
+            // server names the leader again.
+            metaLeader = null;
+          }
           if (retry && System.nanoTime() < deadline) {
             long pauseMs = Math.min(1000, 50L << Math.min(attempt, 5));
             Executor later = CompletableFuture.delayedExecutor(pauseMs, TimeUnit.MILLISECONDS);
             return CompletableFuture.supplyAsync(() -> null, later)
-                .thenCompose(ignored -> callWithFailover(request, attempt + 1, deadline));
+                .thenCompose(ignored -> callWithFailover(request, attempt + 1, deadline, address));
           }
           return err == null ? CompletableFuture.completedFuture(r) : CompletableFuture.<Envelope>failedFuture(
               err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);

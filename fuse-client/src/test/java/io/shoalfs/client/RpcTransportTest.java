@@ -53,10 +53,15 @@ class RpcTransportTest {
 
   /** A server that says who it is: statfs total = n, getattr inode = n. */
   private RpcServer server(int n) {
+    return server(n, "");
+  }
+
+  /** Like {@link #server(int)}, naming {@code leaderId} as the metadata leader. */
+  private RpcServer server(int n, String leaderId) {
     return new RpcServer("127.0.0.1", 0, MAX_FRAME, request -> CompletableFuture.completedFuture(
         request.hasDataRequest()
             ? Envelope.newBuilder().setDataResponse(DataResponse.newBuilder().setTotalBytes(n)).build()
-            : Envelope.newBuilder().setMetaResponse(MetaResponse.newBuilder()
+            : Envelope.newBuilder().setMetaLeaderId(leaderId).setMetaResponse(MetaResponse.newBuilder()
                 .setAttr(io.shoalfs.proto.Attr.newBuilder().setInode(n))).build()),
         pool);
   }
@@ -105,6 +110,41 @@ class RpcTransportTest {
     List<MemberInfo> members = List.of(member("a", closed, "up"), member("b", twoAddress, "up"));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       assertEquals(2, t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode());
+    }
+  }
+
+  @Test
+  void metadataGoesToTheLeaderOnceAServerNamesIt() throws Exception {
+    RpcServer namesB = server(3, "b");
+    String namesBAddress = "127.0.0.1:" + namesB.start();
+    List<MemberInfo> members = List.of(member("a", namesBAddress, "up"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(3, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "a, first by id");
+      assertEquals("b", t.metaLeader());
+      assertEquals(2, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "then b, the leader");
+      assertEquals("b", t.metaLeader(), "an answer naming nobody leaves the hint alone");
+    } finally {
+      namesB.close();
+    }
+  }
+
+  @Test
+  void aNamedLeaderThatCannotBeReachedIsSkippedForTheNextServer() throws Exception {
+    String closed = "127.0.0.1:" + freePort();
+    RpcServer namesC = server(3, "c");
+    String namesCAddress = "127.0.0.1:" + namesC.start();
+    List<MemberInfo> bFirst = List.of(member("b", namesCAddress, "up"), member("c", closed, "up"),
+        member("a", oneAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> bFirst, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(3, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "b, first");
+      assertEquals("c", t.metaLeader());
+      // c cannot be reached. The hint is dropped, so the order is b, c, a again, and the retry
+      // goes to the server after c in it: a, not b or c a second time.
+      long answeredBy = t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode();
+      assertEquals(1, answeredBy, "the server after c");
+      assertEquals(null, t.metaLeader(), "the unreachable leader is forgotten");
+    } finally {
+      namesC.close();
     }
   }
 

@@ -39,7 +39,8 @@ final class RpcDispatcher implements EnvelopeHandler {
                 .setStatus(Status.UNAVAILABLE)
                 .setError("metadata group unavailable: " + rootMessage(err))
                 .build())
-            .thenApply(r -> Envelope.newBuilder().setMetaResponse(r).build());
+            .thenApply(r -> Envelope.newBuilder().setMetaResponse(r)
+                .setMetaLeaderId(control.leaderId().orElse("")).build());
       case DATA_REQUEST:
         return data.handle(request.getDataRequest())
             .thenApply(r -> Envelope.newBuilder().setDataResponse(r).build());
