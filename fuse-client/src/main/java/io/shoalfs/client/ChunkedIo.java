@@ -88,7 +88,7 @@ final class ChunkedIo {
       try {
         ByteString data = reads.get(i) == null ? ByteString.EMPTY : reader.finish(reads.get(i));
         int n = Math.min(data.size(), p.length());
-        copyInto(data, n, dst, p.bufferOffset());
+        PointerOutput.copy(data, 0, n, dst, p.bufferOffset());
         present[i] = n;
         anyShort |= n < p.length();
       } catch (RpcException e) {
@@ -112,6 +112,30 @@ final class ChunkedIo {
       }
     }
     return (int) readable;
+  }
+
+  /**
+   * Starts reading {@code [offset, offset + length)}, which must lie inside one chunk, and
+   * returns the read to {@link ReplicaReader#finish} later; null when the chunk map has no such
+   * chunk (a hole, or past the end). For read-ahead: the bytes may be short of {@code length}.
+   */
+  ReplicaReader.Attempt startPiece(long inode, long offset, int length) throws RpcException {
+    long index = offset / chunkSize;
+    if ((offset + length - 1) / chunkSize != index) {
+      throw new IllegalArgumentException("piece " + offset + "+" + length + " crosses a chunk");
+    }
+    ChunkLocation loc = locations.lookup(inode, List.of(index)).get(index);
+    return loc == null ? null : reader.start(ChunkLocations.chunkId(inode, index),
+        offset % chunkSize, length, loc, MemberView.of(transport));
+  }
+
+  /** The bytes of a piece started by {@link #startPiece}; the failover happens here. */
+  ByteString finishPiece(ReplicaReader.Attempt piece) throws RpcException {
+    return piece == null ? ByteString.EMPTY : reader.finish(piece);
+  }
+
+  long chunkSize() {
+    return chunkSize;
   }
 
   /** Writes {@code size} bytes of {@code src} at {@code offset}; returns once every chunk has. */
@@ -160,13 +184,5 @@ final class ChunkedIo {
 
   private static List<Long> indices(List<Piece> pieces) {
     return pieces.stream().map(Piece::index).toList();
-  }
-
-  private static void copyInto(ByteString data, int n, Pointer dst, long at) {
-    if (n == 0) {
-      return;
-    }
-    byte[] bytes = n == data.size() ? data.toByteArray() : data.substring(0, n).toByteArray();
-    dst.put(at, bytes, 0, n);
   }
 }

@@ -16,8 +16,9 @@ final class PendingWrites {
   /** A send that failed: every later call on the handle fails with it (data was lost). */
   RpcException failure;
 
-  boolean continues(long offset, int n) {
-    return buffer != null && offset == start + length && length + n <= buffer.length;
+  /** Whether {@code n} bytes at {@code offset} extend the buffer within {@code limit} bytes. */
+  boolean continues(long offset, int n, int limit) {
+    return buffer != null && offset == start + length && length + n <= limit;
   }
 
   boolean isEmpty() {

@@ -90,6 +90,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final CallerGroups callerGroups = new CallerGroups();
   private final HiddenFiles hidden = new HiddenFiles();
   private final LockClient locks;
+  private final ReadAhead readAhead;
 
   /** A mount with a random client id. The transport stays the caller's to close. */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
@@ -110,6 +111,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     this.writeBehind = new WriteBehind(io, handles, config.writeBack());
     this.committer = new WriteCommitter(meta, data, writeBehind);
     this.locks = new LockClient(meta);
+    this.readAhead = new ReadAhead(io, writeBehind, config.readAhead());
     acceptUtimeOmit();
   }
 
@@ -240,6 +242,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       return resolver.withInode(caller, path, inode -> {
         writeBehind.drainInode(inode);
         truncator.truncate(caller, inode, size);
+        readAhead.written(inode);
         return 0;
       });
     });
@@ -251,6 +254,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long inode = handles.get(fi.fh.get()).inode();
       writeBehind.drainInode(inode);
       truncator.truncate(caller(), inode, size);
+      readAhead.written(inode);
       return 0;
     });
   }
@@ -283,6 +287,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long end = Math.addExact(offset, length);
       if (end > meta.getAttr(caller, inode).getSize()) {
         truncator.truncate(caller, inode, end);
+        readAhead.written(inode);
       }
       return 0;
     });
@@ -624,11 +629,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       OpenFile file = handles.get(fi.fh.get());
       Caller caller = caller();
       long inode = file.inode();
-      writeBehind.drainInode(inode); // a read sees every write before it
       if (file.firstRead()) {
         noteAccess(caller, inode);
       }
-      return io.read(inode, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
+      // Drains this mount's pending writes to the inode first: a read sees every write before it.
+      return readAhead.read(file, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
           () -> handles.effectiveSize(inode, meta.cachedAttr(caller, inode).getSize()));
     });
   }
@@ -666,11 +671,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         io.write(file.inode(), offset, buf, n, true);
         file.recordWrite(offset + n);
       } else {
-        byte[] bytes = new byte[n];
-        buf.get(0, bytes, 0, n);
-        writeBehind.write(file, offset, bytes, n);
+        writeBehind.write(file, offset, buf, n);
         file.recordWrite(offset + n);
       }
+      readAhead.written(file.inode());
       if (file.isSync()) {
         committer.commit(file);
       }
@@ -793,6 +797,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         committer.commit(file);
       } finally {
         writeBehind.discard(file);
+        readAhead.release(fh);
         handles.release(fh);
         releaseFlock(file);
         if (handles.openFiles(file.inode()).isEmpty() && hidden.takeReleaseLater(file.inode())) {

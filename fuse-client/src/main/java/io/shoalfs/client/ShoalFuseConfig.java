@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param writeBack how much written data a mount gathers before sending it
  * @param readDirPageSize entries asked per ReadDirOp (0 = the server's default)
  * @param mountOptions the libfuse -o options
+ * @param readAhead how far sequential readers are read ahead of, and the memory for it
  */
 public record ShoalFuseConfig(
     long chunkSize,
@@ -23,7 +24,8 @@ public record ShoalFuseConfig(
     Duration attrCacheTtl,
     WriteBackSettings writeBack,
     int readDirPageSize,
-    MountOptions mountOptions) {
+    MountOptions mountOptions,
+    ReadAheadSettings readAhead) {
 
   public static final long DEFAULT_CHUNK_SIZE = 64L << 20;
 
@@ -44,35 +46,41 @@ public record ShoalFuseConfig(
 
   /**
    * 64 MiB chunks, 60 s per call, paths trusted for 2 s (100 000 of them), attributes for 1 s
-   * (as JuiceFS's default attr-cache), default options.
+   * (as JuiceFS's default attr-cache), default options and write-back and read-ahead sizes.
    */
   public static ShoalFuseConfig defaults() {
     return new ShoalFuseConfig(DEFAULT_CHUNK_SIZE, Duration.ofSeconds(60), Duration.ofSeconds(2),
-        100_000, Duration.ofSeconds(1), WriteBackSettings.defaults(), 0, MountOptions.defaults());
+        100_000, Duration.ofSeconds(1), WriteBackSettings.defaults(), 0, MountOptions.defaults(),
+        ReadAheadSettings.defaults());
   }
 
   public ShoalFuseConfig withChunkSize(long bytes) {
     return new ShoalFuseConfig(bytes, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions);
+        writeBack, readDirPageSize, mountOptions, readAhead);
   }
 
   public ShoalFuseConfig withCallTimeout(Duration timeout) {
     return new ShoalFuseConfig(chunkSize, timeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions);
+        writeBack, readDirPageSize, mountOptions, readAhead);
   }
 
   public ShoalFuseConfig withAttrCacheTtl(Duration ttl) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, ttl,
-        writeBack, readDirPageSize, mountOptions);
+        writeBack, readDirPageSize, mountOptions, readAhead);
   }
 
   public ShoalFuseConfig withWriteBack(WriteBackSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        settings, readDirPageSize, mountOptions);
+        settings, readDirPageSize, mountOptions, readAhead);
   }
 
   public ShoalFuseConfig withMountOptions(MountOptions options) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize,
-        attrCacheTtl, writeBack, readDirPageSize, options);
+        attrCacheTtl, writeBack, readDirPageSize, options, readAhead);
+  }
+
+  public ShoalFuseConfig withReadAhead(ReadAheadSettings settings) {
+    return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        writeBack, readDirPageSize, mountOptions, settings);
   }
 }

@@ -2,12 +2,14 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import jnr.ffi.Pointer;
 
 /**
  * Write-back for file handles. Contiguous writes through one handle gather in a buffer
@@ -28,6 +30,8 @@ import java.util.concurrent.Semaphore;
 final class WriteBehind implements AutoCloseable {
   private final ChunkedIo io;
   private final FileHandleTable handles;
+  /** A handle's buffer starts this big and doubles as it fills, up to the buffer size. */
+  static final int FIRST_BUFFER_BYTES = 128 << 10;
   private final int bufferBytes;
   private final Semaphore buffers;
   private final ExecutorService senders;
@@ -44,16 +48,32 @@ final class WriteBehind implements AutoCloseable {
     });
   }
 
+  /** Where a write's bytes are: the kernel's buffer, or an array (tests). */
+  @FunctionalInterface
+  interface Source {
+    void copyTo(byte[] dst, int at, int n);
+  }
+
+  /** Writes {@code n} bytes of the kernel's {@code buf} at {@code offset}, copied once. */
+  void write(OpenFile file, long offset, Pointer buf, int n) throws RpcException {
+    write(file, offset, (dst, at, len) -> buf.get(0, dst, at, len), n);
+  }
+
   /** Writes {@code data[0, n)} at {@code offset} through {@code file}: buffered if it can be. */
   void write(OpenFile file, long offset, byte[] data, int n) throws RpcException {
+    write(file, offset, (dst, at, len) -> System.arraycopy(data, 0, dst, at, len), n);
+  }
+
+  private void write(OpenFile file, long offset, Source data, int n) throws RpcException {
     drainOthers(file);
     PendingWrites p = file.pending();
     synchronized (p) {
       throwIfFailed(p);
-      if (p.continues(offset, n)) {
-        System.arraycopy(data, 0, p.buffer, p.length, n);
+      if (p.continues(offset, n, bufferBytes)) {
+        ensureRoom(p, p.length + n);
+        data.copyTo(p.buffer, p.length, n);
         p.length += n;
-        if (p.length == p.buffer.length) {
+        if (p.length == bufferBytes) {
           send(file, p);
         }
         return;
@@ -62,15 +82,26 @@ final class WriteBehind implements AutoCloseable {
         send(file, p);
       }
       if (n < bufferBytes && buffers.tryAcquire()) {
-        p.buffer = new byte[bufferBytes];
+        // Grown as it fills: a small file's buffer stays small.
+        p.buffer = new byte[Math.min(bufferBytes, Math.max(FIRST_BUFFER_BYTES, n))];
         p.start = offset;
         p.length = n;
-        System.arraycopy(data, 0, p.buffer, 0, n);
+        data.copyTo(p.buffer, 0, n);
         return;
       }
       // Too big to gather, or no room: straight through, after what this handle sent before.
       await(p);
-      io.write(file.inode(), offset, data, n, false);
+      byte[] bytes = new byte[n];
+      data.copyTo(bytes, 0, n);
+      io.write(file.inode(), offset, bytes, n, false);
+    }
+  }
+
+  /** Grows {@code p}'s buffer to hold {@code needed} bytes (at most {@link #bufferBytes}). */
+  private void ensureRoom(PendingWrites p, int needed) {
+    if (needed > p.buffer.length) {
+      int size = (int) Math.min(bufferBytes, Math.max(needed, 2L * p.buffer.length));
+      p.buffer = Arrays.copyOf(p.buffer, size);
     }
   }
 
