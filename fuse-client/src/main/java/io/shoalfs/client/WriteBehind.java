@@ -14,8 +14,11 @@ import jnr.ffi.Pointer;
 /**
  * Write-back for file handles. Contiguous writes through one handle gather in a buffer
  * ({@link WriteBackSettings#bufferBytes()}); a full buffer, or a write that does not continue
- * it, is sent down the replica chains in the background while the next one fills. At most one
- * send per handle is in flight, so a handle's writes reach the servers in order.
+ * it, is sent down the replica chains in the background while the next one fills. Up to
+ * {@link #MAX_IN_FLIGHT} sends per handle are in flight when each continues the one before
+ * (disjoint ranges, so their order does not matter; the chain's stages work on different
+ * buffers at once); a send that does not continue them waits until they are all done, so
+ * overlapping writes reach the servers in order.
  *
  * <p>What is buffered or in flight is drained (sent, and waited for) before anything that
  * must see it: flush, fsync and release (through {@link WriteCommitter}), a read, truncate or
@@ -32,6 +35,8 @@ final class WriteBehind implements AutoCloseable {
   private final FileHandleTable handles;
   /** A handle's buffer starts this big and doubles as it fills, up to the buffer size. */
   static final int FIRST_BUFFER_BYTES = 128 << 10;
+  /** Sends in flight per handle while a sequential writer keeps filling buffers. */
+  static final int MAX_IN_FLIGHT = 3;
   private final int bufferBytes;
   private final Semaphore buffers;
   private final ExecutorService senders;
@@ -91,6 +96,7 @@ final class WriteBehind implements AutoCloseable {
       }
       // Too big to gather, or no room: straight through, after what this handle sent before.
       await(p);
+      p.sentEnd = -1;
       byte[] bytes = new byte[n];
       data.copyTo(bytes, 0, n);
       io.write(file.inode(), offset, bytes, n, false);
@@ -142,15 +148,19 @@ final class WriteBehind implements AutoCloseable {
     }
   }
 
-  /** Starts sending the filled buffer once the previous send is done; caller holds p's lock. */
+  /**
+   * Starts sending the filled buffer: once fewer than {@link #MAX_IN_FLIGHT} sends are in
+   * flight if it continues them, else once they are all done. Caller holds p's lock.
+   */
   private void send(OpenFile file, PendingWrites p) throws RpcException {
-    await(p);
+    awaitUntil(p, p.start == p.sentEnd ? MAX_IN_FLIGHT - 1 : 0);
     byte[] data = p.buffer;
     long start = p.start;
     int length = p.length;
     p.buffer = null;
     p.length = 0;
-    p.inFlight = CompletableFuture.runAsync(() -> {
+    p.sentEnd = start + length;
+    p.inFlight.addLast(CompletableFuture.runAsync(() -> {
       try {
         io.write(file.inode(), start, data, length, false);
       } catch (RpcException e) {
@@ -158,23 +168,31 @@ final class WriteBehind implements AutoCloseable {
       } finally {
         buffers.release();
       }
-    }, senders);
+    }, senders));
   }
 
-  /** Waits for the send in flight; its failure becomes the handle's. Caller holds p's lock. */
+  /** Waits for every send in flight; a failure becomes the handle's. Caller holds p's lock. */
   private static void await(PendingWrites p) throws RpcException {
-    try {
-      p.inFlight.get();
-    } catch (ExecutionException e) {
-      p.failure = e.getCause() instanceof RpcException r ? r
-          : new RpcException(Status.EIO, "write-behind failed: " + e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new RpcException(Status.EIO, "interrupted while waiting for a write");
-    } finally {
-      if (p.inFlight.isDone()) {
-        p.inFlight = CompletableFuture.completedFuture(null);
+    awaitUntil(p, 0);
+  }
+
+  /** Waits, oldest first, until at most {@code left} sends are in flight; fails as above. */
+  private static void awaitUntil(PendingWrites p, int left) throws RpcException {
+    while (p.inFlight.size() > left
+        || (!p.inFlight.isEmpty() && p.inFlight.peekFirst().isDone())) {
+      CompletableFuture<Void> oldest = p.inFlight.peekFirst();
+      try {
+        oldest.get();
+      } catch (ExecutionException e) {
+        if (p.failure == null) {
+          p.failure = e.getCause() instanceof RpcException r ? r
+              : new RpcException(Status.EIO, "write-behind failed: " + e.getCause());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RpcException(Status.EIO, "interrupted while waiting for a write");
       }
+      p.inFlight.pollFirst();
     }
     throwIfFailed(p);
   }

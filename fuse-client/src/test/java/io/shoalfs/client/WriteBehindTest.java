@@ -131,4 +131,23 @@ class WriteBehindTest {
     assertEquals(1, writesSent());
     assertArrayEquals(bytes(100, 3), stored(100));
   }
+
+  @Test
+  void sequentialBuffersGoTogetherAndAnOverwriteStillLandsLast() throws Exception {
+    WriteBehind deep = new WriteBehind(io, handles, new WriteBackSettings(64, 64 * 8));
+    try {
+      OpenFile f = handles.open(INODE, 0, ALICE);
+      for (int i = 0; i < 10; i++) {
+        deep.write(f, i * 32L, bytes(32, i * 32), 32); // every second one fills a buffer
+      }
+      deep.write(f, 0, bytes(10, 99), 10); // does not continue: waits for all five first
+      deep.drain(f);
+      assertEquals(6, writesSent());
+      byte[] expected = bytes(5 * 64, 0);
+      System.arraycopy(bytes(10, 99), 0, expected, 0, 10);
+      assertArrayEquals(expected, stored(5 * 64));
+    } finally {
+      deep.close();
+    }
+  }
 }
