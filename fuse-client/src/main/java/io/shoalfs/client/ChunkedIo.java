@@ -35,12 +35,18 @@ final class ChunkedIo {
   private final long chunkSize;
 
   ChunkedIo(ShoalTransport transport, ChunkLocations locations, long chunkSize, Duration timeout) {
+    this(transport, locations, chunkSize, timeout, ReplicaWriter.RETRY_WINDOW);
+  }
+
+  /** {@code writeRetryWindow}: how long a failing write keeps being retried, see {@link ReplicaWriter}. */
+  ChunkedIo(ShoalTransport transport, ChunkLocations locations, long chunkSize, Duration timeout,
+      Duration writeRetryWindow) {
     if (chunkSize <= 0) {
       throw new IllegalArgumentException("chunk size must be positive: " + chunkSize);
     }
     this.transport = transport;
     this.locations = locations;
-    this.writer = new ReplicaWriter(transport, locations, timeout);
+    this.writer = new ReplicaWriter(transport, locations, timeout, writeRetryWindow);
     this.reader = new ReplicaReader(transport, locations, timeout);
     this.chunkSize = chunkSize;
   }

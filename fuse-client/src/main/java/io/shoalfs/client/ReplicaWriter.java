@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * Writes one piece of one chunk to its replicas: to the head, replicas[0], with the rest as the
  * chain it forwards to. A write succeeds only when every replica in the chain has it.
  *
- * <p>What a failed attempt leads to, before the next one (at most {@link #MAX_ATTEMPTS} in all):
+ * <p>What a failed attempt leads to, before the next one (at least {@link #MAX_ATTEMPTS} in all,
+ * and for as long as the retry window, with a growing pause in between):
  * <ul>
  *   <li>REPLICA_FAILED: report the failed member (the chunk map drops it and bumps the
  *       version, so its copy is never current again), write to the location that comes back;
@@ -29,6 +30,14 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicaWriter {
   static final int MAX_ATTEMPTS = 5;
+  /**
+   * Why a window and not just a count: a server killed a moment ago stays "up" in etcd until
+   * its lease runs out (5 s), and placement keeps choosing it until then. With metadata
+   * answering within a few milliseconds again after a failover, five attempts in a row could
+   * all land on it, and a 300 MiB dd across a leader kill failed with EAGAIN.
+   */
+  static final Duration RETRY_WINDOW = Duration.ofSeconds(30);
+  private static final long MAX_PAUSE_MS = 1000;
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaWriter.class);
 
   /**
@@ -45,11 +54,19 @@ final class ReplicaWriter {
   private final ShoalTransport transport;
   private final ChunkLocations locations;
   private final Duration timeout;
+  private final Duration retryWindow;
 
   ReplicaWriter(ShoalTransport transport, ChunkLocations locations, Duration timeout) {
+    this(transport, locations, timeout, RETRY_WINDOW);
+  }
+
+  /** {@code retryWindow} zero: exactly {@link #MAX_ATTEMPTS} attempts, no pauses (tests). */
+  ReplicaWriter(ShoalTransport transport, ChunkLocations locations, Duration timeout,
+      Duration retryWindow) {
     this.transport = transport;
     this.locations = locations;
     this.timeout = timeout;
+    this.retryWindow = retryWindow;
   }
 
   /**
@@ -63,6 +80,7 @@ final class ReplicaWriter {
   /** Waits for {@code first} and retries as the class comment says; returns once written. */
   void finish(Attempt first) throws RpcException {
     Attempt attempt = first;
+    long giveUpAt = System.nanoTime() + retryWindow.toNanos();
     for (int n = 1; ; n++) {
       Failure failure = failureOf(attempt);
       if (failure == null) {
@@ -71,8 +89,11 @@ final class ReplicaWriter {
       if (!failure.retryable()) {
         throw failure.error();
       }
-      if (n >= MAX_ATTEMPTS) {
+      if (n >= MAX_ATTEMPTS && System.nanoTime() - giveUpAt >= 0) {
         throw gaveUp(attempt, failure);
+      }
+      if (!retryWindow.isZero()) {
+        pause(n, attempt);
       }
       LOG.debug("write to chunk {}/{} v{} via {}: {}; retrying", attempt.op().getChunk().getInode(),
           ChunkLocations.indexOf(attempt.op().getChunk()), attempt.location().getVersion(),
@@ -80,6 +101,17 @@ final class ReplicaWriter {
       ChunkLocation next = recover(attempt, failure);
       MemberView view = MemberView.of(transport);
       attempt = send(attempt.op(), usable(attempt.op(), next, view), view);
+    }
+  }
+
+  /** 50 ms after the first failure, doubling up to a second: lets membership and elections settle. */
+  private static void pause(int failures, Attempt attempt) throws RpcException {
+    try {
+      Thread.sleep(Math.min(MAX_PAUSE_MS, 50L << Math.min(failures - 1, 5)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RpcException(Status.EIO, "interrupted while retrying a write to chunk "
+          + attempt.op().getChunk().getInode());
     }
   }
 

@@ -36,7 +36,8 @@ class ReplicatedChunksTest {
   private final ChunkStoreTransport cluster = new ChunkStoreTransport(CHUNK, 3, 3);
   private final MetaClient meta = new MetaClient(cluster, TIMEOUT, 1);
   private final ChunkLocations locations = new ChunkLocations(meta, 100);
-  private final ChunkedIo io = new ChunkedIo(cluster, locations, CHUNK, TIMEOUT);
+  // No retry window: the give-up tests count exactly MAX_ATTEMPTS attempts, without pauses.
+  private final ChunkedIo io = new ChunkedIo(cluster, locations, CHUNK, TIMEOUT, Duration.ZERO);
 
   // ------------------------------------------------------------------ writes
 
@@ -136,6 +137,32 @@ class ReplicatedChunksTest {
         () -> io.write(INODE, 0, pointerWith(bytes(4, 1)), 4, false));
     assertEquals(Errno.EIO, e.errno());
     assertEquals(ReplicaWriter.MAX_ATTEMPTS, cluster.dataRequests.size());
+  }
+
+  @Test
+  void withARetryWindowAWriteOutlastsMembersThatAreUnreachableForAWhile() throws Exception {
+    // What a failover looks like from here: for a moment nobody answers (a killed server still
+    // listed as up, an election), then the cluster is back. More than MAX_ATTEMPTS attempts fit
+    // in the window, with pauses between them, so the write goes through.
+    ChunkedIo patient = new ChunkedIo(cluster, locations, CHUNK, TIMEOUT, Duration.ofSeconds(20));
+    synchronized (cluster) {
+      cluster.unreachable.addAll(List.of("m1", "m2", "m3"));
+    }
+    Thread heal = new Thread(() -> {
+      try {
+        Thread.sleep(1500); // past five attempts' pauses (50+100+200+400 ms)
+      } catch (InterruptedException e) {
+        return;
+      }
+      synchronized (cluster) {
+        cluster.unreachable.clear();
+      }
+    });
+    heal.start();
+    patient.write(INODE, 0, pointerWith(bytes(4, 1)), 4, false);
+    heal.join();
+    assertTrue(cluster.dataRequests.size() > ReplicaWriter.MAX_ATTEMPTS,
+        "attempts: " + cluster.dataRequests.size());
   }
 
   @Test
