@@ -101,6 +101,17 @@ final class RpcTransport implements ShoalTransport {
   static final Duration RETRY_BUDGET = Duration.ofSeconds(60);
 
   /**
+   * One metadata attempt waits at most this long before the call goes to the next server
+   * (within {@link #RETRY_BUDGET}); safe for mutations, which the state machine applies once
+   * per (client id, seq) however many servers forwarded them.
+   */
+  static final Duration META_ATTEMPT_TIMEOUT = Duration.ofSeconds(15);
+
+  private Duration metaAttemptTimeout() {
+    return callTimeout.compareTo(META_ATTEMPT_TIMEOUT) < 0 ? callTimeout : META_ATTEMPT_TIMEOUT;
+  }
+
+  /**
    * @param lastTried the server the previous attempt went to (null on the first): this one
    *     goes to the server after it in the current order, which may have changed meanwhile
    *     (members going down, the leader named or forgotten)
@@ -112,14 +123,17 @@ final class RpcTransport implements ShoalTransport {
       return CompletableFuture.failedFuture(new RpcException(Status.UNAVAILABLE, "no ShoalFS server is registered"));
     }
     String address = servers.get(lastTried == null ? 0 : (servers.indexOf(lastTried) + 1) % servers.size());
-    return client(address).call(request, callTimeout)
+    return client(address).call(request, metaAttemptTimeout())
         .handle((r, err) -> {
           boolean retry;
           if (err == null) {
             retry = r.hasMetaResponse() && r.getMetaResponse().getStatus() == Status.UNAVAILABLE;
           } else {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            retry = cause instanceof RpcException re && re.status() == Status.UNAVAILABLE;
+            // A server that answers heartbeats but not the call (its own way to the metadata
+            // leader is stuck on a member that died silently) is as good as unreachable.
+            retry = cause instanceof RpcException re
+                && (re.status() == Status.UNAVAILABLE || re.status() == Status.DEADLINE_EXCEEDED);
           }
           if (err == null && !r.getMetaLeaderId().isEmpty()) {
             metaLeader = r.getMetaLeaderId();

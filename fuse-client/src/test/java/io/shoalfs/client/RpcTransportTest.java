@@ -148,6 +148,20 @@ class RpcTransportTest {
     }
   }
 
+  @Test
+  void aMetadataCallThatAServerLeavesUnansweredGoesToTheNextServer() throws Exception {
+    // Answers heartbeats (the transport does) but never the call.
+    RpcServer stuck = new RpcServer("127.0.0.1", 0, MAX_FRAME,
+        request -> new CompletableFuture<>(), pool);
+    String stuckAddress = "127.0.0.1:" + stuck.start();
+    List<MemberInfo> members = List.of(member("a", stuckAddress, "up"), member("b", twoAddress, "up"));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofMillis(500))) {
+      assertEquals(2, t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode());
+    } finally {
+      stuck.close();
+    }
+  }
+
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
