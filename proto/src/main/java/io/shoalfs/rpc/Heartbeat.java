@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.PingRequest;
+import io.shoalfs.proto.PingResponse;
 import java.time.Duration;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
@@ -49,6 +50,12 @@ final class Heartbeat extends ChannelDuplexHandler {
   static Envelope request() {
     return Envelope.newBuilder().setCallId(CALL_ID)
         .setPingRequest(PingRequest.getDefaultInstance()).build();
+  }
+
+  /** What the server's transport sends back for a {@link #request()}. */
+  static Envelope response() {
+    return Envelope.newBuilder().setCallId(CALL_ID)
+        .setPingResponse(PingResponse.getDefaultInstance()).build();
   }
 
   @Override

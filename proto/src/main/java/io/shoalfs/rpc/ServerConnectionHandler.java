@@ -9,7 +9,6 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.ReferenceCountUtil;
 import io.shoalfs.proto.Envelope;
-import io.shoalfs.proto.PingResponse;
 import io.shoalfs.proto.Status;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -66,8 +65,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     if (Heartbeat.isHeartbeat(request)) {
       // Answered here, not by the handlers: it asks whether this process and connection are
       // alive, which a busy handler executor must not make look false.
-      ctx.writeAndFlush(Envelope.newBuilder().setCallId(Heartbeat.CALL_ID)
-          .setPingResponse(PingResponse.getDefaultInstance()).build());
+      ctx.writeAndFlush(Heartbeat.response());
       return;
     }
     long receivedNanos = System.nanoTime();
