@@ -71,14 +71,57 @@ final class MetaClient {
     try {
       r = Replies.await(transport.meta(request.build()), timeout);
     } finally {
-      // Forgotten even when the call failed: a mutation that timed out may still be applied.
-      long at = r != null && r.getAppliedIndex() > 0 ? r.getAppliedIndex() : attrs.indexAfterNewestSeen();
-      forgetChangedBy(request, at);
-      if (r != null && r.getStatus() == Status.OK && r.hasAttr()) {
-        attrs.put(r.getAttr(), at);
+      if (r != null && r.getStatus() == Status.OK && r.getChangesListed() && r.getAppliedIndex() > 0) {
+        keepChanges(request, r);
+      } else {
+        // Forgotten even when the call failed: a mutation that timed out may still be applied.
+        long at = r != null && r.getAppliedIndex() > 0 ? r.getAppliedIndex() : attrs.indexAfterNewestSeen();
+        forgetChangedBy(request, at);
+        if (r != null && r.getStatus() == Status.OK && r.hasAttr()) {
+          attrs.put(r.getAttr(), at);
+        }
       }
     }
     return Replies.ok(r);
+  }
+
+  /**
+   * A mutation whose answer lists every attribute it changed: those are cached as of its
+   * index, the inodes it freed forgotten, and nothing else is touched. Why it matters: every
+   * create, unlink or rename changes its parent directory, and dropping the parent (or, for an
+   * unlink, the whole cache) sent the next path walk through it back to the cluster.
+   */
+  private void keepChanges(MetaRequest.Builder request, MetaResponse r) {
+    long at = r.getAppliedIndex();
+    if (r.hasAttr()) {
+      attrs.invalidate(r.getAttr().getInode(), at);
+      attrs.put(r.getAttr(), at);
+    }
+    for (Attr changed : r.getChangedList()) {
+      attrs.invalidate(changed.getInode(), at);
+      attrs.put(changed, at);
+    }
+    for (long freed : r.getFreedList()) {
+      attrs.invalidate(freed, at);
+    }
+    switch (request.getOpCase()) {
+      case MAKE_NODE, SYMLINK -> {
+        // A new inode has no xattrs: the kernel's security.capability query before the first
+        // write is answered here.
+        if (r.hasAttr()) {
+          xattrs.put(noXattrsKey(r.getAttr().getInode()), NO_XATTR, xattrs.generation());
+        }
+      }
+      case SET_XATTR -> forgetXattr(request.getSetXattr().getInode(), request.getSetXattr().getName());
+      case REMOVE_XATTR ->
+          forgetXattr(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName());
+      default -> { }
+    }
+  }
+
+  private void forgetXattr(long inode, String name) {
+    xattrs.invalidate(xattrKey(inode, name));
+    xattrs.invalidate(noXattrsKey(inode));
   }
 
   /** Forgets the cached attributes {@code request}, applied at log index {@code at}, may have changed. */
@@ -95,12 +138,11 @@ final class MetaClient {
       case APPEND -> attrs.invalidate(request.getAppend().getInode(), at);
       case SET_XATTR -> {
         attrs.invalidate(request.getSetXattr().getInode(), at);
-        xattrs.invalidate(xattrKey(request.getSetXattr().getInode(), request.getSetXattr().getName()));
+        forgetXattr(request.getSetXattr().getInode(), request.getSetXattr().getName());
       }
       case REMOVE_XATTR -> {
         attrs.invalidate(request.getRemoveXattr().getInode(), at);
-        xattrs.invalidate(
-            xattrKey(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName()));
+        forgetXattr(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName());
       }
       case PURGE -> request.getPurge().getInodesList().forEach(inode -> attrs.invalidate(inode, at));
       // The inode that lost a name (its nlink, its ctime) is not in the request.
@@ -127,6 +169,9 @@ final class MetaClient {
   byte[] getXattr(Caller caller, long inode, String name) throws RpcException {
     String key = xattrKey(inode, name);
     byte[] cached = xattrs.get(key);
+    if (cached == null) {
+      cached = xattrs.get(noXattrsKey(inode));
+    }
     if (cached == NO_XATTR) {
       throw new RpcException(Status.ENODATA, "no xattr " + name + " on inode " + inode);
     }
@@ -149,6 +194,11 @@ final class MetaClient {
 
   private static String xattrKey(long inode, String name) {
     return inode + "/" + name;
+  }
+
+  /** The key that says an inode has no xattrs at all (no xattr name is empty). */
+  private static String noXattrsKey(long inode) {
+    return inode + "/";
   }
 
   AttrCache attrCache() {

@@ -70,6 +70,56 @@ class MetaClientTest {
   }
 
   @Test
+  void anAnswerListingItsChangesUpdatesExactlyThoseAttributes() throws Exception {
+    MetaClient caching = cachingClient();
+    caching.getAttr(BOB, 5);
+    caching.getAttr(BOB, 7);
+    caching.getAttr(BOB, 9);
+    transport.metaAnswers = r -> MetaResponse.newBuilder()
+        .setChangesListed(true)
+        .addChanged(io.shoalfs.proto.Attr.newBuilder().setInode(5).setSize(42))
+        .addFreed(9)
+        .build();
+    caching.call(BOB, MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder().setName("a")));
+
+    assertEquals(42, caching.cachedAttr(BOB, 5).getSize(), "the parent as the unlink left it");
+    assertEquals(2, caching.cachedAttr(BOB, 7).getSize(), "an inode it did not touch stays cached");
+    assertEquals(null, caching.attrCache().get(9), "the freed inode is forgotten");
+    assertEquals(4, transport.metaRequests.size(), "no call after the unlink");
+  }
+
+  @Test
+  void anAnswerThatDoesNotListItsChangesStillForgetsEverything() throws Exception {
+    MetaClient caching = cachingClient();
+    caching.getAttr(BOB, 7);
+    transport.metaAnswers = r -> MetaResponse.newBuilder()
+        .addChanged(io.shoalfs.proto.Attr.newBuilder().setInode(5).setSize(42))
+        .build();
+    caching.call(BOB, MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder().setName("a")));
+    assertEquals(null, caching.attrCache().get(7));
+    assertEquals(null, caching.attrCache().get(5), "an incomplete list is not trusted");
+  }
+
+  @Test
+  void aNewFileHasNoXattrsUntilThisMountSetsOne() throws Exception {
+    MetaClient caching = cachingClient();
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setChangesListed(true)
+        .setAttr(io.shoalfs.proto.Attr.newBuilder().setInode(12)).build();
+    caching.call(BOB, MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder().setName("f")));
+    RpcException e = assertThrows(RpcException.class,
+        () -> caching.getXattr(BOB, 12, "security.capability"));
+    assertEquals(Status.ENODATA, e.status());
+    assertEquals(1, transport.metaRequests.size(), "answered without a call");
+
+    caching.call(BOB, MetaRequest.newBuilder().setSetXattr(io.shoalfs.proto.SetXattrOp
+        .newBuilder().setInode(12).setName("user.a")));
+    transport.metaAnswers = r -> MetaResponse.newBuilder()
+        .setValue(com.google.protobuf.ByteString.copyFromUtf8("v")).build();
+    assertEquals("v", new String(caching.getXattr(BOB, 12, "security.capability")),
+        "after a setxattr the cluster is asked");
+  }
+
+  @Test
   void aFailedMutationStillForgets() throws Exception {
     MetaClient caching = cachingClient();
     caching.getAttr(BOB, 5);

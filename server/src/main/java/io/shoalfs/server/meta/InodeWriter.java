@@ -5,12 +5,22 @@ import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GarbageInode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** Typed writes of the namespace keys into one batch (see {@link KeySchema}). */
 final class InodeWriter extends InodeReader {
 
   private final KvBatch batch;
+  // What this batch did to attributes, for the answer (MetaResponse.changed and freed):
+  // clients update their caches from it instead of asking again.
+  private final Map<Long, Attr> written = new LinkedHashMap<>();
+  private final Set<Long> freed = new LinkedHashSet<>();
 
   InodeWriter(KvBatch batch) {
     super(batch);
@@ -19,6 +29,18 @@ final class InodeWriter extends InodeReader {
 
   void putAttr(Attr attr) {
     batch.put(KeySchema.attr(attr.getInode()), attr.toByteArray());
+    written.put(attr.getInode(), attr);
+    freed.remove(attr.getInode());
+  }
+
+  /** The attributes this writer put, the last put of each inode, in first-put order. */
+  Collection<Attr> writtenAttrs() {
+    return Collections.unmodifiableCollection(written.values());
+  }
+
+  /** The inodes this writer freed. */
+  Set<Long> freedInodes() {
+    return Collections.unmodifiableSet(freed);
   }
 
   void putChild(long parent, String name, long child, FileType type) {
@@ -64,6 +86,8 @@ final class InodeWriter extends InodeReader {
   void free(Attr attr) {
     long ino = attr.getInode();
     batch.delete(KeySchema.attr(ino));
+    written.remove(ino);
+    freed.add(ino);
     batch.delete(KeySchema.symlink(ino));
     batch.delete(KeySchema.parent(ino));
     byte[] prefix = KeySchema.xattrPrefix(ino);

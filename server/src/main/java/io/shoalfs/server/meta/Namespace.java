@@ -116,7 +116,24 @@ public final class Namespace {
     };
     if (response.getStatus() != Status.OK) {
       batch.clear(); // belt and braces: every op checks before it writes
+      return response;
     }
-    return response;
+    return withChanges(response, store);
+  }
+
+  /**
+   * The answer with every attribute the op wrote besides its own {@code attr}, and every
+   * inode it freed, marked complete (see MetaResponse.changes_listed).
+   */
+  static MetaResponse withChanges(MetaResponse response, InodeWriter store) {
+    MetaResponse.Builder b = response.toBuilder().setChangesListed(true);
+    long own = response.hasAttr() ? response.getAttr().getInode() : 0;
+    for (Attr attr : store.writtenAttrs()) {
+      if (attr.getInode() != own) {
+        b.addChanged(attr);
+      }
+    }
+    b.addAllFreed(store.freedInodes());
+    return b.build();
   }
 }

@@ -311,6 +311,42 @@ class NamespaceTest {
     assertStatus(Status.ENOENT, ns.rmdir(ROOT, "nope"));
   }
 
+  // ------------------------------------------------------------------ changes in answers
+
+  /** Every inode an answer lists as changed or freed, checked against the store. */
+  private List<Long> listedChanges(MetaResponse r) {
+    assertTrue(r.getChangesListed(), "a successful mutation lists its changes");
+    for (Attr changed : r.getChangedList()) {
+      assertEquals(ns.attr(changed.getInode()), changed, "listed as the store has it");
+    }
+    for (long freed : r.getFreedList()) {
+      assertStatus(Status.ENOENT, ns.getAttr(freed));
+    }
+    List<Long> inodes = new java.util.ArrayList<>(
+        r.getChangedList().stream().map(Attr::getInode).toList());
+    inodes.addAll(r.getFreedList().stream().map(i -> -i).toList()); // freed ones negated
+    return inodes;
+  }
+
+  @Test
+  void mutationsListEveryOtherAttributeTheyChangedAndEveryInodeTheyFreed() {
+    long d = ns.dir(ROOT, "d");
+    MetaResponse made = ok(ns.mknod(d, "f", FileType.REGULAR, 0644));
+    long f = made.getAttr().getInode();
+    assertEquals(List.of(d), listedChanges(made), "the parent, not the new inode itself");
+    assertEquals(List.of(ROOT), listedChanges(ok(ns.link(f, ROOT, "g"))));
+    long h = ns.file(ROOT, "h");
+    // d/f over h: both parents, the replaced h freed; the moved inode is the answer's attr.
+    MetaResponse renamed = ok(ns.rename(d, "f", ROOT, "h", 0));
+    assertEquals(f, renamed.getAttr().getInode());
+    assertEquals(java.util.Set.of(d, ROOT, -h), java.util.Set.copyOf(listedChanges(renamed)));
+    // One of f's two names goes: f (nlink 1 now) and the parent change.
+    assertEquals(java.util.Set.of(ROOT, f), java.util.Set.copyOf(listedChanges(ok(ns.unlink(ROOT, "g")))));
+    assertEquals(java.util.Set.of(ROOT, -f), java.util.Set.copyOf(listedChanges(ok(ns.unlink(ROOT, "h")))));
+    assertEquals(java.util.Set.of(ROOT, -d), java.util.Set.copyOf(listedChanges(ok(ns.rmdir(ROOT, "d")))));
+    assertFalse(ns.unlink(ROOT, "nope").getChangesListed(), "a refusal changed nothing to list");
+  }
+
   // ------------------------------------------------------------------ rename
 
   @Test
