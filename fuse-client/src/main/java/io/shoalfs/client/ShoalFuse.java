@@ -933,14 +933,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private int setAttr(String path, SetAttrOp.Builder op) throws RpcException {
     Caller caller = caller();
     op.setNowNs(FuseTimes.nowNs());
-    resolver.withInode(caller, path, inode -> {
-      // Writes this mount has not committed yet would set mtime when committed at close,
-      // after this call: `cp -a` writes, sets the times, then closes. Commit them first.
-      for (OpenFile file : handles.openFiles(inode)) {
-        committer.commit(file);
-      }
-      return meta.call(caller, MetaRequest.newBuilder().setSetAttr(op.setInode(inode)));
-    });
+    // `cp -a` writes, sets the times, then closes: what this mount has not committed yet is
+    // committed with the setattr, not after it (a later commit would move mtime).
+    resolver.withInode(caller, path,
+        inode -> committer.setAttr(caller, op.setInode(inode), handles.openFiles(inode)));
     return 0;
   }
 

@@ -1,8 +1,13 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.CommitWriteOp;
 import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.SetAttrOp;
 import io.shoalfs.rpc.RpcException;
+import java.util.Collection;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -23,20 +28,66 @@ final class WriteCommitter {
 
   /** Sends what the handle still buffers, then commits its end. */
   void commit(OpenFile file) throws RpcException {
-    writeBehind.drain(file);
-    OptionalLong end = file.takeDirtyEnd();
-    if (end.isEmpty()) {
+    Optional<CommitWriteOp> op = drainForCommit(file);
+    if (op.isEmpty()) {
       return;
     }
     try {
-      meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(CommitWriteOp.newBuilder()
-          .setInode(file.inode())
-          .setEndOffset(end.getAsLong())
-          .setNowNs(FuseTimes.nowNs())));
+      meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
     } catch (RpcException e) {
       file.markDirty(); // the next flush/release tries again
       throw e;
     }
+  }
+
+  /**
+   * Sets attributes of a file that handles of this mount ({@code open}) may have written
+   * without committing. Those writes are committed first, since a commit after the setattr
+   * would move mtime past the times it set; the first handle's commit travels in the
+   * setattr's own log entry (SetAttrOp.commit), which saves a round trip through the log for
+   * every file `cp -a`, rsync or tar writes. If the setattr fails, neither was applied and the
+   * handle stays dirty for its next flush.
+   */
+  MetaResponse setAttr(Caller caller, SetAttrOp.Builder op, Collection<OpenFile> open)
+      throws RpcException {
+    OpenFile carried = null;
+    for (OpenFile file : open) {
+      if (carried != null) {
+        commit(file);
+        continue;
+      }
+      Optional<CommitWriteOp> commit = drainForCommit(file);
+      if (commit.isPresent()) {
+        op.setCommit(commit.get());
+        carried = file;
+      }
+    }
+    try {
+      return meta.call(caller, MetaRequest.newBuilder().setSetAttr(op));
+    } catch (RpcException e) {
+      if (carried != null) {
+        carried.markDirty();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Sends what the handle still buffers and returns the commit it now owes; empty when it
+   * wrote nothing. A caller whose request then fails must {@link OpenFile#markDirty()} the
+   * handle: its next flush commits.
+   */
+  private Optional<CommitWriteOp> drainForCommit(OpenFile file) throws RpcException {
+    writeBehind.drain(file);
+    OptionalLong end = file.takeDirtyEnd();
+    if (end.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(CommitWriteOp.newBuilder()
+        .setInode(file.inode())
+        .setEndOffset(end.getAsLong())
+        .setNowNs(FuseTimes.nowNs())
+        .build());
   }
 
   /** Data durable first, then the size that makes it visible. */

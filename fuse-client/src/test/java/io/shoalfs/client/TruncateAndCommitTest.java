@@ -12,6 +12,7 @@ import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.SetAttrOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
@@ -66,6 +67,37 @@ class TruncateAndCommitTest {
     for (int i = 10; i < 40; i++) {
       assertEquals(0, got[i], "byte " + i + " came back after a shrink and grow");
     }
+  }
+
+  @Test
+  void aSetAttrCarriesTheCommitOfWhatTheHandleWrote() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    write(0, 40);
+    file.recordWrite(40);
+    transport.order.clear();
+    committer.setAttr(ALICE, SetAttrOp.newBuilder().setInode(INODE)
+        .setValid(SetAttrBits.MODE).setMode(0600), handles.openFiles(INODE));
+
+    assertEquals(List.of("meta:SET_ATTR"), transport.order, "one metadata call, no commit of its own");
+    MetaRequest sent = transport.metaRequests.get(transport.metaRequests.size() - 1);
+    assertEquals(40, sent.getSetAttr().getCommit().getEndOffset());
+    assertTrue(!file.isDirty());
+  }
+
+  @Test
+  void aFailedSetAttrLeavesTheWriteToTheNextFlush() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    write(0, 40);
+    file.recordWrite(40);
+    var answers = transport.metaAnswers;
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.EPERM).build();
+    assertThrows(RpcException.class, () -> committer.setAttr(ALICE,
+        SetAttrOp.newBuilder().setInode(INODE).setValid(SetAttrBits.MODE),
+        handles.openFiles(INODE)));
+    assertTrue(file.isDirty());
+    transport.metaAnswers = answers;
+    committer.commit(file);
+    assertEquals(40, metaSize.get(), "the next flush committed it");
   }
 
   @Test

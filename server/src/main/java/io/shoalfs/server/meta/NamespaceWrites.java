@@ -173,6 +173,17 @@ final class NamespaceWrites {
   }
 
   MetaResponse setAttr(Caller caller, SetAttrOp op) {
+    if (op.hasCommit()) {
+      if (op.getCommit().getInode() != op.getInode()) {
+        return Replies.fail(Status.EINVAL, "a setattr commits writes of its own inode only");
+      }
+      // Reads below go through the batch, so they see the committed size and times. A refusal
+      // further down leaves neither (the whole batch is dropped).
+      MetaResponse committed = commitWrite(op.getCommit());
+      if (committed.getStatus() != Status.OK) {
+        return committed;
+      }
+    }
     Attr attr = store.attr(op.getInode());
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());

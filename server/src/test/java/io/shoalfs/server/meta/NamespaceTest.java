@@ -476,6 +476,41 @@ class NamespaceTest {
   // ------------------------------------------------------------------ setattr, commit
 
   @Test
+  void aSetAttrCarryingACommitAppliesBothOrNeither() {
+    long f = ns.file(ROOT, "f");
+    Attr set = ok(setAttr(f, b -> b.setValid(NamespaceWrites.SET_MTIME).setMtimeNs(42)
+        .setCommit(commitOf(f, 470)), NamespaceFixture.USER)).getAttr();
+    assertEquals(470, set.getSize(), "the commit applied");
+    assertEquals(42, set.getMtimeNs(), "then the times, which win over the commit's");
+    assertEquals(set, ns.attr(f));
+
+    long g = ns.file(ROOT, "g");
+    assertStatus(Status.EISDIR, setAttr(ROOT, b -> b.setValid(NamespaceWrites.SET_SIZE)
+        .setCommit(commitOf(ROOT, 100)), NamespaceFixture.USER));
+    assertStatus(Status.EINVAL, setAttr(g, b -> b.setValid(NamespaceWrites.SET_MODE).setMode(0600)
+        .setCommit(commitOf(f, 100)), NamespaceFixture.USER));
+    assertEquals(470, ns.attr(f).getSize(), "another inode's commit is refused");
+  }
+
+  @Test
+  void aRefusedSetAttrTakesItsCommitWithIt() throws IOException {
+    try (NamespaceFixture strict = new NamespaceFixture(tmp.resolve("strict"), new ModePermissions())) {
+      long f = ok(strict.apply(MetaRequest.newBuilder().setCaller(Caller.newBuilder().setUid(0))
+          .setMakeNode(io.shoalfs.proto.MakeNodeOp.newBuilder().setParent(ROOT).setName("f")
+              .setType(FileType.REGULAR).setMode(0666)))).getAttr().getInode();
+      Caller stranger = Caller.newBuilder().setUid(2000).setGid(200).build();
+      assertStatus(Status.EPERM, strict.apply(MetaRequest.newBuilder().setCaller(stranger)
+          .setSetAttr(SetAttrOp.newBuilder().setInode(f).setValid(NamespaceWrites.SET_MODE)
+              .setMode(0600).setCommit(CommitWriteOp.newBuilder().setInode(f).setEndOffset(100)))));
+      assertEquals(0, strict.attr(f).getSize(), "the commit applied first, then went with the refusal");
+    }
+  }
+
+  private CommitWriteOp commitOf(long ino, long end) {
+    return CommitWriteOp.newBuilder().setInode(ino).setEndOffset(end).setNowNs(ns.now()).build();
+  }
+
+  @Test
   void setAttrAppliesOnlyMaskedFieldsAndAlwaysCtime() {
     long f = ns.file(ROOT, "f");
     Attr before = ns.attr(f);
