@@ -44,10 +44,18 @@ final class ChunkLocations {
 
   private final MetaClient meta;
   private final Cache<Long, Map<Long, ChunkLocation>> byInode;
+  /** Files this mount created, not opened since: they had no chunks when created. */
+  private final Cache<Long, Boolean> bornEmpty;
 
   ChunkLocations(MetaClient meta, long maxInodes) {
     this.meta = meta;
     this.byInode = Caffeine.newBuilder().maximumSize(maxInodes).build();
+    this.bornEmpty = Caffeine.newBuilder().maximumSize(maxInodes).build();
+  }
+
+  /** This mount just created {@code inode}: it has no chunks yet. */
+  void created(long inode) {
+    bornEmpty.put(inode, Boolean.TRUE);
   }
 
   static ChunkId chunkId(long inode, long index) throws RpcException {
@@ -93,6 +101,24 @@ final class ChunkLocations {
           found.put(index, loc);
         }
       }
+    }
+    return found;
+  }
+
+  /**
+   * Like {@link #lookup}, for writing: a file this mount created and has not opened since is
+   * not asked about (it had no chunks), and its missing chunks are allocated straight away.
+   * Safe if another mount wrote it meanwhile: allocate answers an existing chunk's location.
+   * Not for reads, which would take such a chunk for a hole.
+   */
+  Map<Long, ChunkLocation> lookupForWrite(long inode, Collection<Long> indices)
+      throws RpcException {
+    if (bornEmpty.getIfPresent(inode) == null) {
+      return lookup(inode, indices);
+    }
+    Map<Long, ChunkLocation> found = new HashMap<>();
+    for (long index : indices) {
+      cached(inode, index).ifPresent(loc -> found.put(index, loc));
     }
     return found;
   }
@@ -147,6 +173,7 @@ final class ChunkLocations {
   /** Close-to-open: the next lookup of any chunk of {@code inode} asks the chunk map. */
   void forget(long inode) {
     byInode.invalidate(inode);
+    bornEmpty.invalidate(inode);
   }
 
   private ChunkLocation answer(ChunkId chunk, MetaResponse r) throws RpcException {

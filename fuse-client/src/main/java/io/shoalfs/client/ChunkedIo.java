@@ -159,7 +159,7 @@ final class ChunkedIo {
   void write(long inode, long offset, byte[] data, int size, boolean sync) throws RpcException {
     List<Piece> pieces = split(offset, size, chunkSize);
     MemberView view = MemberView.of(transport);
-    Map<Long, ChunkLocation> where = locations.lookup(inode, indices(pieces));
+    Map<Long, ChunkLocation> where = locations.lookupForWrite(inode, indices(pieces));
     List<ReplicaWriter.Attempt> writes = new ArrayList<>(pieces.size());
     RpcException failure = null;
     for (Piece p : pieces) {

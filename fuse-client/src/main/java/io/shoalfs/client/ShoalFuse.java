@@ -594,6 +594,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Attr attr;
       try {
         attr = makeNode(caller, path, FileType.REGULAR, mode, 0);
+        locations.created(attr.getInode());
       } catch (RpcException e) {
         // Someone else created it since the kernel looked: without O_EXCL, open theirs.
         if (e.status() != Status.EEXIST || (flags & O_EXCL) != 0) {

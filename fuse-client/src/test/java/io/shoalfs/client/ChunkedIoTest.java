@@ -21,9 +21,26 @@ class ChunkedIoTest {
   private static final long INODE = 7;
 
   private final ChunkStoreTransport store = new ChunkStoreTransport(CHUNK);
-  private final ChunkedIo io = new ChunkedIo(store,
-      new ChunkLocations(new MetaClient(store, Duration.ofSeconds(5), 1), 100),
-      CHUNK, Duration.ofSeconds(5));
+  private final ChunkLocations locations =
+      new ChunkLocations(new MetaClient(store, Duration.ofSeconds(5), 1), 100);
+  private final ChunkedIo io = new ChunkedIo(store, locations, CHUNK, Duration.ofSeconds(5));
+
+  @Test
+  void aFileThisMountCreatedIsAllocatedWithoutAskingWhereItsChunksAre() throws Exception {
+    locations.created(INODE);
+    io.write(INODE, 0, pointerWith(randomBytes(20)), 20, false);
+    assertEquals(List.of("ALLOCATE_CHUNK", "ALLOCATE_CHUNK"), metaOps());
+
+    // Opened since (close-to-open): the chunk map is asked again, as for any file.
+    locations.forget(INODE);
+    store.metaRequests.clear();
+    io.write(INODE, 0, pointerWith(randomBytes(4)), 4, false);
+    assertEquals(List.of("GET_CHUNK_LOCATIONS"), metaOps());
+  }
+
+  private List<String> metaOps() {
+    return store.metaRequests.stream().map(r -> r.getOpCase().name()).toList();
+  }
 
   @Test
   void splitsARangeAtChunkBoundaries() {
