@@ -37,7 +37,8 @@ WAIT_SECONDS=90 wait_for "servers" shoal_cli wait "$ETCD_ENDPOINTS" "$n" \
   || die "servers did not come up (see $SHOAL_RUN/server-*.log)"
 
 echo "$mnt" >"$SHOAL_RUN/mountpoint"
-java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError -cp "$(client_classpath)" io.shoalfs.client.ShoalCli \
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" io.shoalfs.client.ShoalCli \
   mount "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/client.log" 2>&1 &
 echo $! >"$PIDS/client.pid"
 WAIT_SECONDS=60 wait_for "mount" stat -f "$mnt" || die "mount did not answer (see $SHOAL_RUN/client.log)"
