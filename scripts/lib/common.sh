@@ -122,4 +122,4 @@ start_server() {
   echo $! >"$PIDS/server-$i.pid"
 }
 
-shoal_cli() { java -Xmx256m -cp "$(client_classpath)" io.shoalfs.client.ShoalCli "$@"; }
+shoal_cli() { java -Xmx256m -XX:TieredStopAtLevel=1 -cp "$(client_classpath)" io.shoalfs.client.ShoalCli "$@"; }

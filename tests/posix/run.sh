@@ -44,7 +44,8 @@ note() { results+=("$1"); echo "posix: $1"; }
 
 mount_second() {
   mkdir -p "$mnt2"
-  java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError -cp "$(client_classpath)" \
+  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+  java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" \
     io.shoalfs.client.ShoalCli mount "$ETCD_ENDPOINTS" "$mnt2" >>"$SHOAL_RUN/client2.log" 2>&1 &
   echo $! >"$PIDS/client2.pid"
   WAIT_SECONDS=60 wait_for "second mount" mountpoint -q "$mnt2" \
