@@ -14,6 +14,7 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -139,6 +140,11 @@ final class ChunkLocations {
       out.put(indexOf(loc.getChunk()), remember(loc));
     }
     return out;
+  }
+
+  /** Caches locations the chunk map gave in another answer (resolve for an open). */
+  void remember(List<ChunkLocation> found) {
+    found.forEach(this::remember);
   }
 
   /** Forgets the cached location of one chunk and asks the chunk map again. */

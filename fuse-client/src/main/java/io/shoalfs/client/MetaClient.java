@@ -206,8 +206,14 @@ final class MetaClient {
   }
 
   Attr resolve(Caller caller, String path) throws RpcException {
-    return call(caller, MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder().setPath(path)))
-        .getAttr();
+    return resolve(caller, path, 0).getAttr();
+  }
+
+  /** Resolves {@code path}; for a regular file, also where its first {@code chunkLookahead} chunks live. */
+  MetaResponse resolve(Caller caller, String path, int chunkLookahead) throws RpcException {
+    return call(caller, MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder()
+        .setPath(path)
+        .setChunkLookahead(chunkLookahead)));
   }
 
   /** Namespace mutations; the chunk map calls change no attribute a getattr shows. */

@@ -2,6 +2,7 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 
@@ -50,11 +51,20 @@ final class Resolver {
    * cached inode): open's close-to-open guarantee covers names renamed or removed elsewhere.
    */
   Attr resolveNow(Caller caller, String path) throws RpcException {
+    return resolveNow(caller, path, 0).getAttr();
+  }
+
+  /**
+   * Like {@link #resolveNow(Caller, String)}, the answer also saying where the first
+   * {@code chunkLookahead} chunks of a regular file live (for open: a small file is then read
+   * without asking the chunk map). A hidden name's answer has attributes only.
+   */
+  MetaResponse resolveNow(Caller caller, String path, int chunkLookahead) throws RpcException {
     Long orphan = hidden.inode(path);
     if (orphan != null) {
-      return meta.getAttr(caller, orphan);
+      return MetaResponse.newBuilder().setAttr(meta.getAttr(caller, orphan)).build();
     }
-    return resolveFresh(caller, path);
+    return resolveFresh(caller, path, chunkLookahead);
   }
 
   /** By the cached inode when there is one; else a resolve, whose answer is fresh already. */
@@ -104,9 +114,14 @@ final class Resolver {
   }
 
   private Attr resolveFresh(Caller caller, String path) throws RpcException {
+    return resolveFresh(caller, path, 0).getAttr();
+  }
+
+  private MetaResponse resolveFresh(Caller caller, String path, int chunkLookahead)
+      throws RpcException {
     long generation = cache.generation();
-    Attr attr = meta.resolve(caller, path);
-    cache.put(path, attr.getInode(), generation);
-    return attr;
+    MetaResponse r = meta.resolve(caller, path, chunkLookahead);
+    cache.put(path, r.getAttr().getInode(), generation);
+    return r;
   }
 }

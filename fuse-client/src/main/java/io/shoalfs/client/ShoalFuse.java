@@ -615,9 +615,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       hidden.forgetJustHidden(getContext().pid.get());
       // The name resolved afresh, not a cached inode: close-to-open (another mount may have
       // renamed or removed it), and writes to an inode deleted meanwhile would vanish.
-      Attr attr = resolver.resolveNow(caller, path);
-      // Close-to-open: this open sees where the file's chunks are now.
+      MetaResponse now = resolver.resolveNow(caller, path, ChunkLocations.LOOKAHEAD);
+      Attr attr = now.getAttr();
+      // Close-to-open: this open sees where the file's chunks are now (the first few came
+      // with the resolve).
       locations.forget(attr.getInode());
+      locations.remember(now.getLocationsList());
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
       return 0;
     });

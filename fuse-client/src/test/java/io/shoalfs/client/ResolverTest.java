@@ -31,7 +31,15 @@ class ResolverTest {
     switch (r.getOpCase()) {
       case RESOLVE: {
         Long inode = namespace.get(r.getResolve().getPath());
-        return inode == null ? enoent() : attr(inode);
+        if (inode == null) {
+          return enoent();
+        }
+        MetaResponse.Builder found = attr(inode).toBuilder();
+        for (int i = 0; i < Math.min(r.getResolve().getChunkLookahead(), 2); i++) {
+          found.addLocations(io.shoalfs.proto.ChunkLocation.newBuilder()
+              .setChunk(io.shoalfs.proto.ChunkId.newBuilder().setInode(inode).setIndex(i)));
+        }
+        return found.build();
       }
       case GET_ATTR:
         return namespace.containsValue(r.getGetAttr().getInode())
@@ -47,6 +55,17 @@ class ResolverTest {
     assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
     assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
     assertEquals(1, count(MetaRequest.OpCase.RESOLVE));
+  }
+
+  @Test
+  void resolvingForAnOpenAsksForTheFirstChunksAndCachesThePath() throws Exception {
+    namespace.put("/a", 5L);
+    MetaResponse r = resolver.resolveNow(ROOT, "/a", 8);
+    assertEquals(5, r.getAttr().getInode());
+    assertEquals(8, transport.metaRequests.get(0).getResolve().getChunkLookahead());
+    assertEquals(2, r.getLocationsCount());
+    assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));
+    assertEquals(1, transport.metaRequests.size(), "the path was cached by the resolve");
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.shoalfs.server.meta;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -62,7 +63,8 @@ public final class Namespace {
     return switch (request.getOpCase()) {
       case LOOKUP -> reads.lookup(request.getLookup());
       case GET_ATTR -> reads.getAttr(request.getGetAttr().getInode());
-      case RESOLVE -> reads.resolve(request.getResolve());
+      case RESOLVE -> withChunks(reads.resolve(request.getResolve()),
+          request.getResolve().getChunkLookahead(), chunks);
       case READ_DIR -> reads.readDir(request.getReadDir());
       case READ_LINK -> reads.readLink(request.getReadLink().getInode());
       case GET_XATTR -> reads.getXattr(request.getGetXattr());
@@ -76,6 +78,20 @@ public final class Namespace {
       case OP_NOT_SET -> Replies.fail(Status.BAD_REQUEST, "request has no op");
       default -> Replies.fail(Status.EINVAL, request.getOpCase() + " is not a read");
     };
+  }
+
+  /** A resolve's answer with where the first {@code lookahead} chunks of a regular file live. */
+  private static MetaResponse withChunks(MetaResponse resolved, int lookahead, ChunkMap chunks) {
+    if (lookahead <= 0 || resolved.getStatus() != Status.OK
+        || resolved.getAttr().getType() != FileType.REGULAR) {
+      return resolved;
+    }
+    MetaResponse located = chunks.getChunkLocations(GetChunkLocationsOp.newBuilder()
+        .setInode(resolved.getAttr().getInode())
+        .setFirstIndex(0)
+        .setCount(lookahead)
+        .build());
+    return resolved.toBuilder().addAllLocations(located.getLocationsList()).build();
   }
 
   /**

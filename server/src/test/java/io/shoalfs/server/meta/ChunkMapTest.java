@@ -49,6 +49,28 @@ class ChunkMapTest {
     ns.close();
   }
 
+  // ------------------------------------------------------------------ resolve for open
+
+  @Test
+  void aResolveWithLookaheadSaysWhereTheFirstChunksOfAFileLive() {
+    long f = ns.file(NamespaceFixture.ROOT, "f");
+    ok(allocate(chunk(f, 0), ALL, ALL, 3, 2));
+    ok(allocate(chunk(f, 2), ALL, ALL, 3, 2));
+    ok(allocate(chunk(f, 9), ALL, ALL, 3, 2));
+    MetaResponse r = ok(ns.read(MetaRequest.newBuilder().setResolve(
+        io.shoalfs.proto.ResolveOp.newBuilder().setPath("/f").setChunkLookahead(8))));
+    assertEquals(f, r.getAttr().getInode());
+    assertEquals(List.of(0, 2), r.getLocationsList().stream().map(l -> l.getChunk().getIndex()).toList(),
+        "the existing chunks among the first 8");
+    MetaResponse plain = ok(ns.read(MetaRequest.newBuilder().setResolve(
+        io.shoalfs.proto.ResolveOp.newBuilder().setPath("/f"))));
+    assertEquals(0, plain.getLocationsCount(), "no lookahead, no locations");
+    ns.dir(NamespaceFixture.ROOT, "d");
+    assertEquals(0, ok(ns.read(MetaRequest.newBuilder().setResolve(
+        io.shoalfs.proto.ResolveOp.newBuilder().setPath("/d").setChunkLookahead(8))))
+        .getLocationsCount());
+  }
+
   // ------------------------------------------------------------------ allocate
 
   @Test
