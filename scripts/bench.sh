@@ -167,7 +167,7 @@ if [ "${BENCH_NO_RECORD:-0}" != 1 ]; then
     echo
     echo "Command: \`$command\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB RAM," \
       "commit $(git -C "$SHOAL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
-    echo "ShoalFS: 3 servers, replication 3, heaps ${SERVER_HEAP} (server) / ${CLIENT_HEAP} (client). MooseFS: 3 chunkservers, goal 3. fsbench size ${size} MB."
+    echo "ShoalFS: 3 servers, replication 3, heaps ${SERVER_HEAP} (server) / ${CLIENT_HEAP} (client), JVM options \`${JAVA_OPTS:-none}\`. MooseFS: 3 chunkservers, goal 3. fsbench size ${size} MB."
     echo
     echo "$table"
     echo "<!-- bench:end -->"
