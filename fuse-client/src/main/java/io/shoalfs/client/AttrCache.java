@@ -1,7 +1,6 @@
 package io.shoalfs.client;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.shoalfs.proto.Attr;
@@ -41,17 +40,8 @@ final class AttrCache {
   }
 
   AttrCache(long maxEntries, Duration ttl, Ticker ticker) {
-    this.entries = Caffeine.newBuilder()
-        .maximumSize(maxEntries)
-        .expireAfterWrite(ttl)
-        .ticker(ticker)
-        .executor(Runnable::run)
-        .build();
-    this.floors = Caffeine.newBuilder()
-        .maximumSize(maxEntries)
-        .expireAfterWrite(FLOOR_MEMORY)
-        .ticker(ticker)
-        .executor(Runnable::run)
+    this.entries = ExpiringCaches.builder(maxEntries, ttl, ticker).build();
+    this.floors = ExpiringCaches.builder(maxEntries, FLOOR_MEMORY, ticker)
         .<Long, Long>removalListener((inode, floor, cause) -> {
           if (cause == RemovalCause.SIZE && floor != null) {
             allFloor.accumulateAndGet(floor, Math::max); // forgotten for room: assume it of all

@@ -1,7 +1,6 @@
 package io.shoalfs.client;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,12 +17,7 @@ final class GuardedCache<K, V> {
   private final AtomicLong generation = new AtomicLong();
 
   GuardedCache(long maxEntries, Duration ttl, Ticker ticker) {
-    this.entries = Caffeine.newBuilder()
-        .maximumSize(maxEntries)
-        .expireAfterWrite(ttl)
-        .ticker(ticker)
-        .executor(Runnable::run)
-        .build();
+    this.entries = ExpiringCaches.builder(maxEntries, ttl, ticker).build();
   }
 
   /** The value cached for {@code key}, or null. */
