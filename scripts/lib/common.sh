@@ -13,12 +13,12 @@ PIDS=$SHOAL_RUN/pids
 SERVER_HEAP=${SHOAL_SERVER_HEAP:-768m}
 CLIENT_HEAP=${SHOAL_CLIENT_HEAP:-512m}
 # JVM options of the servers and the client; SHOAL_JAVA_OPTS replaces them (set it empty for the
-# JVM's own defaults). Why these: a loopback cluster is four JVMs on a machine's few cores, and
-# C2 compilation took a third of all CPU in the first minutes (26 s on the metadata leader
-# alone); C1 code is slower but ready at once. Measured side by side (BENCHMARKS.md): half the
-# CPU for the same work, metadata rates 2-2.5x, copies and streams faster. On dedicated server
-# hosts, SHOAL_JAVA_OPTS="" gives C2's faster steady state.
-JAVA_OPTS=${SHOAL_JAVA_OPTS-"-XX:+UseParallelGC -XX:TieredStopAtLevel=1"}
+# JVM's own defaults). Measured side by side (BENCHMARKS.md): the parallel collector costs less
+# CPU than G1 for these heaps. C1 alone (-XX:TieredStopAtLevel=1) halves the CPU of a short
+# run on a small machine (C2 compiling in four JVMs took a third of two cores) and doubles
+# short metadata bursts, but minutes-long work (a /usr/include copy, read, rm) ran 10-70 %
+# slower without C2, so C2 stays on by default.
+JAVA_OPTS=${SHOAL_JAVA_OPTS-"-XX:+UseParallelGC"}
 
 rpc_port() { echo $((SHOAL_BASE_PORT + $1)); }
 raft_port() { echo $((SHOAL_BASE_PORT + 50 + $1)); }
