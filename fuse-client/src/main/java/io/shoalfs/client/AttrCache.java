@@ -72,6 +72,15 @@ final class AttrCache {
     }
   }
 
+  /**
+   * A mutation at log index {@code atIndex} left {@code attr}'s inode as {@code attr}: kept, and
+   * any answer older than the mutation is refused from now on.
+   */
+  void changedAt(Attr attr, long atIndex) {
+    invalidate(attr.getInode(), atIndex);
+    put(attr, atIndex);
+  }
+
   /** A mutation at log index {@code atIndex} may have changed {@code inode}. */
   void invalidate(long inode, long atIndex) {
     floors.asMap().merge(inode, atIndex, Math::max);

@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.GetXattrOp;
 import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaRequest.OpCase;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
@@ -71,6 +72,7 @@ final class MetaClient {
     try {
       r = Replies.await(transport.meta(request.build()), timeout);
     } finally {
+      forgetXattrsChangedBy(request);
       if (r != null && r.getStatus() == Status.OK && r.getChangesListed() && r.getAppliedIndex() > 0) {
         keepChanges(request, r);
       } else {
@@ -94,24 +96,21 @@ final class MetaClient {
   private void keepChanges(MetaRequest.Builder request, MetaResponse r) {
     long at = r.getAppliedIndex();
     if (r.hasAttr()) {
-      attrs.invalidate(r.getAttr().getInode(), at);
-      attrs.put(r.getAttr(), at);
+      attrs.changedAt(r.getAttr(), at);
     }
-    for (Attr changed : r.getChangedList()) {
-      attrs.invalidate(changed.getInode(), at);
-      attrs.put(changed, at);
+    r.getChangedList().forEach(changed -> attrs.changedAt(changed, at));
+    r.getFreedList().forEach(freed -> attrs.invalidate(freed, at));
+    OpCase op = request.getOpCase();
+    if ((op == OpCase.MAKE_NODE || op == OpCase.SYMLINK) && r.hasAttr()) {
+      // A new inode has no xattrs: the kernel's security.capability query before the first
+      // write is answered here.
+      xattrs.put(noXattrsKey(r.getAttr().getInode()), NO_XATTR, xattrs.generation());
     }
-    for (long freed : r.getFreedList()) {
-      attrs.invalidate(freed, at);
-    }
+  }
+
+  /** Forgets the cached xattrs {@code request} may have changed, whatever its answer. */
+  private void forgetXattrsChangedBy(MetaRequest.Builder request) {
     switch (request.getOpCase()) {
-      case MAKE_NODE, SYMLINK -> {
-        // A new inode has no xattrs: the kernel's security.capability query before the first
-        // write is answered here.
-        if (r.hasAttr()) {
-          xattrs.put(noXattrsKey(r.getAttr().getInode()), NO_XATTR, xattrs.generation());
-        }
-      }
       case SET_XATTR -> forgetXattr(request.getSetXattr().getInode(), request.getSetXattr().getName());
       case REMOVE_XATTR ->
           forgetXattr(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName());
@@ -136,14 +135,8 @@ final class MetaClient {
       case SET_ATTR -> attrs.invalidate(request.getSetAttr().getInode(), at);
       case COMMIT_WRITE -> attrs.invalidate(request.getCommitWrite().getInode(), at);
       case APPEND -> attrs.invalidate(request.getAppend().getInode(), at);
-      case SET_XATTR -> {
-        attrs.invalidate(request.getSetXattr().getInode(), at);
-        forgetXattr(request.getSetXattr().getInode(), request.getSetXattr().getName());
-      }
-      case REMOVE_XATTR -> {
-        attrs.invalidate(request.getRemoveXattr().getInode(), at);
-        forgetXattr(request.getRemoveXattr().getInode(), request.getRemoveXattr().getName());
-      }
+      case SET_XATTR -> attrs.invalidate(request.getSetXattr().getInode(), at);
+      case REMOVE_XATTR -> attrs.invalidate(request.getRemoveXattr().getInode(), at);
       case PURGE -> request.getPurge().getInodesList().forEach(inode -> attrs.invalidate(inode, at));
       // The inode that lost a name (its nlink, its ctime) is not in the request.
       default -> attrs.invalidateAll(at);
@@ -203,10 +196,6 @@ final class MetaClient {
 
   AttrCache attrCache() {
     return attrs;
-  }
-
-  Attr resolve(Caller caller, String path) throws RpcException {
-    return resolve(caller, path, 0).getAttr();
   }
 
   /** Resolves {@code path}; for a regular file, also where its first {@code chunkLookahead} chunks live. */

@@ -49,15 +49,9 @@ final class Resolver {
   /**
    * The attributes of whatever {@code path} names in the cluster now, resolved afresh (never by a
    * cached inode): open's close-to-open guarantee covers names renamed or removed elsewhere.
-   */
-  Attr resolveNow(Caller caller, String path) throws RpcException {
-    return resolveNow(caller, path, 0).getAttr();
-  }
-
-  /**
-   * Like {@link #resolveNow(Caller, String)}, the answer also saying where the first
-   * {@code chunkLookahead} chunks of a regular file live (for open: a small file is then read
-   * without asking the chunk map). A hidden name's answer has attributes only.
+   * The answer also says where the first {@code chunkLookahead} chunks of a regular file live
+   * (a small file is then read without asking the chunk map); a hidden name's answer has
+   * attributes only.
    */
   MetaResponse resolveNow(Caller caller, String path, int chunkLookahead) throws RpcException {
     Long orphan = hidden.inode(path);
