@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,11 @@ public final class ChunkStore implements Closeable {
   private final StripedLocks locks = new StripedLocks(256);
   private final OpenChunks open;
   private final AtomicLong usedBytes;
+
+  /** The lock every operation on the chunk takes; tests hold it to stall this store. */
+  ReadWriteLock lockOf(long inode, int index) {
+    return locks.of(new ChunkKey(inode, index));
+  }
 
   /** A store with 64 MiB chunks and 64 KiB blocks. */
   public ChunkStore(Path dataDir) throws IOException {

@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * work (callers are Netty event loops and must never wait on a disk), and, when given a
  * {@link GarbageSource}, the {@link ChunkReaper}.
  *
- * <p>Replication: a write with a chain is written here on the pool, then forwarded by a
- * {@link ChainForwarder}; a ReplicateChunkOp is run by a {@link ChunkReplicator}. Both wait
- * for peers by composing futures, never by holding a pool thread, so chains that cross
+ * <p>Replication: a write with a chain is written here on the pool while a
+ * {@link ChainForwarder} sends it on; a ReplicateChunkOp is run by a {@link ChunkReplicator}.
+ * Both wait for peers by composing futures, never by holding a pool thread, so chains that cross
  * (A forwards to B while B forwards to A) cannot deadlock the pools. With
  * {@link ReplicaSettings}, the plane also runs the {@link OrphanCollector} and the healer.
  */
@@ -110,9 +110,13 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
         return r.replicator.replicate(request.getReplicate());
       case WRITE:
         if (request.getWrite().getChainCount() > 0) {
-          return local(r, request).thenCompose(written -> written.getStatus() == Status.OK
-              ? r.forwarder.forward(request.getWrite())
-              : CompletableFuture.completedFuture(written));
+          // Forwarded at once, not after this copy is on disk: the chain's latency is then one
+          // disk write plus the hops, not one disk write per replica (HDFS pipelines the same
+          // way). This copy's failure is the answer even when the rest of the chain wrote:
+          // the writer retries or reports it, as it did when a failure stopped the forward.
+          CompletableFuture<DataResponse> rest = r.forwarder.forward(request.getWrite());
+          return local(r, request).thenCombine(rest,
+              (here, below) -> here.getStatus() == Status.OK ? below : here);
         }
         return local(r, request);
       default:

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,32 @@ class ChainReplicationTest {
       assertArrayEquals(bytes, bytes(n.store().read(5, 1, 100, bytes.length)), n.id);
       assertEquals(3, n.store().version(5, 1), n.id);
     }
+  }
+
+  /**
+   * The head sends the write on before its own copy is written: with the head's copy stalled
+   * (its chunk lock held), the rest of the chain has the data, and the answer waits for the head.
+   */
+  @Test
+  void theChainIsWrittenWhileTheHeadWritesItsCopy() throws Exception {
+    byte[] bytes = random(12, 3000);
+    Lock headCopy = a.store().lockOf(6, 0).writeLock();
+    headCopy.lock();
+    CompletableFuture<DataResponse> answer;
+    try {
+      answer = a.plane.handle(write(6, 0, 0, bytes, 2, b, c));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (lengthOf(c, 6, 0) < bytes.length && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(bytes.length, lengthOf(b, 6, 0), "b wrote before the head");
+      assertEquals(bytes.length, lengthOf(c, 6, 0), "c wrote before the head");
+      assertFalse(answer.isDone(), "the answer waits for the head's own copy");
+    } finally {
+      headCopy.unlock();
+    }
+    assertEquals(Status.OK, answer.get(20, TimeUnit.SECONDS).getStatus());
+    assertArrayEquals(bytes, bytes(a.store().read(6, 0, 0, bytes.length)));
   }
 
   @Test
@@ -179,6 +206,11 @@ class ChainReplicationTest {
       assertEquals(5000, x.store().info(239, 0).length());
       assertEquals(5000, y.store().info(139, 0).length());
     }
+  }
+
+  static long lengthOf(DataNode n, long inode, int index) throws Exception {
+    StoredChunk chunk = n.store().info(inode, index);
+    return chunk == null ? 0 : chunk.length();
   }
 
   static byte[] bytes(ByteBuffer buffer) {
