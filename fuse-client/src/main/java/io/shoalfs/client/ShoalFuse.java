@@ -1,6 +1,7 @@
 package io.shoalfs.client;
 
 import io.shoalfs.fs.XattrNamespaces;
+import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
@@ -298,7 +299,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int mkdir(String path, @mode_t long mode) {
     return calls.run("mkdir", path, () -> {
-      makeNode(caller(), path, FileType.DIRECTORY, mode, 0);
+      makeNode(caller(), path, FileType.DIRECTORY, mode, 0, false);
       return 0;
     });
   }
@@ -306,7 +307,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int mknod(String path, @mode_t long mode, @dev_t long rdev) {
     return calls.run("mknod", path, () -> {
-      makeNode(caller(), path, FileStats.typeOf(mode), mode, rdev);
+      makeNode(caller(), path, FileStats.typeOf(mode), mode, rdev, false);
       return 0;
     });
   }
@@ -593,8 +594,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       int flags = fi.flags.get();
       Attr attr;
       try {
-        attr = makeNode(caller, path, FileType.REGULAR, mode, 0);
+        // Created to be written: chunk 0 is placed in the create's own log entry, so the
+        // first write finds its location here instead of allocating it.
+        MetaResponse made = makeNode(caller, path, FileType.REGULAR, mode, 0, true);
+        attr = made.getAttr();
         locations.created(attr.getInode());
+        locations.remember(made.getLocationsList());
       } catch (RpcException e) {
         // Someone else created it since the kernel looked: without O_EXCL, open theirs.
         if (e.status() != Status.EEXIST || (flags & O_EXCL) != 0) {
@@ -918,20 +923,24 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     FileStats.fill(stat, attr, handles.effectiveSize(attr.getInode(), attr.getSize()));
   }
 
-  private Attr makeNode(Caller caller, String path, FileType type, long mode, long rdev)
-      throws RpcException {
+  /** {@code firstChunk}: place chunk 0 with the file (MakeNodeOp.first_chunk). */
+  private MetaResponse makeNode(Caller caller, String path, FileType type, long mode, long rdev,
+      boolean firstChunk) throws RpcException {
     hidden.forgetJustHidden(getContext().pid.get());
     FusePath p = FusePath.of(path);
-    Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
-        MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder()
-            .setParent(parent)
-            .setName(p.name())
-            .setType(type)
-            .setMode((int) mode & FileStats.PERMISSION_BITS)
-            .setRdev((int) rdev)
-            .setNowNs(FuseTimes.nowNs()))).getAttr());
-    resolver.created(path, attr.getInode());
-    return attr;
+    MakeNodeOp.Builder op = MakeNodeOp.newBuilder()
+        .setName(p.name())
+        .setType(type)
+        .setMode((int) mode & FileStats.PERMISSION_BITS)
+        .setRdev((int) rdev)
+        .setNowNs(FuseTimes.nowNs());
+    if (firstChunk) {
+      op.setFirstChunk(AllocateChunkOp.getDefaultInstance());
+    }
+    MetaResponse made = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
+        MetaRequest.newBuilder().setMakeNode(op.setParent(parent))));
+    resolver.created(path, made.getAttr().getInode());
+    return made;
   }
 
   private int setAttr(String path, SetAttrOp.Builder op) throws RpcException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.Status;
@@ -36,6 +37,21 @@ class ChunkedIoTest {
     store.metaRequests.clear();
     io.write(INODE, 0, pointerWith(randomBytes(4)), 4, false);
     assertEquals(List.of("GET_CHUNK_LOCATIONS"), metaOps());
+  }
+
+  @Test
+  void aChunkPlacedWithTheCreateIsWrittenWithoutAnyMetadataCall() throws Exception {
+    locations.created(INODE);
+    // What ShoalFuse.create remembers from the create's answer (MakeNodeOp.first_chunk).
+    locations.remember(List.of(ChunkLocation.newBuilder()
+        .setChunk(ChunkLocations.chunkId(INODE, 0)).setVersion(1).addReplicas("m1").build()));
+    byte[] bytes = randomBytes(10);
+    io.write(INODE, 0, pointerWith(bytes), bytes.length, false);
+    assertEquals(List.of(), metaOps());
+    assertArrayEquals(bytes, store.copyOf("m1", INODE, 0));
+    // Past the placed chunk, the next one is allocated as before.
+    io.write(INODE, CHUNK, pointerWith(bytes), bytes.length, false);
+    assertEquals(List.of("ALLOCATE_CHUNK"), metaOps());
   }
 
   private List<String> metaOps() {

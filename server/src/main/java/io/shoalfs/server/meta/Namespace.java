@@ -1,8 +1,10 @@
 package io.shoalfs.server.meta;
 
 import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetChunkLocationsOp;
+import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -107,7 +109,8 @@ public final class Namespace {
     ChunkMapWrites chunks = new ChunkMapWrites(batch);
     var caller = request.getCaller();
     MetaResponse response = switch (request.getOpCase()) {
-      case MAKE_NODE -> writes.makeNode(caller, request.getMakeNode());
+      case MAKE_NODE -> placeFirstChunk(writes.makeNode(caller, request.getMakeNode()),
+          request.getMakeNode(), chunks);
       case SYMLINK -> writes.symlink(caller, request.getSymlink());
       case LINK -> writes.link(caller, request.getLink());
       case UNLINK -> writes.unlink(caller, request.getUnlink(), request.getClientId());
@@ -135,6 +138,25 @@ public final class Namespace {
       return response;
     }
     return withChanges(response, store);
+  }
+
+  /**
+   * A regular file created with first_chunk set gets chunk 0 placed in the same entry (see
+   * MakeNodeOp.first_chunk). Placement refused (too few live members) leaves the create as it
+   * is: allocate writes nothing before its checks pass, and the first write allocates later.
+   */
+  private static MetaResponse placeFirstChunk(MetaResponse made, MakeNodeOp op,
+      ChunkMapWrites chunks) {
+    if (made.getStatus() != Status.OK || !op.hasFirstChunk()
+        || op.getType() != FileType.REGULAR) {
+      return made;
+    }
+    MetaResponse placed = chunks.allocate(op.getFirstChunk().toBuilder()
+        .setChunk(ChunkId.newBuilder().setInode(made.getAttr().getInode()).setIndex(0))
+        .build());
+    return placed.getStatus() == Status.OK
+        ? made.toBuilder().addAllLocations(placed.getLocationsList()).build()
+        : made;
   }
 
   /**

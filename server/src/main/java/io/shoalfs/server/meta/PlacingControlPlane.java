@@ -1,6 +1,8 @@
 package io.shoalfs.server.meta;
 
 import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.ChunkId;
+import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -10,11 +12,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
- * Fills in an allocate_chunk request from this server's view of the membership before it is
- * proposed: candidates in placement order ({@link ChunkPlacement}), the live member ids, the
+ * Fills in an allocate_chunk request (or a make_node's first_chunk) from this server's view of
+ * the membership before it is proposed: candidates in placement order ({@link ChunkPlacement}), the live member ids, the
  * replication factor and the minimum. The state machine cannot ask the membership itself
  * (apply must be deterministic), so the proposer decides and the log carries the decision.
  * Every other request, and start/close/leaderId, pass through to the delegate unchanged.
@@ -55,7 +58,7 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
 
   @Override
   public CompletableFuture<MetaResponse> submit(MetaRequest request) {
-    if (request.getOpCase() != MetaRequest.OpCase.ALLOCATE_CHUNK) {
+    if (!placesChunks(request)) {
       return delegate.submit(request);
     }
     MetaRequest placed;
@@ -67,22 +70,44 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
     return delegate.submit(placed);
   }
 
-  /** The request with candidates, live, replication and min_replicas set from the membership. */
+  private static boolean placesChunks(MetaRequest request) {
+    return request.getOpCase() == MetaRequest.OpCase.ALLOCATE_CHUNK
+        || (request.getOpCase() == MetaRequest.OpCase.MAKE_NODE
+            && request.getMakeNode().hasFirstChunk());
+  }
+
+  /**
+   * The request with candidates, live, replication and min_replicas set from the membership:
+   * an allocate_chunk's, or the first_chunk of a make_node.
+   */
   MetaRequest place(MetaRequest request) {
+    if (request.getOpCase() == MetaRequest.OpCase.MAKE_NODE) {
+      // The inode does not exist yet, so the rendezvous order is drawn for a random stand-in:
+      // what spreads files over the members is that each file gets its own draw.
+      ChunkId standIn = ChunkId.newBuilder()
+          .setInode(ThreadLocalRandom.current().nextLong())
+          .build();
+      MakeNodeOp op = request.getMakeNode();
+      return request.toBuilder().setMakeNode(op.toBuilder()
+          .setFirstChunk(fill(op.getFirstChunk(), standIn))).build();
+    }
+    AllocateChunkOp op = request.getAllocateChunk();
+    return request.toBuilder().setAllocateChunk(fill(op, op.getChunk())).build();
+  }
+
+  private AllocateChunkOp fill(AllocateChunkOp op, ChunkId orderFor) {
     List<MemberInfo> known = members.get();
     List<MemberInfo> up = known.stream().filter(m -> UP.equals(m.getState())).toList();
     int factor = Math.max(1, Math.min(replication, known.size()));
     int minimum = Math.min(minReplicas, factor);
-    AllocateChunkOp op = request.getAllocateChunk();
-    AllocateChunkOp filled = op.toBuilder()
+    return op.toBuilder()
         .clearCandidates()
-        .addAllCandidates(ChunkPlacement.order(up, op.getChunk()))
+        .addAllCandidates(ChunkPlacement.order(up, orderFor))
         .clearLive()
         .addAllLive(up.stream().map(MemberInfo::getId).sorted().toList())
         .setReplication(factor)
         .setMinReplicas(minimum)
         .build();
-    return request.toBuilder().setAllocateChunk(filled).build();
   }
 
   @Override

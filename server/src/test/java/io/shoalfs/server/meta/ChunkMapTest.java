@@ -14,8 +14,10 @@ import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.CheckReplicasOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.ListChunksOp;
+import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.NamespaceStatsOp;
@@ -69,6 +71,60 @@ class ChunkMapTest {
     assertEquals(0, ok(ns.read(MetaRequest.newBuilder().setResolve(
         io.shoalfs.proto.ResolveOp.newBuilder().setPath("/d").setChunkLookahead(8))))
         .getLocationsCount());
+  }
+
+  // ------------------------------------------------------------------ create with first chunk
+
+  @Test
+  void aCreateWithFirstChunkPlacesChunkZeroInTheSameEntry() {
+    MetaResponse made = ok(ns.apply(MetaRequest.newBuilder().setMakeNode(
+        createOp("f", FileType.REGULAR).setFirstChunk(placement(ALL, 3, 2)))));
+    long f = made.getAttr().getInode();
+    ChunkLocation placed = location(made);
+    assertEquals(chunk(f, 0), placed.getChunk());
+    assertEquals(1, placed.getVersion());
+    assertEquals(ALL.subList(0, 3), placed.getReplicasList());
+    assertEquals(List.of(placed), locations(f, 0, 8), "the chunk map holds it");
+    assertEquals(1, chunkCount());
+    // The file's first write asks allocate anyway if its location was lost: same answer.
+    assertEquals(placed, location(ok(allocate(chunk(f, 0), List.of("m4"), ALL, 3, 2))));
+  }
+
+  @Test
+  void aCreateWithoutFirstChunkOrOfADirectoryPlacesNothing() {
+    long plain = ok(ns.apply(MetaRequest.newBuilder().setMakeNode(createOp("f", FileType.REGULAR))))
+        .getAttr().getInode();
+    MetaResponse dir = ok(ns.apply(MetaRequest.newBuilder().setMakeNode(
+        createOp("d", FileType.DIRECTORY).setFirstChunk(placement(ALL, 3, 2)))));
+    assertEquals(0, dir.getLocationsCount());
+    assertEquals(List.of(), locations(plain, 0, 8));
+    assertEquals(List.of(), locations(dir.getAttr().getInode(), 0, 8));
+    assertEquals(0, chunkCount());
+  }
+
+  @Test
+  void tooFewLiveMembersStillCreatesTheFileWithoutAChunk() {
+    MetaResponse made = ok(ns.apply(MetaRequest.newBuilder().setMakeNode(
+        createOp("f", FileType.REGULAR).setFirstChunk(placement(List.of("m1"), 3, 2)))));
+    assertEquals(0, made.getLocationsCount());
+    assertEquals(List.of(), locations(made.getAttr().getInode(), 0, 8));
+    assertEquals(0, chunkCount());
+    assertEquals(made.getAttr(), ns.lookup(ROOT, "f").getAttr());
+    // A refused create places nothing either.
+    assertStatus(Status.EEXIST, ns.apply(MetaRequest.newBuilder().setMakeNode(
+        createOp("f", FileType.REGULAR).setFirstChunk(placement(ALL, 3, 2)))));
+    assertEquals(0, chunkCount());
+  }
+
+  private static MakeNodeOp.Builder createOp(String name, FileType type) {
+    return MakeNodeOp.newBuilder().setParent(ROOT).setName(name).setType(type).setMode(0644)
+        .setNowNs(1000);
+  }
+
+  private static AllocateChunkOp placement(List<String> candidates, int replication,
+      int minReplicas) {
+    return AllocateChunkOp.newBuilder().addAllCandidates(candidates).addAllLive(ALL)
+        .setReplication(replication).setMinReplicas(minReplicas).build();
   }
 
   // ------------------------------------------------------------------ allocate

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
@@ -82,6 +84,31 @@ class PlacingControlPlaneTest {
     assertEquals(2, op.getReplication());
     assertEquals(2, op.getMinReplicas());
     assertThrows(IllegalArgumentException.class, () -> new PlacingControlPlane(recorder, List::of, 0, 1));
+  }
+
+  @Test
+  void aCreateThatAsksForItsFirstChunkGetsItFilledAndOtherCreatesPassThrough() {
+    Recorder recorder = new Recorder();
+    List<MemberInfo> members = List.of(
+        member("a", "up", 10 * GIB), member("b", "down", 10 * GIB), member("c", "up", 10 * GIB));
+    PlacingControlPlane plane = new PlacingControlPlane(recorder, () -> members, 3, 2);
+    MakeNodeOp create = MakeNodeOp.newBuilder().setParent(1).setName("f")
+        .setType(FileType.REGULAR).setMode(0644).build();
+    MetaRequest plain = MetaRequest.newBuilder().setMakeNode(create).build();
+    plane.submit(plain);
+    assertSame(plain, recorder.last(), "no first_chunk: nothing to place");
+
+    plane.submit(MetaRequest.newBuilder().setRequestSeq(5).setMakeNode(create.toBuilder()
+        .setFirstChunk(AllocateChunkOp.getDefaultInstance())).build());
+    MakeNodeOp sent = recorder.last().getMakeNode();
+    assertEquals(create, sent.toBuilder().clearFirstChunk().build(), "the create is untouched");
+    AllocateChunkOp first = sent.getFirstChunk();
+    assertEquals(List.of("a", "c"), first.getCandidatesList().stream().sorted().toList(),
+        "up members only");
+    assertEquals(List.of("a", "c"), first.getLiveList());
+    assertEquals(3, first.getReplication());
+    assertEquals(2, first.getMinReplicas());
+    assertEquals(5, recorder.last().getRequestSeq());
   }
 
   @Test
