@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
@@ -71,6 +72,27 @@ final class FileHandleTable {
   /** The size a reader on this mount sees: metadata's, or further if written and uncommitted. */
   long effectiveSize(long inode, long metadataSize) {
     return Math.max(metadataSize, writtenEnd(inode));
+  }
+
+  /** {@code attr} as this mount shows it: with times its handles hold for their commits. */
+  Attr shown(Attr attr) {
+    Set<OpenFile> files = byInode.get(attr.getInode());
+    if (files == null) {
+      return attr;
+    }
+    Attr shown = attr;
+    for (OpenFile f : files) {
+      shown = f.shownWithTimes(shown);
+    }
+    return shown;
+  }
+
+  /** A write to {@code inode}: times its handles hold lose their mtime to it. */
+  void written(long inode) {
+    Set<OpenFile> files = byInode.get(inode);
+    if (files != null) {
+      files.forEach(OpenFile::writtenSinceTimes);
+    }
   }
 
   /** {@code inode} was truncated to {@code size}: no handle may later commit past it. */

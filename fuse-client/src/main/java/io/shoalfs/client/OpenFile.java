@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import java.util.OptionalLong;
 
@@ -25,6 +26,8 @@ final class OpenFile {
   /** The lock owner of this handle's flock, or 0 (released with the handle). */
   private long flockOwner;
   private boolean dirty;
+  /** Explicit times waiting for this handle's commit, or null. */
+  private PendingTimes times;
 
   OpenFile(long fh, long inode, int flags, Caller opener) {
     this.fh = fh;
@@ -115,6 +118,43 @@ final class OpenFile {
 
   synchronized void markDirty() {
     dirty = true;
+  }
+
+  /**
+   * Keeps {@code set} for this handle's commit when the handle has written something it has
+   * not committed (a commit is coming anyway), and set by the same caller as times already
+   * waiting; false otherwise (the caller sends them now).
+   */
+  synchronized boolean holdTimes(PendingTimes set) {
+    if (!dirty || (times != null && !times.caller().equals(set.caller()))) {
+      return false;
+    }
+    times = times == null ? set : times.then(set);
+    return true;
+  }
+
+  /** The times waiting for the commit, taken (null if none). */
+  synchronized PendingTimes takeTimes() {
+    PendingTimes t = times;
+    times = null;
+    return t;
+  }
+
+  /** Puts back times whose op failed; any set meanwhile stay over them. */
+  synchronized void restoreTimes(PendingTimes failed) {
+    times = times == null ? failed : failed.then(times);
+  }
+
+  /** A write through any handle of the file: a waiting mtime is overtaken by it. */
+  synchronized void writtenSinceTimes() {
+    if (times != null) {
+      times = times.withoutMtime();
+    }
+  }
+
+  /** {@code attr} with the times waiting here, as this mount shows it. */
+  synchronized Attr shownWithTimes(Attr attr) {
+    return times == null ? attr : times.shownOn(attr);
   }
 
   /** The file was cut to {@code size}: a later commit must not grow it back. */

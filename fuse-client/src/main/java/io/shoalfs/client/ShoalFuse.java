@@ -244,6 +244,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         writeBehind.drainInode(inode);
         truncator.truncate(caller, inode, size);
         readAhead.written(inode);
+        handles.written(inode); // a waiting explicit mtime is overtaken
         return 0;
       });
     });
@@ -256,6 +257,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       writeBehind.drainInode(inode);
       truncator.truncate(caller(), inode, size);
       readAhead.written(inode);
+      handles.written(inode); // a waiting explicit mtime is overtaken
       return 0;
     });
   }
@@ -289,6 +291,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       if (end > meta.getAttr(caller, inode).getSize()) {
         truncator.truncate(caller, inode, end);
         readAhead.written(inode);
+        handles.written(inode); // a waiting explicit mtime is overtaken
       }
       return 0;
     });
@@ -684,6 +687,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         file.recordWrite(offset + n);
       }
       readAhead.written(file.inode());
+      handles.written(file.inode()); // a waiting explicit mtime is overtaken
       if (file.isSync()) {
         committer.commit(file);
       }
@@ -920,7 +924,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   }
 
   private void fillStat(FileStat stat, Attr attr) throws RpcException {
-    FileStats.fill(stat, attr, handles.effectiveSize(attr.getInode(), attr.getSize()));
+    FileStats.fill(stat, handles.shown(attr),
+        handles.effectiveSize(attr.getInode(), attr.getSize()));
   }
 
   /** {@code firstChunk}: place chunk 0 with the file (MakeNodeOp.first_chunk). */

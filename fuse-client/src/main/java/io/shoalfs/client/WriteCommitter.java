@@ -5,6 +5,7 @@ import io.shoalfs.proto.CommitWriteOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.SetAttrOp;
+import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.Collection;
 import java.util.Optional;
@@ -26,16 +27,43 @@ final class WriteCommitter {
     this.writeBehind = writeBehind;
   }
 
-  /** Sends what the handle still buffers, then commits its end. */
+  /**
+   * Sends what the handle still buffers, then commits its end, with the times it holds
+   * (PendingTimes) in the same entry when it holds any.
+   */
   void commit(OpenFile file) throws RpcException {
     Optional<CommitWriteOp> op = drainForCommit(file);
-    if (op.isEmpty()) {
+    PendingTimes times = file.takeTimes();
+    if (op.isEmpty() && times == null) {
       return;
     }
+    if (times == null) {
+      try {
+        meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
+      } catch (RpcException e) {
+        file.markDirty(); // the next flush/release tries again
+        throw e;
+      }
+      return;
+    }
+    SetAttrOp.Builder withTimes = SetAttrOp.newBuilder()
+        .setInode(file.inode())
+        .setNowNs(FuseTimes.nowNs());
+    times.addTo(withTimes);
+    op.ifPresent(withTimes::setCommit);
     try {
-      meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
+      meta.call(times.caller(), MetaRequest.newBuilder().setSetAttr(withTimes));
     } catch (RpcException e) {
-      file.markDirty(); // the next flush/release tries again
+      if (op.isPresent() && isRefusal(e)) {
+        // The times were refused (the caller lost the right since the kernel checked it):
+        // they are dropped, and the data still lands. The refusal is the answer.
+        meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
+        throw e;
+      }
+      if (op.isPresent()) {
+        file.markDirty();
+      }
+      file.restoreTimes(times);
       throw e;
     }
   }
@@ -47,12 +75,32 @@ final class WriteCommitter {
    * setattr's own log entry (SetAttrOp.commit), which saves a round trip through the log for
    * every file `cp -a`, rsync or tar writes. If the setattr fails, neither was applied and the
    * handle stays dirty for its next flush.
+   *
+   * <p>Explicit times alone, on a file a handle has written and not committed, are not sent
+   * now: the handle holds them for its commit (PendingTimes), and the answer is null. Times a
+   * handle holds are added to a setattr by the same caller that carries its commit.
    */
   MetaResponse setAttr(Caller caller, SetAttrOp.Builder op, Collection<OpenFile> open)
       throws RpcException {
+    if (PendingTimes.canWait(op)) {
+      PendingTimes times = PendingTimes.of(caller, op);
+      for (OpenFile file : open) {
+        if (file.holdTimes(times)) {
+          return null;
+        }
+      }
+    }
     OpenFile carried = null;
+    PendingTimes carriedTimes = null;
     for (OpenFile file : open) {
       if (carried != null) {
+        commit(file);
+        continue;
+      }
+      PendingTimes times = file.takeTimes();
+      if (times != null && !times.caller().equals(caller)) {
+        // Someone else's times go in their own name, with this handle's commit.
+        file.restoreTimes(times);
         commit(file);
         continue;
       }
@@ -61,15 +109,30 @@ final class WriteCommitter {
         op.setCommit(commit.get());
         carried = file;
       }
+      if (times != null) {
+        times.addTo(op);
+        carried = file;
+        carriedTimes = times;
+      }
     }
     try {
       return meta.call(caller, MetaRequest.newBuilder().setSetAttr(op));
     } catch (RpcException e) {
       if (carried != null) {
-        carried.markDirty();
+        if (op.hasCommit()) {
+          carried.markDirty();
+        }
+        if (carriedTimes != null) {
+          carried.restoreTimes(carriedTimes);
+        }
       }
       throw e;
     }
+  }
+
+  /** A status that means "not allowed", as opposed to "not reachable now". */
+  private static boolean isRefusal(RpcException e) {
+    return e.status() == Status.EPERM || e.status() == Status.EACCES;
   }
 
   /**

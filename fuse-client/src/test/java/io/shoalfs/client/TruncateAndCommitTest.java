@@ -101,6 +101,117 @@ class TruncateAndCommitTest {
   }
 
   @Test
+  void explicitTimesOnAWrittenFileWaitForItsCommitAndShowAtOnce() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    write(0, 40);
+    file.recordWrite(40);
+    transport.order.clear();
+    assertEquals(null, committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE)));
+    assertEquals(List.of(), transport.order, "held, not sent");
+    Attr shown = handles.shown(Attr.newBuilder().setInode(INODE).setAtimeNs(1).setMtimeNs(2).build());
+    assertEquals(111, shown.getAtimeNs());
+    assertEquals(222, shown.getMtimeNs());
+
+    committer.commit(file); // close
+    assertEquals(List.of("meta:SET_ATTR"), transport.order, "times and commit: one entry");
+    SetAttrOp sent = lastMeta().getSetAttr();
+    assertEquals(SetAttrBits.ATIME | SetAttrBits.MTIME, sent.getValid());
+    assertEquals(111, sent.getAtimeNs());
+    assertEquals(222, sent.getMtimeNs());
+    assertEquals(40, sent.getCommit().getEndOffset());
+    assertEquals(ALICE, lastMeta().getCaller());
+    assertEquals(1, handles.shown(Attr.newBuilder().setInode(INODE).setAtimeNs(1).build())
+        .getAtimeNs(), "nothing held any more");
+    committer.commit(file);
+    assertEquals(List.of("meta:SET_ATTR"), transport.order, "nothing left to send");
+  }
+
+  @Test
+  void cpDashAWritesSetsTimesSetsTheModeAndClosesInOneEntry() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    write(0, 40);
+    file.recordWrite(40);
+    transport.order.clear();
+    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    committer.setAttr(ALICE, SetAttrOp.newBuilder().setInode(INODE)
+        .setValid(SetAttrBits.MODE).setMode(0644), handles.openFiles(INODE));
+    committer.commit(file);
+    assertEquals(List.of("meta:SET_ATTR"), transport.order);
+    SetAttrOp sent = lastMeta().getSetAttr();
+    assertEquals(SetAttrBits.MODE | SetAttrBits.ATIME | SetAttrBits.MTIME, sent.getValid());
+    assertEquals(0644, sent.getMode());
+    assertEquals(222, sent.getMtimeNs());
+    assertEquals(40, sent.getCommit().getEndOffset());
+  }
+
+  @Test
+  void timesAreSentAtOnceWhenNothingIsWaitingToBeCommitted() throws Exception {
+    handles.open(INODE, 0, ALICE); // open, nothing written
+    MetaResponse answer = committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    assertTrue(answer != null);
+    assertEquals(List.of("meta:SET_ATTR"), transport.order);
+    // UTIME_NOW is never held: the service resolves it, under its own permission rule.
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    file.recordWrite(10);
+    transport.order.clear();
+    committer.setAttr(ALICE, SetAttrOp.newBuilder().setInode(INODE)
+        .setValid(SetAttrBits.ATIME_NOW | SetAttrBits.MTIME_NOW), handles.openFiles(INODE));
+    assertEquals(List.of("meta:SET_ATTR"), transport.order);
+  }
+
+  @Test
+  void aWriteAfterTheTimesWinsOverTheHeldMtime() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    file.recordWrite(10);
+    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    file.recordWrite(20);
+    handles.written(INODE);
+    committer.commit(file);
+    SetAttrOp sent = lastMeta().getSetAttr();
+    assertEquals(SetAttrBits.ATIME, sent.getValid(), "the atime stays, the mtime is the write's");
+    assertEquals(20, sent.getCommit().getEndOffset());
+  }
+
+  @Test
+  void refusedTimesAreDroppedAndTheDataStillLands() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    file.recordWrite(40);
+    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    var answers = transport.metaAnswers;
+    transport.metaAnswers = r -> r.getOpCase() == MetaRequest.OpCase.SET_ATTR
+        ? MetaResponse.newBuilder().setStatus(Status.EPERM).build() : answers.apply(r);
+    RpcException refused = assertThrows(RpcException.class, () -> committer.commit(file));
+    assertEquals(Status.EPERM, refused.status());
+    assertEquals(40, metaSize.get(), "committed on its own");
+    assertTrue(!file.isDirty());
+  }
+
+  @Test
+  void heldTimesSurviveAFailedCommitForTheNextFlush() throws Exception {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    file.recordWrite(40);
+    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    var answers = transport.metaAnswers;
+    transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.UNAVAILABLE).build();
+    assertThrows(RpcException.class, () -> committer.commit(file));
+    transport.metaAnswers = answers;
+    committer.commit(file);
+    SetAttrOp sent = lastMeta().getSetAttr();
+    assertEquals(222, sent.getMtimeNs());
+    assertEquals(40, sent.getCommit().getEndOffset());
+  }
+
+  private static SetAttrOp.Builder times(long atimeNs, long mtimeNs) {
+    return SetAttrOp.newBuilder().setInode(INODE)
+        .setValid(SetAttrBits.ATIME | SetAttrBits.MTIME)
+        .setAtimeNs(atimeNs).setMtimeNs(mtimeNs);
+  }
+
+  private MetaRequest lastMeta() {
+    return transport.metaRequests.get(transport.metaRequests.size() - 1);
+  }
+
+  @Test
   void theDataPlaneIsCutBeforeMetadataChanges() throws Exception {
     metaSize.set(100);
     truncator.truncate(ALICE, INODE, 30);
