@@ -38,12 +38,7 @@ final class WriteCommitter {
       return;
     }
     if (times == null) {
-      try {
-        meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
-      } catch (RpcException e) {
-        file.markDirty(); // the next flush/release tries again
-        throw e;
-      }
+      commitAlone(file, op.get());
       return;
     }
     SetAttrOp.Builder withTimes = SetAttrOp.newBuilder()
@@ -57,7 +52,7 @@ final class WriteCommitter {
       if (op.isPresent() && isRefusal(e)) {
         // The times were refused (the caller lost the right since the kernel checked it):
         // they are dropped, and the data still lands. The refusal is the answer.
-        meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op.get()));
+        commitAlone(file, op.get());
         throw e;
       }
       if (op.isPresent()) {
@@ -126,6 +121,15 @@ final class WriteCommitter {
           carried.restoreTimes(carriedTimes);
         }
       }
+      throw e;
+    }
+  }
+
+  private void commitAlone(OpenFile file, CommitWriteOp op) throws RpcException {
+    try {
+      meta.call(file.opener(), MetaRequest.newBuilder().setCommitWrite(op));
+    } catch (RpcException e) {
+      file.markDirty(); // the next flush/release tries again
       throw e;
     }
   }
