@@ -70,7 +70,6 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private static final int LOCK_NB = 4;
   private static final int LOCK_UN = 8;
   private static final int FALLOC_FL_KEEP_SIZE = 1;
-  private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int NAME_MAX = 255;
   /** Bit 2 of struct fuse_operations' flag word (little-endian bit-field order). */
   private static final int UTIME_OMIT_OK_BIT = 1 << 2;
@@ -88,6 +87,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final Truncator truncator;
   private final WriteCommitter committer;
   private final WriteBehind writeBehind;
+  private final AccessNotes accessNotes;
   private final CallerGroups callerGroups = new CallerGroups();
   private final HiddenFiles hidden = new HiddenFiles();
   private final LockClient locks;
@@ -110,6 +110,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         new PathCache(config.pathCacheSize(), config.pathCacheTtl()), hidden);
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
     this.writeBehind = new WriteBehind(io, handles, config.writeBack());
+    this.accessNotes = new AccessNotes(meta);
     this.committer = new WriteCommitter(meta, data, writeBehind);
     this.locks = new LockClient(meta);
     this.readAhead = new ReadAhead(io, writeBehind, config.readAhead());
@@ -149,6 +150,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public void close() {
     umount();
     writeBehind.close();
+    accessNotes.close();
     locks.close();
   }
 
@@ -642,29 +644,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Caller caller = caller();
       long inode = file.inode();
       if (file.firstRead()) {
-        noteAccess(caller, inode);
+        accessNotes.readStarted(caller, inode);
       }
       // Drains this mount's pending writes to the inode first: a read sees every write before it.
       return readAhead.read(file, offset, (int) Math.min(size, Integer.MAX_VALUE), buf,
           () -> handles.effectiveSize(inode, meta.cachedAttr(caller, inode).getSize()));
     });
-  }
-
-  /**
-   * The kernel leaves atime to FUSE file systems: the first read through a handle applies Linux's
-   * relatime rule, asked only when the cached attributes say atime is due.
-   */
-  private void noteAccess(Caller caller, long inode) throws RpcException {
-    Attr attr = meta.cachedAttr(caller, inode);
-    long atime = attr.getAtimeNs();
-    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
-        && FuseTimes.nowNs() - atime < RELATIME_MAX_AGE_NS) {
-      return;
-    }
-    meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
-        .setInode(inode)
-        .setValid(SetAttrBits.ACCESSED)
-        .setNowNs(FuseTimes.nowNs())));
   }
 
   @Override

@@ -251,6 +251,12 @@ final class NamespaceWrites {
 
   /** Linux relatime: a read moves atime to now when it is not after mtime or ctime, or is old. */
   private MetaResponse accessed(Attr attr, long nowNs) {
+    // Clients send access notes off the read path, so one can arrive after a change its own
+    // mount made later, explicit times above all, which it must not undo: a note older than
+    // the inode's last change is dropped (relatime is advice; the next read notes again).
+    if (attr.getCtimeNs() > nowNs) {
+      return Replies.ok(attr);
+    }
     long atime = attr.getAtimeNs();
     if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
         && nowNs - atime < RELATIME_MAX_AGE_NS) {

@@ -511,6 +511,27 @@ class NamespaceTest {
   }
 
   @Test
+  void anAccessIsNotedByRelatimeAndANoteOlderThanTheLastChangeIsDropped() {
+    long f = ns.file(ROOT, "f");
+    commitWrite(f, 10); // mtime and ctime after the create's atime: a read is due a note
+    long readAt = ns.now();
+    Attr noted = ok(setAttr(f, b -> b.setValid(NamespaceWrites.SET_ACCESSED).setNowNs(readAt),
+        NamespaceFixture.USER)).getAttr();
+    assertEquals(readAt, noted.getAtimeNs());
+    ok(setAttr(f, b -> b.setValid(NamespaceWrites.SET_ACCESSED).setNowNs(ns.now()),
+        NamespaceFixture.USER));
+    assertEquals(readAt, ns.attr(f).getAtimeNs(), "atime after mtime and ctime: nothing to note");
+
+    // A note taken before explicit times were set, arriving after them, leaves them alone.
+    long lateNote = ns.now();
+    ok(setAttr(f, b -> b.setValid(NamespaceWrites.SET_ATIME | NamespaceWrites.SET_MTIME)
+        .setAtimeNs(42).setMtimeNs(43), NamespaceFixture.USER));
+    ok(setAttr(f, b -> b.setValid(NamespaceWrites.SET_ACCESSED).setNowNs(lateNote),
+        NamespaceFixture.USER));
+    assertEquals(42, ns.attr(f).getAtimeNs());
+  }
+
+  @Test
   void setAttrAppliesOnlyMaskedFieldsAndAlwaysCtime() {
     long f = ns.file(ROOT, "f");
     Attr before = ns.attr(f);
