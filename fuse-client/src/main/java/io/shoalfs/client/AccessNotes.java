@@ -5,7 +5,7 @@ import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.SetAttrOp;
 import io.shoalfs.rpc.RpcException;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The note carries the time of the read; the service drops a note older than the inode's
  * last change, so a late one never undoes times set after the read (NamespaceWrites.accessed).
- * One note per inode is on its way at a time. Bounded: when the queue is full the reading
+ * One note per inode is on its way at a time; meanwhile this mount shows the atime it will set
+ * ({@link #shown}), so a stat after a read sees it as before. Bounded: when the queue is full the reading
  * thread sends its note itself.
  */
 final class AccessNotes implements AutoCloseable {
@@ -33,7 +34,8 @@ final class AccessNotes implements AutoCloseable {
 
   private final MetaClient meta;
   private final ThreadPoolExecutor sender;
-  private final Set<Long> onTheirWay = ConcurrentHashMap.newKeySet();
+  /** Inodes with a note on its way, and the time of the read it notes. */
+  private final Map<Long, Long> onTheirWay = new ConcurrentHashMap<>();
 
   AccessNotes(MetaClient meta) {
     this.meta = meta;
@@ -48,7 +50,7 @@ final class AccessNotes implements AutoCloseable {
   /** {@code caller} started reading {@code inode} through a handle, now. */
   void readStarted(Caller caller, long inode) {
     long readAt = FuseTimes.nowNs();
-    if (!onTheirWay.add(inode)) {
+    if (onTheirWay.putIfAbsent(inode, readAt) != null) {
       return; // the note on its way covers this read too
     }
     try {
@@ -66,10 +68,7 @@ final class AccessNotes implements AutoCloseable {
 
   private void send(Caller caller, long inode, long readAt) {
     try {
-      Attr attr = meta.cachedAttr(caller, inode);
-      long atime = attr.getAtimeNs();
-      if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
-          && readAt - atime < RELATIME_MAX_AGE_NS) {
+      if (!isDue(meta.cachedAttr(caller, inode), readAt)) {
         return;
       }
       meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
@@ -80,6 +79,23 @@ final class AccessNotes implements AutoCloseable {
       // Advice, not data: a file removed meanwhile, or a service away, costs one atime.
       LOG.debug("atime of inode {} not updated: {}", inode, e.getMessage());
     }
+  }
+
+  /** Linux's relatime: atime moves on a read if it is not after mtime and ctime, or a day old. */
+  private static boolean isDue(Attr attr, long readAt) {
+    long atime = attr.getAtimeNs();
+    return atime <= attr.getMtimeNs() || atime <= attr.getCtimeNs()
+        || readAt - atime >= RELATIME_MAX_AGE_NS;
+  }
+
+  /**
+   * {@code attr} as this mount shows it while a note is on its way: with the atime the note
+   * will set (the answer to the note then updates the attribute cache).
+   */
+  Attr shown(Attr attr) {
+    Long readAt = onTheirWay.get(attr.getInode());
+    return readAt == null || !isDue(attr, readAt) ? attr
+        : attr.toBuilder().setAtimeNs(readAt).build();
   }
 
   /** Sends nothing more; notes not sent yet are dropped. */

@@ -909,7 +909,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   }
 
   private void fillStat(FileStat stat, Attr attr) throws RpcException {
-    FileStats.fill(stat, handles.shown(attr),
+    FileStats.fill(stat, accessNotes.shown(handles.shown(attr)),
         handles.effectiveSize(attr.getInode(), attr.getSize()));
   }
 

@@ -73,6 +73,9 @@ class AccessNotesTest {
     notes.readStarted(ALICE, INODE);
     notes.readStarted(ALICE, INODE); // a second read while the first note is on its way
     assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5), "reads went on");
+    assertTrue(notes.shown(attr).getAtimeNs() >= now, "a stat meanwhile shows the read");
+    Attr recent = attr.toBuilder().setAtimeNs(now + 1).build();
+    assertEquals(recent, notes.shown(recent), "not due: shown as it is");
     service.countDown();
     assertEquals(List.of("GET_ATTR", "SET_ATTR"), ops(settle()), "one note for both reads");
   }
