@@ -2,6 +2,7 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
@@ -93,6 +94,21 @@ final class Resolver {
       }
     }
     return call.apply(resolveFresh(caller, path).getInode());
+  }
+
+  /**
+   * Caches what a listing of directory {@code dir} answered: each entry's inode under its path
+   * and, when the listing carried them, its attributes (as of the listing's index). Taken like
+   * a resolve's answer: {@code generationBeforeList} was read before the listing was asked.
+   */
+  void listed(String dir, MetaResponse listing, long generationBeforeList) {
+    String prefix = dir.endsWith("/") ? dir : dir + "/";
+    for (DirEntry entry : listing.getEntriesList()) {
+      if (entry.hasAttr()) {
+        meta.attrCache().put(entry.getAttr(), listing.getAppliedIndex());
+      }
+      cache.put(prefix + entry.getName(), entry.getInode(), generationBeforeList);
+    }
   }
 
   /** Records an inode this mount just created at {@code path}. */

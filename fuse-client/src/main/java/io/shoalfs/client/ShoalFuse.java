@@ -556,11 +556,16 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       FileStat entryStat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
       String after = "";
       while (true) {
+        long generation = resolver.cache().generation();
         MetaResponse page = meta.call(caller, MetaRequest.newBuilder().setReadDir(
             ReadDirOp.newBuilder()
                 .setInode(inode)
                 .setStartAfter(after)
-                .setLimit(config.readDirPageSize())));
+                .setLimit(config.readDirPageSize())
+                .setWithAttrs(true)));
+        // readdirplus: the lookup and getattr the kernel sends next for each name (ls -l,
+        // find, tar, rm -r) are answered from here while the caches hold them.
+        resolver.listed(path, page, generation);
         for (DirEntry entry : page.getEntriesList()) {
           entryStat.st_mode.set(FileStats.entryMode(entry.getType()));
           entryStat.st_ino.set(entry.getInode());

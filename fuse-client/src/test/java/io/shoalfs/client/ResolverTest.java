@@ -50,6 +50,31 @@ class ResolverTest {
   }
 
   @Test
+  void aListingAnswersTheLookupsOfItsNames() throws Exception {
+    namespace.put("/d/x", 7L);
+    namespace.put("/d/y", 8L);
+    long generation = cache.generation();
+    MetaResponse listing = MetaResponse.newBuilder().setAppliedIndex(3)
+        .addEntries(io.shoalfs.proto.DirEntry.newBuilder().setName("x").setInode(7)
+            .setAttr(Attr.newBuilder().setInode(7).setSize(70)))
+        .addEntries(io.shoalfs.proto.DirEntry.newBuilder().setName("y").setInode(8))
+        .build();
+    Resolver caching = new Resolver(new MetaClient(transport, Duration.ofSeconds(5), 1,
+        Duration.ofMinutes(1), 100), cache);
+    caching.listed("/d", listing, generation);
+    assertEquals(70, caching.attr(ROOT, "/d/x").getSize(), "path and attributes from the listing");
+    assertEquals(0, transport.metaRequests.size(), "no call at all");
+    assertEquals(8L, caching.<Long>withInode(ROOT, "/d/y", inode -> inode));
+    assertEquals(0, count(MetaRequest.OpCase.RESOLVE), "the inode came with the listing");
+
+    // A listing taken before an invalidation (a rename meanwhile) is not cached.
+    cache.invalidate("/d/z");
+    caching.listed("/d", MetaResponse.newBuilder().addEntries(io.shoalfs.proto.DirEntry
+        .newBuilder().setName("z").setInode(9)).build(), generation);
+    assertEquals(null, cache.get("/d/z"));
+  }
+
+  @Test
   void aResolvedPathIsNotResolvedAgain() throws Exception {
     namespace.put("/a", 5L);
     assertEquals(5L, resolver.<Long>withInode(ROOT, "/a", inode -> inode));

@@ -89,7 +89,10 @@ final class NamespaceReads {
     return Replies.ok(current);
   }
 
-  /** Entries sorted by name, without "." and ".." (the client adds those). */
+  /**
+   * Entries sorted by name, without "." and ".." (the client adds those); with their
+   * attributes when the op asks.
+   */
   MetaResponse readDir(ReadDirOp op) {
     Attr dir = store.attr(op.getInode());
     if (dir == null) {
@@ -112,10 +115,17 @@ final class NamespaceReads {
         reply.setHasMore(true);
         return false;
       }
-      reply.addEntries(DirEntry.newBuilder()
+      DirEntry.Builder entry = DirEntry.newBuilder()
           .setName(KeySchema.nameOf(key))
           .setInode(KeySchema.dentryInode(value))
-          .setType(FileType.forNumber(KeySchema.dentryType(value))));
+          .setType(FileType.forNumber(KeySchema.dentryType(value)));
+      if (op.getWithAttrs()) {
+        Attr attr = store.attr(entry.getInode());
+        if (attr != null) {
+          entry.setAttr(attr);
+        }
+      }
+      reply.addEntries(entry);
       return true;
     });
     return reply.build();

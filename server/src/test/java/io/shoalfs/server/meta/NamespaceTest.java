@@ -163,6 +163,18 @@ class NamespaceTest {
   }
 
   @Test
+  void readDirWithAttrsGivesEachEntrysAttributes() {
+    long f = ns.file(ROOT, "f");
+    long d = ns.dir(ROOT, "d");
+    MetaResponse plain = ok(ns.readDir(ROOT, "", 0));
+    assertFalse(plain.getEntries(0).hasAttr(), "only when asked");
+    MetaResponse plus = ok(ns.read(MetaRequest.newBuilder().setReadDir(
+        io.shoalfs.proto.ReadDirOp.newBuilder().setInode(ROOT).setWithAttrs(true))));
+    assertEquals(ns.attr(d), plus.getEntries(0).getAttr());
+    assertEquals(ns.attr(f), plus.getEntries(1).getAttr());
+  }
+
+  @Test
   void readDirPaginatesWithStartAfterAndHasMore() {
     for (int i = 0; i < 25; i++) {
       ns.file(ROOT, String.format("f%02d", i));
