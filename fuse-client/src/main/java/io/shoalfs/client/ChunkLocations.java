@@ -142,6 +142,12 @@ final class ChunkLocations {
     return out;
   }
 
+  /** The locations cached for {@code inode}'s chunks (those this mount wrote or read). */
+  List<ChunkLocation> cachedOf(long inode) {
+    Map<Long, ChunkLocation> chunks = byInode.getIfPresent(inode);
+    return chunks == null ? List.of() : List.copyOf(chunks.values());
+  }
+
   /** Caches locations the chunk map gave in another answer (resolve for an open). */
   void remember(List<ChunkLocation> found) {
     found.forEach(this::remember);

@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.MemberInfo;
@@ -11,6 +12,7 @@ import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -48,10 +50,52 @@ final class DataClient {
     awaitAll(send(addresses, request));
   }
 
-  /** Makes the file's data durable on every up member. */
-  void sync(long inode) throws RpcException {
-    everyUpMember(DataRequest.newBuilder()
-        .setSync(SyncFileOp.newBuilder().setInode(inode)).build());
+  /**
+   * Makes the file's data durable on every up member that can be reached. A member that cannot
+   * (killed a moment ago: it stays up in the view until its lease runs out) is left out as long
+   * as some member synced and each chunk in {@code written} has a replica that did: a write was
+   * acknowledged only once every replica had it, and a replica gone with its server is dropped
+   * by the next write or the healer. Any other failure is the answer.
+   */
+  void sync(long inode, Collection<ChunkLocation> written) throws RpcException {
+    DataRequest request = DataRequest.newBuilder()
+        .setSync(SyncFileOp.newBuilder().setInode(inode)).build();
+    List<MemberInfo> up = MemberView.of(transport).up();
+    if (up.isEmpty()) {
+      throw new RpcException(Status.UNAVAILABLE, "no member is up");
+    }
+    List<CompletableFuture<DataResponse>> replies = new ArrayList<>(up.size());
+    for (MemberInfo m : up) {
+      replies.add(transport.dataAt(m.getAddress(), request));
+    }
+    Set<String> synced = new HashSet<>();
+    RpcException unreachable = null;
+    RpcException failure = null;
+    for (int i = 0; i < up.size(); i++) {
+      try {
+        Replies.ok(Replies.await(replies.get(i), timeout));
+        synced.add(up.get(i).getId());
+      } catch (RpcException e) {
+        if (e.status() == Status.UNAVAILABLE || e.status() == Status.DEADLINE_EXCEEDED) {
+          unreachable = unreachable == null ? e : unreachable;
+        } else {
+          failure = failure == null ? e : failure;
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (synced.isEmpty()) {
+      throw unreachable;
+    }
+    for (ChunkLocation chunk : written) {
+      if (chunk.getReplicasList().stream().noneMatch(synced::contains)) {
+        throw new RpcException(unreachable.status(), "no replica of chunk "
+            + chunk.getChunk().getInode() + "/" + ChunkLocations.indexOf(chunk.getChunk())
+            + " could be synced: " + unreachable.getMessage());
+      }
+    }
   }
 
   /**
@@ -86,10 +130,6 @@ final class DataClient {
         .setFreeBytes(free)
         .setUsedBytes(used)
         .build();
-  }
-
-  private void everyUpMember(DataRequest request) throws RpcException {
-    awaitAll(send(request));
   }
 
   private void awaitAll(List<CompletableFuture<DataResponse>> replies) throws RpcException {

@@ -111,7 +111,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
     this.writeBehind = new WriteBehind(io, handles, config.writeBack());
     this.accessNotes = new AccessNotes(meta);
-    this.committer = new WriteCommitter(meta, data, writeBehind);
+    this.committer = new WriteCommitter(meta, data, writeBehind, locations);
     this.locks = new LockClient(meta);
     this.readAhead = new ReadAhead(io, writeBehind, config.readAhead());
     acceptUtimeOmit();

@@ -20,11 +20,14 @@ final class WriteCommitter {
   private final MetaClient meta;
   private final DataClient data;
   private final WriteBehind writeBehind;
+  private final ChunkLocations locations;
 
-  WriteCommitter(MetaClient meta, DataClient data, WriteBehind writeBehind) {
+  WriteCommitter(MetaClient meta, DataClient data, WriteBehind writeBehind,
+      ChunkLocations locations) {
     this.meta = meta;
     this.data = data;
     this.writeBehind = writeBehind;
+    this.locations = locations;
   }
 
   /**
@@ -160,7 +163,7 @@ final class WriteCommitter {
   /** Data durable first, then the size that makes it visible. */
   void fsync(OpenFile file) throws RpcException {
     writeBehind.drain(file);
-    data.sync(file.inode());
+    data.sync(file.inode(), locations.cachedOf(file.inode()));
     commit(file);
   }
 }

@@ -343,7 +343,7 @@ class ReplicatedChunksTest {
   @Test
   void syncGoesToEveryUpMember() throws Exception {
     cluster.state.put("m2", "dead");
-    new DataClient(cluster, TIMEOUT).sync(INODE);
+    new DataClient(cluster, TIMEOUT).sync(INODE, List.of());
     assertEquals(List.of("m1", "m3"), cluster.sentTo(DataRequest.OpCase.SYNC));
   }
 

@@ -37,7 +37,7 @@ class TruncateAndCommitTest {
   private final Truncator truncator =
       new Truncator(meta, data, locations, transport, handles, 16);
   private final WriteCommitter committer = new WriteCommitter(meta, data,
-      new WriteBehind(io, handles, WriteBackSettings.off()));
+      new WriteBehind(io, handles, WriteBackSettings.off()), locations);
 
   TruncateAndCommitTest() {
     transport.metaAnswers = r -> {
