@@ -88,6 +88,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final WriteCommitter committer;
   private final WriteBehind writeBehind;
   private final AccessNotes accessNotes;
+  private final ReaddirPlus readdirPlus = new ReaddirPlus();
   private final CallerGroups callerGroups = new CallerGroups();
   private final HiddenFiles hidden = new HiddenFiles();
   private final LockClient locks;
@@ -555,6 +556,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       // learn what is a directory without a lookup and getattr per entry.
       FileStat entryStat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
       String after = "";
+      boolean withAttrs = readdirPlus.withAttrs(inode);
       while (true) {
         long generation = resolver.cache().generation();
         MetaResponse page = meta.call(caller, MetaRequest.newBuilder().setReadDir(
@@ -562,7 +564,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
                 .setInode(inode)
                 .setStartAfter(after)
                 .setLimit(config.readDirPageSize())
-                .setWithAttrs(true)));
+                .setWithAttrs(withAttrs)));
         // readdirplus: the lookup and getattr the kernel sends next for each name (ls -l,
         // find, tar, rm -r) are answered from here while the caches hold them.
         resolver.listed(path, page, generation);
