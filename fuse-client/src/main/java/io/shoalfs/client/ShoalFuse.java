@@ -567,7 +567,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
                 .setWithAttrs(withAttrs)));
         // readdirplus: the lookup and getattr the kernel sends next for each name (ls -l,
         // find, tar, rm -r) are answered from here while the caches hold them.
-        resolver.listed(path, page, generation);
+        if (withAttrs) {
+          resolver.listed(path, page, generation);
+        }
         for (DirEntry entry : page.getEntriesList()) {
           entryStat.st_mode.set(FileStats.entryMode(entry.getType()));
           entryStat.st_ino.set(entry.getInode());
