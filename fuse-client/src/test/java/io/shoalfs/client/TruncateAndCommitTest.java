@@ -71,10 +71,7 @@ class TruncateAndCommitTest {
 
   @Test
   void aSetAttrCarriesTheCommitOfWhatTheHandleWrote() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    write(0, 40);
-    file.recordWrite(40);
-    transport.order.clear();
+    OpenFile file = writtenAndUncommitted(40);
     committer.setAttr(ALICE, SetAttrOp.newBuilder().setInode(INODE)
         .setValid(SetAttrBits.MODE).setMode(0600), handles.openFiles(INODE));
 
@@ -86,9 +83,7 @@ class TruncateAndCommitTest {
 
   @Test
   void aFailedSetAttrLeavesTheWriteToTheNextFlush() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    write(0, 40);
-    file.recordWrite(40);
+    OpenFile file = writtenAndUncommitted(40);
     var answers = transport.metaAnswers;
     transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.EPERM).build();
     assertThrows(RpcException.class, () -> committer.setAttr(ALICE,
@@ -102,10 +97,7 @@ class TruncateAndCommitTest {
 
   @Test
   void explicitTimesOnAWrittenFileWaitForItsCommitAndShowAtOnce() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    write(0, 40);
-    file.recordWrite(40);
-    transport.order.clear();
+    OpenFile file = writtenAndUncommitted(40);
     assertEquals(null, committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE)));
     assertEquals(List.of(), transport.order, "held, not sent");
     Attr shown = handles.shown(Attr.newBuilder().setInode(INODE).setAtimeNs(1).setMtimeNs(2).build());
@@ -128,10 +120,7 @@ class TruncateAndCommitTest {
 
   @Test
   void cpDashAWritesSetsTimesSetsTheModeAndClosesInOneEntry() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    write(0, 40);
-    file.recordWrite(40);
-    transport.order.clear();
+    OpenFile file = writtenAndUncommitted(40);
     committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
     committer.setAttr(ALICE, SetAttrOp.newBuilder().setInode(INODE)
         .setValid(SetAttrBits.MODE).setMode(0644), handles.openFiles(INODE));
@@ -174,9 +163,7 @@ class TruncateAndCommitTest {
 
   @Test
   void refusedTimesAreDroppedAndTheDataStillLands() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    file.recordWrite(40);
-    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    OpenFile file = holdingTimes(111, 222);
     var answers = transport.metaAnswers;
     transport.metaAnswers = r -> r.getOpCase() == MetaRequest.OpCase.SET_ATTR
         ? MetaResponse.newBuilder().setStatus(Status.EPERM).build() : answers.apply(r);
@@ -188,9 +175,7 @@ class TruncateAndCommitTest {
 
   @Test
   void heldTimesSurviveAFailedCommitForTheNextFlush() throws Exception {
-    OpenFile file = handles.open(INODE, 0, ALICE);
-    file.recordWrite(40);
-    committer.setAttr(ALICE, times(111, 222), handles.openFiles(INODE));
+    OpenFile file = holdingTimes(111, 222);
     var answers = transport.metaAnswers;
     transport.metaAnswers = r -> MetaResponse.newBuilder().setStatus(Status.UNAVAILABLE).build();
     assertThrows(RpcException.class, () -> committer.commit(file));
@@ -199,6 +184,14 @@ class TruncateAndCommitTest {
     SetAttrOp sent = lastMeta().getSetAttr();
     assertEquals(222, sent.getMtimeNs());
     assertEquals(40, sent.getCommit().getEndOffset());
+  }
+
+  /** A handle that wrote 40 bytes and holds these times for its commit. */
+  private OpenFile holdingTimes(long atimeNs, long mtimeNs) throws RpcException {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    file.recordWrite(40);
+    committer.setAttr(ALICE, times(atimeNs, mtimeNs), handles.openFiles(INODE));
+    return file;
   }
 
   private static SetAttrOp.Builder times(long atimeNs, long mtimeNs) {
@@ -273,6 +266,15 @@ class TruncateAndCommitTest {
     f.recordWrite(100);
     committer.fsync(f);
     assertEquals(List.of("data:SYNC", "meta:COMMIT_WRITE"), transport.order);
+  }
+
+  /** A handle that wrote {@code n} bytes at 0 and has not committed them; nothing sent yet. */
+  private OpenFile writtenAndUncommitted(int n) throws RpcException {
+    OpenFile file = handles.open(INODE, 0, ALICE);
+    write(0, n);
+    file.recordWrite(n);
+    transport.order.clear();
+    return file;
   }
 
   private void write(long offset, int n) throws RpcException {
