@@ -24,12 +24,12 @@ import org.slf4j.LoggerFactory;
  * <p>The note carries the time of the read; the service drops a note older than the inode's
  * last change, so a late one never undoes times set after the read (NamespaceWrites.accessed).
  * One note per inode is on its way at a time; meanwhile this mount shows the atime it will set
- * ({@link #shown}), so a stat after a read sees it as before. Bounded: when the queue is full the reading
- * thread sends its note itself.
+ * ({@link #shown}), so a stat after a read sees it as before. Bounded: when the queue is full
+ * the reading thread sends its note itself.
  */
 final class AccessNotes implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AccessNotes.class);
-  static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
+  private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int QUEUE = 1024;
 
   private final MetaClient meta;

@@ -76,7 +76,7 @@ final class DataClient {
         Replies.ok(Replies.await(replies.get(i), timeout));
         synced.add(up.get(i).getId());
       } catch (RpcException e) {
-        if (e.status() == Status.UNAVAILABLE || e.status() == Status.DEADLINE_EXCEEDED) {
+        if (Replies.isUnreachable(e)) {
           unreachable = unreachable == null ? e : unreachable;
         } else {
           failure = failure == null ? e : failure;
@@ -91,9 +91,13 @@ final class DataClient {
     }
     for (ChunkLocation chunk : written) {
       if (chunk.getReplicasList().stream().noneMatch(synced::contains)) {
-        throw new RpcException(unreachable.status(), "no replica of chunk "
-            + chunk.getChunk().getInode() + "/" + ChunkLocations.indexOf(chunk.getChunk())
-            + " could be synced: " + unreachable.getMessage());
+        // Either its replicas could not be reached, or none of them is up in this view.
+        String chunkName = chunk.getChunk().getInode() + "/"
+            + ChunkLocations.indexOf(chunk.getChunk());
+        throw unreachable == null
+            ? new RpcException(Status.UNAVAILABLE, "no replica of chunk " + chunkName + " is up")
+            : new RpcException(unreachable.status(), "no replica of chunk " + chunkName
+                + " could be synced: " + unreachable.getMessage());
       }
     }
   }

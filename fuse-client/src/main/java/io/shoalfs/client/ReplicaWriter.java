@@ -132,9 +132,7 @@ final class ReplicaWriter {
       if (!attempt.sent()) {
         return new Failure(e, true, false, null);
       }
-      boolean unreachable =
-          e.status() == Status.UNAVAILABLE || e.status() == Status.DEADLINE_EXCEEDED;
-      return new Failure(e, false, unreachable, null);
+      return new Failure(e, false, Replies.isUnreachable(e), null);
     }
     if (r.getStatus() == Status.OK) {
       return null;

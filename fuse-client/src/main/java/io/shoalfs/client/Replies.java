@@ -39,6 +39,11 @@ final class Replies {
     }
   }
 
+  /** No answer came (the member cannot be reached, or did not answer in time). */
+  static boolean isUnreachable(RpcException e) {
+    return e.status() == Status.UNAVAILABLE || e.status() == Status.DEADLINE_EXCEEDED;
+  }
+
   static MetaResponse ok(MetaResponse response) throws RpcException {
     if (response.getStatus() != Status.OK) {
       throw new RpcException(response.getStatus(), response.getError());

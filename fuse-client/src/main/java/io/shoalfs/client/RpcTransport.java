@@ -132,8 +132,7 @@ final class RpcTransport implements ShoalTransport {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             // A server that answers heartbeats but not the call (its own way to the metadata
             // leader is stuck on a member that died silently) is as good as unreachable.
-            retry = cause instanceof RpcException re
-                && (re.status() == Status.UNAVAILABLE || re.status() == Status.DEADLINE_EXCEEDED);
+            retry = cause instanceof RpcException re && Replies.isUnreachable(re);
           }
           if (err == null && !r.getMetaLeaderId().isEmpty()) {
             metaLeader = r.getMetaLeaderId();

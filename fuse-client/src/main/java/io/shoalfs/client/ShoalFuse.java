@@ -246,8 +246,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       return resolver.withInode(caller, path, inode -> {
         writeBehind.drainInode(inode);
         truncator.truncate(caller, inode, size);
-        readAhead.written(inode);
-        handles.written(inode); // a waiting explicit mtime is overtaken
+        written(inode);
         return 0;
       });
     });
@@ -259,8 +258,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long inode = handles.get(fi.fh.get()).inode();
       writeBehind.drainInode(inode);
       truncator.truncate(caller(), inode, size);
-      readAhead.written(inode);
-      handles.written(inode); // a waiting explicit mtime is overtaken
+      written(inode);
       return 0;
     });
   }
@@ -293,8 +291,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       long end = Math.addExact(offset, length);
       if (end > meta.getAttr(caller, inode).getSize()) {
         truncator.truncate(caller, inode, end);
-        readAhead.written(inode);
-        handles.written(inode); // a waiting explicit mtime is overtaken
+        written(inode);
       }
       return 0;
     });
@@ -680,8 +677,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         writeBehind.write(file, offset, buf, n);
         file.recordWrite(offset + n);
       }
-      readAhead.written(file.inode());
-      handles.written(file.inode()); // a waiting explicit mtime is overtaken
+      written(file.inode());
       if (file.isSync()) {
         committer.commit(file);
       }
@@ -915,6 +911,15 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         .setGid(gid)
         .addAllGroups(callerGroups.of(ctx.pid.get(), uid, gid))
         .build();
+  }
+
+  /**
+   * The data of {@code inode} changed through this mount: read-ahead drops what it prefetched,
+   * and an explicit mtime a handle holds is overtaken by the change.
+   */
+  private void written(long inode) {
+    readAhead.written(inode);
+    handles.written(inode);
   }
 
   private void fillStat(FileStat stat, Attr attr) throws RpcException {

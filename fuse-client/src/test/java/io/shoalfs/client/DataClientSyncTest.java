@@ -33,6 +33,14 @@ class DataClientSyncTest {
   }
 
   @Test
+  void aChunkWhoseReplicasAreAllDownInTheViewFailsTheSync() {
+    transport.state.put("m3", "down"); // not asked at all: nothing was unreachable
+    RpcException e = assertThrows(RpcException.class,
+        () -> data.sync(4, List.of(chunk(0, "m1"), chunk(1, "m3"))));
+    assertEquals(Status.UNAVAILABLE, e.status());
+  }
+
+  @Test
   void noMemberReachedOrAnyOtherFailureIsTheAnswer() {
     transport.unreachable.addAll(List.of("m1", "m2", "m3"));
     assertEquals(Status.UNAVAILABLE,

@@ -17,8 +17,8 @@ import java.util.function.Supplier;
 
 /**
  * Fills in an allocate_chunk request (or a make_node's first_chunk) from this server's view of
- * the membership before it is proposed: candidates in placement order ({@link ChunkPlacement}), the live member ids, the
- * replication factor and the minimum. The state machine cannot ask the membership itself
+ * the membership before it is proposed: candidates in placement order ({@link ChunkPlacement}),
+ * the live member ids, the replication factor and the minimum. The state machine cannot ask the membership itself
  * (apply must be deterministic), so the proposer decides and the log carries the decision.
  * Every other request, and start/close/leaderId, pass through to the delegate unchanged.
  */
