@@ -10,8 +10,17 @@ public interface KvBatch extends KvReader, AutoCloseable {
 
   void delete(byte[] key);
 
-  /** Forgets every write made so far (a failed operation must leave no trace). */
-  void clear();
+  /**
+   * Marks this point: {@link #rollbackToMark} forgets every write after it. Marks nest, so an
+   * operation can undo its own writes inside a batch that holds other operations' writes.
+   */
+  void mark();
+
+  /** Forgets every write since the newest mark, and the mark. */
+  void rollbackToMark();
+
+  /** Drops the newest mark, keeping the writes. */
+  void releaseMark();
 
   @Override
   void close();

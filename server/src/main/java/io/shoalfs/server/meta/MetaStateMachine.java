@@ -1,6 +1,7 @@
 package io.shoalfs.server.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.shoalfs.proto.BatchOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -39,6 +40,13 @@ import org.slf4j.LoggerFactory;
 public final class MetaStateMachine extends BaseStateMachine {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaStateMachine.class);
+
+  /**
+   * Places an answer can take within one log entry: answers are stamped log index x this +
+   * place (see MetaResponse.applied_index), so a group-committed entry's mutations stay ordered
+   * among themselves. The last place is a read's: it saw every mutation of its entry.
+   */
+  static final int ENTRY_PLACES = 1024;
 
   private final Namespace namespace;
   private final CheckpointSnapshotStorage storage = new CheckpointSnapshotStorage();
@@ -149,7 +157,7 @@ public final class MetaStateMachine extends BaseStateMachine {
       long asOf = appliedIndex;
       MetaResponse answer = kv.read(r -> namespace.read(parsed, r));
       return CompletableFuture.completedFuture(
-          toMessage(answer.toBuilder().setAppliedIndex(Math.max(asOf, 0)).build()));
+          toMessage(answer.toBuilder().setAppliedIndex(readStamp(asOf)).build()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     } finally {
@@ -210,7 +218,11 @@ public final class MetaStateMachine extends BaseStateMachine {
         }
         MetaResponse response;
         try (KvBatch batch = kv.newBatch()) {
-          response = applyOnce(parse(logData), batch, termIndex.getIndex());
+          MetaRequest request = parse(logData);
+          long index = termIndex.getIndex();
+          response = request != null && request.getOpCase() == MetaRequest.OpCase.BATCH
+              ? applyBatch(request.getBatch(), batch, index)
+              : applyOnce(request, batch, stamp(index, 0));
           AppliedIndex.write(batch, termIndex);
           kv.commit(batch);
         }
@@ -223,8 +235,40 @@ public final class MetaStateMachine extends BaseStateMachine {
     }
   }
 
+  /**
+   * A group-committed entry: each request applied as if it had an entry of its own (its own
+   * reply-table record, its own place), so one that fails leaves the others as they are.
+   */
+  private MetaResponse applyBatch(BatchOp requests, KvBatch batch, long index) {
+    if (requests.getRequestsCount() >= ENTRY_PLACES) {
+      return Replies.fail(Status.BAD_REQUEST, "a batch of " + requests.getRequestsCount()
+          + " requests; at most " + (ENTRY_PLACES - 1));
+    }
+    MetaResponse.Builder answers = MetaResponse.newBuilder()
+        .setStatus(Status.OK)
+        .setAppliedIndex(readStamp(index));
+    for (int place = 0; place < requests.getRequestsCount(); place++) {
+      MetaRequest request = requests.getRequests(place);
+      answers.addBatched(request.getOpCase() == MetaRequest.OpCase.BATCH
+          ? Replies.fail(Status.BAD_REQUEST, "a batch inside a batch").toBuilder()
+              .setAppliedIndex(stamp(index, place)).build()
+          : applyOnce(request, batch, stamp(index, place)));
+    }
+    return answers.build();
+  }
+
+  /** Where an answer stands in log order (see {@link #ENTRY_PLACES}). */
+  static long stamp(long logIndex, int place) {
+    return logIndex * ENTRY_PLACES + place;
+  }
+
+  /** A read that saw every entry up to {@code appliedIndex}; 0 if none was applied. */
+  private static long readStamp(long appliedIndex) {
+    return appliedIndex <= 0 ? 0 : stamp(appliedIndex, ENTRY_PLACES - 1);
+  }
+
   /** Runs the request unless the reply table says this client already got an answer. */
-  private MetaResponse applyOnce(MetaRequest request, KvBatch batch, long index) {
+  private MetaResponse applyOnce(MetaRequest request, KvBatch batch, long stamp) {
     if (request == null) {
       return Replies.fail(Status.BAD_REQUEST, "log entry is not a MetaRequest");
     }
@@ -238,7 +282,7 @@ public final class MetaStateMachine extends BaseStateMachine {
       }
     }
     // Stamped before it goes into the reply table: a resent call gets the index it was applied at.
-    MetaResponse response = namespace.apply(request, batch).toBuilder().setAppliedIndex(index).build();
+    MetaResponse response = namespace.apply(request, batch).toBuilder().setAppliedIndex(stamp).build();
     if (tracked) {
       batch.put(KeySchema.reply(client, seq), response.toByteArray());
       // Calls arrive out of order, so each keeps its own reply; the window bounds the table.

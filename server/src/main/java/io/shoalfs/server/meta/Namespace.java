@@ -97,13 +97,15 @@ public final class Namespace {
   }
 
   /**
-   * Applies any request to {@code batch}. When the answer is not OK the batch holds none of
-   * the operation's writes.
+   * Applies any request to {@code batch}, which may already hold other requests' writes (a
+   * group-committed entry). When the answer is not OK the batch holds none of this request's
+   * writes, and the others' are untouched.
    */
   public MetaResponse apply(MetaRequest request, KvBatch batch) {
     if (isReadOnly(request) || request.getOpCase() == MetaRequest.OpCase.OP_NOT_SET) {
       return read(request, batch);
     }
+    batch.mark();
     InodeWriter store = new InodeWriter(batch);
     NamespaceWrites writes = new NamespaceWrites(store, permissions);
     ChunkMapWrites chunks = new ChunkMapWrites(batch);
@@ -134,9 +136,10 @@ public final class Namespace {
       default -> Replies.fail(Status.UNKNOWN_TYPE, "unknown op " + request.getOpCase());
     };
     if (response.getStatus() != Status.OK) {
-      batch.clear(); // belt and braces: every op checks before it writes
+      batch.rollbackToMark(); // belt and braces: every op checks before it writes
       return response;
     }
+    batch.releaseMark();
     return withChanges(response, store);
   }
 

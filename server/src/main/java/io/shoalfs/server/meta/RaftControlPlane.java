@@ -318,6 +318,12 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     // entries by default, more than a small snapshotEvery).
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotEvery()));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentBytes()));
+    // No log entry recording each new commit index: with it, every mutation cost each member
+    // two log appends and two fsyncs (strace of the leader's log worker: a 17-byte metadata
+    // entry after each namespace entry); a 1-member group's sequential make_node went 3.4 ->
+    // 1.9 ms without it. Raft does not need the commit index on disk: a restarted member learns
+    // it from the leader, and the state machine's store records what it already applied.
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     return p;
   }
 }

@@ -161,8 +161,26 @@ public final class RocksKv implements OrderedKv {
     }
 
     @Override
-    public void clear() {
-      wb.clear();
+    public void mark() {
+      wb.setSavePoint();
+    }
+
+    @Override
+    public void rollbackToMark() {
+      try {
+        wb.rollbackToSavePoint();
+      } catch (RocksDBException e) {
+        throw new KvException("batch has no mark to roll back to", e);
+      }
+    }
+
+    @Override
+    public void releaseMark() {
+      try {
+        wb.popSavePoint();
+      } catch (RocksDBException e) {
+        throw new KvException("batch has no mark to release", e);
+      }
     }
 
     @Override

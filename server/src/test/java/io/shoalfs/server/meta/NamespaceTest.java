@@ -17,6 +17,7 @@ import io.shoalfs.proto.GarbageInode;
 import io.shoalfs.proto.GetXattrOp;
 import io.shoalfs.proto.ListGarbageOp;
 import io.shoalfs.proto.ListXattrOp;
+import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.NamespaceStatsOp;
@@ -654,6 +655,34 @@ class NamespaceTest {
   }
 
   // ------------------------------------------------------------------ determinism
+
+  @Test
+  void aFailedRequestInASharedBatchUndoesOnlyItsOwnWrites() {
+    // A group-committed entry: three creates in one RocksDB batch, the middle one refused.
+    MetaResponse first;
+    MetaResponse clash;
+    MetaResponse third;
+    try (KvBatch batch = ns.kv.newBatch()) {
+      first = ns.namespace.apply(mknodRequest("a").build(), batch);
+      clash = ns.namespace.apply(mknodRequest("a").build(), batch);
+      third = ns.namespace.apply(mknodRequest("b").build(), batch);
+      ns.kv.commit(batch);
+    }
+    assertEquals(Status.OK, first.getStatus());
+    assertEquals(Status.EEXIST, clash.getStatus());
+    assertEquals(Status.OK, third.getStatus());
+    assertEquals(first.getAttr().getInode(), ok(ns.lookup(ROOT, "a")).getAttr().getInode());
+    assertEquals(first.getAttr().getInode() + 1, third.getAttr().getInode(),
+        "the refused create took no inode number");
+    assertEquals(3, ok(ns.read(MetaRequest.newBuilder()
+        .setNamespaceStats(NamespaceStatsOp.getDefaultInstance()))).getInodeCount());
+  }
+
+  private MetaRequest.Builder mknodRequest(String name) {
+    return MetaRequest.newBuilder().setCaller(NamespaceFixture.USER).setMakeNode(MakeNodeOp.newBuilder()
+        .setParent(ROOT).setName(name).setType(FileType.REGULAR).setMode(0644)
+        .setNowNs(ns.now()));
+  }
 
   @Test
   void sameOperationsOnTwoFreshStoresGiveIdenticalBytes(@TempDir Path other) throws IOException {

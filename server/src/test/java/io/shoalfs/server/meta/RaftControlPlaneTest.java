@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.BatchOp;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
@@ -28,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
@@ -241,6 +243,52 @@ class RaftControlPlaneTest {
     ok(follower, mknod(dir, "b", FileType.REGULAR));
     assertEquals(0, follower.localSubmits());
     assertEquals(5, inodeCount(leaderPlane)); // root, warm, d, a, b
+  }
+
+  @Test
+  void concurrentMutationsShareEntriesEachAnsweredInItsOwnPlace() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    long dir = ok(plane, mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    long entriesBefore = plane.localSubmits();
+
+    // Submitted without waiting, as a busy leader receives them; every tenth name twice.
+    List<String> names = new ArrayList<>();
+    List<CompletableFuture<MetaResponse>> answers = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      String name = "f" + (i % 10 == 9 ? i - 1 : i);
+      names.add(name);
+      answers.add(plane.submit(mknod(dir, name, FileType.REGULAR)));
+    }
+    long previousPlace = 0;
+    for (int i = 0; i < answers.size(); i++) {
+      MetaResponse r = answers.get(i).get(30, TimeUnit.SECONDS);
+      boolean duplicate = i % 10 == 9;
+      assertEquals(duplicate ? Status.EEXIST : Status.OK, r.getStatus(), names.get(i));
+      assertTrue(r.getAppliedIndex() > previousPlace, "answers stand in submission order");
+      previousPlace = r.getAppliedIndex();
+    }
+    long entries = plane.localSubmits() - entriesBefore;
+    assertTrue(entries < answers.size(), "200 creates shared log entries: " + entries);
+    // The refused duplicates left nothing behind: root, d and the 180 distinct names.
+    assertEquals(182, inodeCount(plane));
+    assertEquals(180, ok(plane, MetaRequest.newBuilder().setCaller(USER)
+        .setReadDir(ReadDirOp.newBuilder().setInode(dir).setLimit(1000)).build())
+        .getEntriesCount());
+    // A lookup after them all stands after every one of their places.
+    assertTrue(ok(plane, lookup(dir, "f0")).getAppliedIndex() > previousPlace);
+  }
+
+  @Test
+  void aBatchFromACallerIsRefused() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    MetaRequest batch = MetaRequest.newBuilder().setBatch(BatchOp.newBuilder()
+        .addRequests(mknod(ROOT, "sneaked", FileType.REGULAR))).build();
+    MetaResponse r = plane.submit(batch).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.BAD_REQUEST, r.getStatus());
+    assertEquals(Status.ENOENT, plane.submit(lookup(ROOT, "sneaked")).get(30, TimeUnit.SECONDS)
+        .getStatus());
   }
 
   @Test
