@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.fs.Relatime;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.MetaRequest;
@@ -29,7 +30,6 @@ import org.slf4j.LoggerFactory;
  */
 final class AccessNotes implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AccessNotes.class);
-  private static final long RELATIME_MAX_AGE_NS = 24L * 3600 * FuseTimes.NANOS_PER_SECOND;
   private static final int QUEUE = 1024;
 
   private final MetaClient meta;
@@ -68,7 +68,7 @@ final class AccessNotes implements AutoCloseable {
 
   private void send(Caller caller, long inode, long readAt) {
     try {
-      if (!isDue(meta.cachedAttr(caller, inode), readAt)) {
+      if (!Relatime.isDue(meta.cachedAttr(caller, inode), readAt)) {
         return;
       }
       meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
@@ -81,20 +81,13 @@ final class AccessNotes implements AutoCloseable {
     }
   }
 
-  /** Linux's relatime: atime moves on a read if it is not after mtime and ctime, or a day old. */
-  private static boolean isDue(Attr attr, long readAt) {
-    long atime = attr.getAtimeNs();
-    return atime <= attr.getMtimeNs() || atime <= attr.getCtimeNs()
-        || readAt - atime >= RELATIME_MAX_AGE_NS;
-  }
-
   /**
    * {@code attr} as this mount shows it while a note is on its way: with the atime the note
    * will set (the answer to the note then updates the attribute cache).
    */
   Attr shown(Attr attr) {
     Long readAt = onTheirWay.get(attr.getInode());
-    return readAt == null || !isDue(attr, readAt) ? attr
+    return readAt == null || !Relatime.isDue(attr, readAt) ? attr
         : attr.toBuilder().setAtimeNs(readAt).build();
   }
 

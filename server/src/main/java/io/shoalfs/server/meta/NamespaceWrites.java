@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.fs.Relatime;
 import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
@@ -40,8 +41,6 @@ final class NamespaceWrites {
   static final int SET_ATIME_NOW = 64;
   static final int SET_MTIME_NOW = 128;
   static final int SET_ACCESSED = 256;
-  /** relatime: an atime older than this is refreshed by a read even when after mtime/ctime. */
-  static final long RELATIME_MAX_AGE_NS = 24L * 3600 * 1_000_000_000L;
 
   static final int XATTR_CREATE = 1;
   static final int XATTR_REPLACE = 2;
@@ -257,9 +256,7 @@ final class NamespaceWrites {
     if (attr.getCtimeNs() > nowNs) {
       return Replies.ok(attr);
     }
-    long atime = attr.getAtimeNs();
-    if (atime > attr.getMtimeNs() && atime > attr.getCtimeNs()
-        && nowNs - atime < RELATIME_MAX_AGE_NS) {
+    if (!Relatime.isDue(attr, nowNs)) {
       return Replies.ok(attr);
     }
     Attr updated = attr.toBuilder().setAtimeNs(nowNs).build();
