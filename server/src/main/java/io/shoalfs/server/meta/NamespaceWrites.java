@@ -177,7 +177,7 @@ final class NamespaceWrites {
         return Replies.fail(Status.EINVAL, "a setattr commits writes of its own inode only");
       }
       // Reads below go through the batch, so they see the committed size and times. A refusal
-      // further down leaves neither (the whole batch is dropped).
+      // further down leaves neither (Namespace.apply rolls back this request's writes).
       MetaResponse committed = commitWrite(op.getCommit());
       if (committed.getStatus() != Status.OK) {
         return committed;
