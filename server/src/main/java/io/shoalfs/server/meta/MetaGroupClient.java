@@ -102,7 +102,7 @@ final class MetaGroupClient implements AutoCloseable {
     this.local = local;
     this.localReplies = Executors.newFixedThreadPool(2, daemonThreads("shoal-meta-local-"));
     this.groupCommit = new GroupCommit(GROUP_COMMIT_IN_FLIGHT, GROUP_COMMIT_REQUESTS,
-        GROUP_COMMIT_BYTES, this::sendLocally);
+        GROUP_COMMIT_BYTES, entry -> sendLocally(entry, false));
     this.group = group;
     this.properties = properties;
     this.attempts = attempts;
@@ -129,24 +129,22 @@ final class MetaGroupClient implements AutoCloseable {
     if (!local.leadsNow()) {
       return viaClient(toMessage(request), read);
     }
-    if (!read) {
-      return groupCommit.submit(request)
-          // Leadership moved or the leader was not ready: the client path finds the leader.
-          .thenComposeAsync(answer -> answer.map(CompletableFuture::completedFuture)
-              .orElseGet(() -> viaClient(toMessage(request), false)), localReplies);
-    }
-    Message message = toMessage(request);
-    return local.submit(message, read)
-        .handleAsync((reply, failure) -> failure == null && LocalLeaderSubmitter.isAnswer(reply)
-            ? CompletableFuture.completedFuture(toResponse(reply))
-            // Leadership moved or the leader was not ready: the client path finds the leader.
-            : viaClient(message, read), localReplies)
-        .thenCompose(answer -> answer);
+    CompletableFuture<Optional<MetaResponse>> here = read
+        ? sendLocally(request, true)
+        : groupCommit.submit(request);
+    return here
+        // Leadership moved or the leader was not ready: the client path finds the leader.
+        .thenComposeAsync(answer -> answer.map(CompletableFuture::completedFuture)
+            .orElseGet(() -> viaClient(toMessage(request), read)), localReplies);
   }
 
-  /** One log entry through this member's own server, while it leads. */
-  private CompletableFuture<Optional<MetaResponse>> sendLocally(MetaRequest entry) {
-    return local.submit(toMessage(entry), false).handle((reply, failure) ->
+  /**
+   * One request (a read, or a log entry) through this member's own server, while it leads;
+   * empty when the server did not answer it (not the leader, or not ready).
+   */
+  private CompletableFuture<Optional<MetaResponse>> sendLocally(MetaRequest request,
+      boolean read) {
+    return local.submit(toMessage(request), read).handle((reply, failure) ->
         failure == null && LocalLeaderSubmitter.isAnswer(reply)
             ? Optional.of(toResponse(reply))
             : Optional.empty());
