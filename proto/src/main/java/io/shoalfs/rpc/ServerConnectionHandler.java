@@ -21,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The server end of one connection: checks each request, hands it to the handler on the
- * handler executor, and writes the answer back when the handler's future completes.
+ * The server end of one connection: checks each request, hands it to the handler (on the
+ * handler executor, or here on the event loop for requests the handler answers without
+ * blocking), and writes the answer back when the handler's future completes.
  *
  * <p>Input that breaks the protocol (bad frame, oversized length, a body that is not a
  * request) gets one error reply and then the connection is closed: after such a frame we can
@@ -70,6 +71,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     long receivedNanos = System.nanoTime();
     Channel channel = ctx.channel();
+    if (handler.answersOnEventLoop(request)) {
+      dispatch(channel, request, receivedNanos);
+      return;
+    }
     try {
       handlerExecutor.execute(() -> dispatch(channel, request, receivedNanos));
     } catch (RejectedExecutionException e) {
@@ -108,7 +113,7 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
         .addListener(ChannelFutureListener.CLOSE);
   }
 
-  /** Runs on the handler executor. */
+  /** Runs on the handler executor, or on the event loop for requests the handler says may. */
   private void dispatch(Channel channel, Envelope request, long receivedNanos) {
     long callId = request.getCallId();
     int deadlineMs = request.getDeadlineMs();

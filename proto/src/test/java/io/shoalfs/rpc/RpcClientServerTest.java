@@ -1,6 +1,7 @@
 package io.shoalfs.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,6 +131,34 @@ class RpcClientServerTest {
     assertEquals(0, client.pendingCount());
     assertTrue(handlerThreads.stream().allMatch(n -> n.startsWith("handler-")),
         "handler ran off the handler executor: " + handlerThreads);
+  }
+
+  @Test
+  void requestsTheHandlerTakesOnTheEventLoopSkipTheHandlerExecutor() throws Exception {
+    Map<String, String> threadOf = new ConcurrentHashMap<>();
+    RpcServer server = server(0, new EnvelopeHandler() {
+      @Override
+      public CompletableFuture<Envelope> handle(Envelope request) {
+        threadOf.put(Pings.requestPayloadOf(request), Thread.currentThread().getName());
+        return Pings.echo(request);
+      }
+
+      @Override
+      public boolean answersOnEventLoop(Envelope request) {
+        return Pings.requestPayloadOf(request).startsWith("loop");
+      }
+    });
+    RpcClient client = client(server.start());
+
+    for (int i = 0; i < 20; i++) {
+      assertEquals("loop" + i, ping(client, "loop" + i));
+      assertEquals("pool" + i, ping(client, "pool" + i));
+    }
+
+    for (int i = 0; i < 20; i++) {
+      assertTrue(threadOf.get("pool" + i).startsWith("handler-"), threadOf.toString());
+      assertFalse(threadOf.get("loop" + i).startsWith("handler-"), threadOf.toString());
+    }
   }
 
   @Test

@@ -16,7 +16,8 @@ public interface DataPlaneOrchestrator extends AutoCloseable {
   /**
    * Executes one data operation off the event loop. The future completes with a response
    * whose status tells the outcome (EIO/CORRUPT for a block whose checksum fails, ENOSPC
-   * for a full disk).
+   * for a full disk). Called on the network event loop that read the request: it must
+   * return at once, with any disk or blocking work queued on threads of its own.
    */
   CompletableFuture<DataResponse> handle(DataRequest request);
 

@@ -28,6 +28,19 @@ final class RpcDispatcher implements EnvelopeHandler {
     this.clusterStatus = clusterStatus;
   }
 
+  /**
+   * Data requests are handed to the data plane on the event loop: its handle() only queues
+   * the work on its own disk threads (or forwards it down a chain), so a stop at the dispatch
+   * pool would be one more thread wake-up per read and per write, on every server of a chain.
+   * Metadata requests are not: a read the leader answers from its own store runs the store
+   * read on the calling thread, and a snapshot being installed holds the store for seconds.
+   */
+  @Override
+  public boolean answersOnEventLoop(Envelope request) {
+    return request.getBodyCase() == Envelope.BodyCase.DATA_REQUEST
+        || request.getBodyCase() == Envelope.BodyCase.PING_REQUEST;
+  }
+
   @Override
   public CompletableFuture<Envelope> handle(Envelope request) {
     switch (request.getBodyCase()) {

@@ -1,13 +1,17 @@
 package io.shoalfs.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.PingRequest;
 import io.shoalfs.proto.Status;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -76,5 +80,18 @@ class RpcDispatcherTest {
   void anUnreachableGroupIsATypedUnavailableAnswer() throws Exception {
     Envelope answer = dispatch(control(Optional.empty(), false));
     assertEquals(Status.UNAVAILABLE, answer.getMetaResponse().getStatus());
+  }
+
+  @Test
+  void onlyDataRequestsAndPingsAreTakenOnTheEventLoop() {
+    RpcDispatcher dispatcher = new RpcDispatcher(control(Optional.empty(), true), NO_DATA, () -> null);
+    assertTrue(dispatcher.answersOnEventLoop(Envelope.newBuilder()
+        .setDataRequest(DataRequest.getDefaultInstance()).build()));
+    assertTrue(dispatcher.answersOnEventLoop(Envelope.newBuilder()
+        .setPingRequest(PingRequest.getDefaultInstance()).build()));
+    // A leader's read runs its store read on the calling thread: never on the event loop.
+    assertFalse(dispatcher.answersOnEventLoop(GETATTR));
+    assertFalse(dispatcher.answersOnEventLoop(Envelope.newBuilder()
+        .setClusterRequest(ClusterRequest.getDefaultInstance()).build()));
   }
 }
