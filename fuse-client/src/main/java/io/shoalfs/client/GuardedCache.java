@@ -39,9 +39,19 @@ final class GuardedCache<K, V> {
     }
   }
 
-  void invalidate(K key) {
-    generation.incrementAndGet();
+  /** Removes {@code key}; returns the generation this invalidation started. */
+  long invalidate(K key) {
+    long now = generation.incrementAndGet();
     entries.invalidate(key);
+    return now;
+  }
+
+  /**
+   * Drops {@code key} if it still maps to {@code value}, without starting a generation: for an
+   * entry found stale, whose removal cannot lose anything a resolve in flight would put.
+   */
+  void forget(K key, V value) {
+    entries.asMap().remove(key, value);
   }
 
   void invalidateIf(Predicate<K> which) {

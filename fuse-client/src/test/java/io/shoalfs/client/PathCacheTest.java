@@ -41,6 +41,44 @@ class PathCacheTest {
   }
 
   @Test
+  void pathsResolvedAfterATreeWasInvalidatedAreKept() {
+    cache.put("/a/b", 3, cache.generation());
+    cache.invalidateTree("/a/");
+    assertNull(cache.get("/a/b"), "a trailing slash names the same tree");
+
+    long after = cache.generation();
+    cache.put("/a", 7, after);
+    cache.put("/a/b", 8, after);
+    assertEquals(7L, cache.get("/a"));
+    assertEquals(8L, cache.get("/a/b"), "resolved after the rmdir/rename: it saw the new tree");
+  }
+
+  @Test
+  void invalidatingTheRootInvalidatesEverything() {
+    long g = cache.generation();
+    cache.put("/a", 2, g);
+    cache.put("/b/c", 3, g);
+    cache.invalidateTree("/");
+    assertNull(cache.get("/a"));
+    assertNull(cache.get("/b/c"));
+  }
+
+  @Test
+  void treeInvalidationsAreForgottenOnceEverythingTheyCoveredHasExpired() {
+    for (int i = 0; i < 100; i++) {
+      cache.invalidateTree("/d" + i);
+    }
+    assertEquals(100, cache.treesRemembered());
+    cache.put("/d1/x", 5, cache.generation());
+
+    nanos.addAndGet(Duration.ofMillis(4001).toNanos());
+    cache.invalidateTree("/e");
+
+    assertEquals(1, cache.treesRemembered(), "only the newest is still needed");
+    assertNull(cache.get("/d1/x"), "expired with its TTL, not kept alive by forgetting");
+  }
+
+  @Test
   void invalidateRemovesOnlyThatPath() {
     long g = cache.generation();
     cache.put("/a", 2, g);
