@@ -25,6 +25,18 @@ final class PendingWrites {
     return buffer != null && offset == start + length && length + n <= limit;
   }
 
+  /** A buffer taken to be sent: its bytes [0, length) belong at {@code start}. */
+  record Taken(byte[] data, long start, int length) {}
+
+  /** Takes the filling buffer to send it; what is sent now ends where it ends. */
+  Taken takeBuffer() {
+    Taken taken = new Taken(buffer, start, length);
+    buffer = null;
+    length = 0;
+    sentEnd = taken.start() + taken.length();
+    return taken;
+  }
+
   /** Asked without holding the lock by other handles' writers: takes it. */
   synchronized boolean isEmpty() {
     return buffer == null && inFlight.stream().allMatch(CompletableFuture::isDone) && failure == null;

@@ -115,6 +115,12 @@ final class WriteBehind implements AutoCloseable {
   void drain(OpenFile file) throws RpcException {
     PendingWrites p = file.pending();
     synchronized (p) {
+      if (p.buffer != null && p.inFlight.isEmpty()) {
+        // Nothing else in flight and the caller waits anyway: sent from this thread. A small
+        // file's close would otherwise wake a sender thread for its one write and wait on it.
+        sendHere(file, p);
+        return;
+      }
       if (p.buffer != null) {
         send(file, p);
       }
@@ -154,21 +160,32 @@ final class WriteBehind implements AutoCloseable {
    */
   private void send(OpenFile file, PendingWrites p) throws RpcException {
     awaitUntil(p, p.start == p.sentEnd ? MAX_IN_FLIGHT - 1 : 0);
-    byte[] data = p.buffer;
-    long start = p.start;
-    int length = p.length;
-    p.buffer = null;
-    p.length = 0;
-    p.sentEnd = start + length;
+    PendingWrites.Taken taken = p.takeBuffer();
     p.inFlight.addLast(CompletableFuture.runAsync(() -> {
       try {
-        io.write(file.inode(), start, data, length, false);
+        io.write(file.inode(), taken.start(), taken.data(), taken.length(), false);
       } catch (RpcException e) {
         throw new CompletionException(e);
       } finally {
         buffers.release();
       }
     }, senders));
+  }
+
+  /** Sends the buffer and waits for it, on this thread; nothing may be in flight. */
+  private void sendHere(OpenFile file, PendingWrites p) throws RpcException {
+    throwIfFailed(p);
+    PendingWrites.Taken taken = p.takeBuffer();
+    try {
+      io.write(file.inode(), taken.start(), taken.data(), taken.length(), false);
+    } catch (RpcException | RuntimeException e) {
+      // As a failed background send: this and every later call on the handle fail.
+      p.failure = e instanceof RpcException r ? r
+          : new RpcException(Status.EIO, "write-behind failed: " + e);
+      throwIfFailed(p);
+    } finally {
+      buffers.release();
+    }
   }
 
   /** Waits for every send in flight; a failure becomes the handle's. Caller holds p's lock. */

@@ -60,6 +60,8 @@ final class ChunkStoreTransport implements ShoalTransport {
   final int replication;
 
   final List<DataRequest> dataRequests = new ArrayList<>();
+  /** The thread that sent each of {@link #dataRequests}. */
+  final List<String> dataThreads = new ArrayList<>();
   final List<Sent> sent = new ArrayList<>();
   final List<MetaRequest> metaRequests = new ArrayList<>();
   /** Every request's op, meta and data, in the order sent ("meta:SET_ATTR", "data:TRUNCATE"). */
@@ -154,6 +156,7 @@ final class ChunkStoreTransport implements ShoalTransport {
   public synchronized CompletableFuture<DataResponse> dataAt(String address, DataRequest request) {
     String member = idAt(address);
     dataRequests.add(request);
+    dataThreads.add(Thread.currentThread().getName());
     sent.add(new Sent(member, request));
     order.add("data:" + request.getOpCase());
     if (unreachable.contains(member)) {

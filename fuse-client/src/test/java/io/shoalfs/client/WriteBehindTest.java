@@ -10,6 +10,7 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -110,6 +111,23 @@ class WriteBehindTest {
     assertEquals(3, writesSent());
     writeBehind.write(c, 4, bytes(4, 4), 4); // room again
     assertEquals(3, writesSent());
+  }
+
+  @Test
+  void aDrainWithNothingInFlightSendsFromTheDrainingThread() throws Exception {
+    OpenFile f = handles.open(INODE, 0, ALICE);
+    writeBehind.write(f, 0, bytes(40, 0), 40);
+    writeBehind.write(f, 40, bytes(24, 40), 24); // fills the buffer: sent in the background
+    writeBehind.write(f, 64, bytes(10, 64), 10);
+    writeBehind.drain(f); // waits for the first, sends the rest
+    writeBehind.write(f, 74, bytes(10, 74), 10);
+    writeBehind.drain(f); // a small file's close: nothing in flight
+
+    String self = Thread.currentThread().getName();
+    synchronized (transport) {
+      assertEquals(List.of("write-behind", "write-behind", self), transport.dataThreads);
+    }
+    assertArrayEquals(bytes(84, 0), stored(84));
   }
 
   @Test
