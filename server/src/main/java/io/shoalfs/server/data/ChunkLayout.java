@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -34,6 +35,9 @@ final class ChunkLayout {
   /** Not two hex digits, so it never collides with a fan-out directory. */
   static final String STAGING_DIR = "staging";
   private static final String[] SUFFIXES = {DATA_SUFFIX, CHECKSUM_SUFFIX, VERSION_SUFFIX};
+  private static final Pattern FAN_OUT_NAME = Pattern.compile("[0-9a-f]{2}");
+  static final Comparator<ChunkKey> CHUNK_ORDER =
+      Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index);
 
   private final Path root;
 
@@ -93,17 +97,33 @@ final class ChunkLayout {
    * directories (two levels of two hex digits; the staging area is not among them).
    */
   SortedSet<ChunkKey> allChunks() throws IOException {
-    SortedSet<ChunkKey> keys = new TreeSet<>(
-        Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index));
+    SortedSet<ChunkKey> keys = new TreeSet<>(CHUNK_ORDER);
+    for (Path dir : chunkDirectories()) {
+      keys.addAll(chunksIn(dir));
+    }
+    return keys;
+  }
+
+  /** The inner fan-out directories that exist: each holds the chunks of some inodes. */
+  List<Path> chunkDirectories() throws IOException {
+    List<Path> dirs = new ArrayList<>();
     for (Path outer : fanOut(root)) {
-      for (Path inner : fanOut(outer)) {
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(inner)) {
-          for (Path file : files) {
-            ChunkKey key = parse(file.getFileName().toString());
-            if (key != null) {
-              keys.add(key);
-            }
-          }
+      dirs.addAll(fanOut(outer));
+    }
+    return dirs;
+  }
+
+  /** The chunks with a file in one inner fan-out directory, in (inode, index) order. */
+  SortedSet<ChunkKey> chunksIn(Path dir) throws IOException {
+    SortedSet<ChunkKey> keys = new TreeSet<>(CHUNK_ORDER);
+    if (!Files.isDirectory(dir)) {
+      return keys; // emptied and removed since it was listed
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path file : files) {
+        ChunkKey key = parse(file.getFileName().toString());
+        if (key != null) {
+          keys.add(key);
         }
       }
     }
@@ -139,11 +159,13 @@ final class ChunkLayout {
     }
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        if (entry.getFileName().toString().matches("[0-9a-f]{2}") && Files.isDirectory(entry)) {
+        if (FAN_OUT_NAME.matcher(entry.getFileName().toString()).matches()
+            && Files.isDirectory(entry)) {
           dirs.add(entry);
         }
       }
     }
+    dirs.sort(null); // listing order is the file system's: walks go in name order
     return dirs;
   }
 

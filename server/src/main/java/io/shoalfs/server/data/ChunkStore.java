@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
@@ -298,8 +299,25 @@ public final class ChunkStore implements Closeable {
    * a copy deleted during the walk is left out.
    */
   public List<StoredChunk> listChunks() throws IOException {
+    return describeAll(layout.allChunks());
+  }
+
+  /**
+   * The places chunk copies are kept, for walks that go one at a time ({@link
+   * #listChunksIn}): a store with millions of copies is not listed in one go.
+   */
+  public List<Path> chunkDirectories() throws IOException {
+    return layout.chunkDirectories();
+  }
+
+  /** The chunk copies in one of {@link #chunkDirectories()}, in (inode, index) order. */
+  public List<StoredChunk> listChunksIn(Path directory) throws IOException {
+    return describeAll(layout.chunksIn(directory));
+  }
+
+  private List<StoredChunk> describeAll(Collection<ChunkKey> keys) throws IOException {
     List<StoredChunk> chunks = new ArrayList<>();
-    for (ChunkKey key : layout.allChunks()) {
+    for (ChunkKey key : keys) {
       StoredChunk chunk = info(key.inode(), key.index());
       if (chunk != null) {
         chunks.add(chunk);

@@ -3,6 +3,7 @@ package io.shoalfs.server.data;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Garbage collection of chunk copies: every period, lists the copies on this node, asks the
- * {@link ReplicaChecker} (the chunk map) which of them it no longer counts, and deletes
- * those: copies of replicas that were dropped (a node that was down while the chunk moved
+ * Garbage collection of chunk copies: every period, lists the copies on this node (one
+ * fan-out directory at a time, at a bounded pace), asks the {@link ReplicaChecker} (the chunk
+ * map) which of them it no longer counts, and deletes those: copies of replicas that were dropped (a node that was down while the chunk moved
  * on), of chunks that are gone, and half-healed copies the healer never added.
  *
  * <p>Two guards against deleting a copy that just became useful: copies modified within the
@@ -34,6 +35,12 @@ public final class OrphanCollector implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OrphanCollector.class);
   public static final Duration DEFAULT_GRACE = Duration.ofSeconds(60);
   static final int BATCH_SIZE = 1000;
+  /**
+   * How fast a pass lists copies: reading each copy's version and length is file system work
+   * on the data disk, and a store of a million copies listed at full speed every period would
+   * keep a core and the disk busy; at this pace a million take about 17 minutes.
+   */
+  static final int DEFAULT_CHUNKS_PER_SECOND = 1000;
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
   private final ChunkStore store;
@@ -41,6 +48,7 @@ public final class OrphanCollector implements AutoCloseable {
   private final ReplicaChecker checker;
   private final Duration grace;
   private final int batchSize;
+  private final int chunksPerSecond;
   private final PeriodicPass passes;
 
   /**
@@ -50,20 +58,22 @@ public final class OrphanCollector implements AutoCloseable {
    */
   public OrphanCollector(ChunkStore store, String memberId, ReplicaChecker checker,
       Duration period, Duration grace) {
-    this(store, memberId, checker, period, grace, BATCH_SIZE);
+    this(store, memberId, checker, period, grace, BATCH_SIZE, DEFAULT_CHUNKS_PER_SECOND);
   }
 
   OrphanCollector(ChunkStore store, String memberId, ReplicaChecker checker, Duration period,
-      Duration grace, int batchSize) {
-    if (period.isNegative() || period.isZero() || grace.isNegative() || batchSize < 1) {
-      throw new IllegalArgumentException("period and batch size must be positive, grace not"
-          + " negative");
+      Duration grace, int batchSize, int chunksPerSecond) {
+    if (period.isNegative() || period.isZero() || grace.isNegative() || batchSize < 1
+        || chunksPerSecond < 1) {
+      throw new IllegalArgumentException("period, batch size and pace must be positive, grace"
+          + " not negative");
     }
     this.store = store;
     this.memberId = memberId;
     this.checker = checker;
     this.grace = grace;
     this.batchSize = batchSize;
+    this.chunksPerSecond = chunksPerSecond;
     this.passes = new PeriodicPass("orphan-collector", period, LOG, "orphan collector pass",
         this::collectAndLog);
   }
@@ -80,13 +90,44 @@ public final class OrphanCollector implements AutoCloseable {
    */
   public List<StoredChunk> collectOnce() throws IOException, InterruptedException {
     long cutoff = System.currentTimeMillis() - grace.toMillis();
+    long started = System.nanoTime();
+    long listed = 0;
     List<StoredChunk> candidates = new ArrayList<>();
-    for (StoredChunk chunk : store.listChunks()) {
-      if (chunk.version() != 0 && chunk.lastModifiedMillis() < cutoff) {
-        candidates.add(chunk);
-      }
-    }
     List<StoredChunk> deleted = new ArrayList<>();
+    // One fan-out directory at a time: memory stays that of one batch, whatever the store holds.
+    for (Path directory : store.chunkDirectories()) {
+      if (passes.isClosed()) {
+        return deleted;
+      }
+      List<StoredChunk> here = store.listChunksIn(directory);
+      for (StoredChunk chunk : here) {
+        if (chunk.version() != 0 && chunk.lastModifiedMillis() < cutoff) {
+          candidates.add(chunk);
+        }
+      }
+      if (candidates.size() >= batchSize) {
+        collect(candidates, deleted);
+        candidates.clear();
+      }
+      listed += here.size();
+      keepPace(started, listed);
+    }
+    collect(candidates, deleted);
+    return deleted;
+  }
+
+  /** Sleeps until {@code listed} copies are due at {@link #chunksPerSecond} since {@code started}. */
+  private void keepPace(long started, long listed) throws InterruptedException {
+    long due = started + listed * 1_000_000_000L / chunksPerSecond;
+    long early = due - System.nanoTime();
+    if (early > 0) {
+      TimeUnit.NANOSECONDS.sleep(early);
+    }
+  }
+
+  /** Asks the checker about {@code candidates}, a batch at a time, and deletes its garbage. */
+  private void collect(List<StoredChunk> candidates, List<StoredChunk> deleted)
+      throws IOException, InterruptedException {
     for (int from = 0; from < candidates.size() && !passes.isClosed(); from += batchSize) {
       List<StoredChunk> batch = candidates.subList(from,
           Math.min(from + batchSize, candidates.size()));
@@ -115,7 +156,6 @@ public final class OrphanCollector implements AutoCloseable {
         }
       }
     }
-    return deleted;
   }
 
   /** Stops the schedule and waits for a pass in progress to notice. */

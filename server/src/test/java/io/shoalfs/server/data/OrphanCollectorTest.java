@@ -95,6 +95,21 @@ class OrphanCollectorTest {
   }
 
   @Test
+  void aPassListsCopiesNoFasterThanItsPace() throws Exception {
+    for (long inode = 1; inode <= 20; inode++) {
+      old(inode, 0, 1); // each in a fan-out directory of its own
+    }
+    checker.garbage = Set.of(new ChunkKey(20, 0));
+    OrphanCollector paced = new OrphanCollector(store, "node-a", checker, Duration.ofHours(1),
+        GRACE, 5, 50);
+    long started = System.nanoTime();
+    assertEquals(List.of(new ChunkKey(20, 0)), keys(paced.collectOnce()));
+    long tookMillis = (System.nanoTime() - started) / 1_000_000;
+    assertTrue(tookMillis >= 390, "20 copies at 50 a second took only " + tookMillis + " ms");
+    assertEquals(4, checker.asked.size(), "still asked about in batches of 5");
+  }
+
+  @Test
   void aFailedCheckDeletesNothing() throws Exception {
     old(7, 0, 1);
     checker.fail = true;
@@ -118,7 +133,8 @@ class OrphanCollectorTest {
   }
 
   OrphanCollector collector(int batchSize) {
-    return new OrphanCollector(store, "node-a", checker, Duration.ofHours(1), GRACE, batchSize);
+    return new OrphanCollector(store, "node-a", checker, Duration.ofHours(1), GRACE, batchSize,
+        Integer.MAX_VALUE);
   }
 
   /** A chunk copy with 10 bytes at {@code version}, last modified two minutes ago. */
