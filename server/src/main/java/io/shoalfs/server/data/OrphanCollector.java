@@ -90,8 +90,7 @@ public final class OrphanCollector implements AutoCloseable {
    */
   public List<StoredChunk> collectOnce() throws IOException, InterruptedException {
     long cutoff = System.currentTimeMillis() - grace.toMillis();
-    long started = System.nanoTime();
-    long listed = 0;
+    Pace pace = new Pace(chunksPerSecond);
     List<StoredChunk> candidates = new ArrayList<>();
     List<StoredChunk> deleted = new ArrayList<>();
     // One fan-out directory at a time: memory stays that of one batch, whatever the store holds.
@@ -109,20 +108,10 @@ public final class OrphanCollector implements AutoCloseable {
         collect(candidates, deleted);
         candidates.clear();
       }
-      listed += here.size();
-      keepPace(started, listed);
+      pace.done(here.size());
     }
     collect(candidates, deleted);
     return deleted;
-  }
-
-  /** Sleeps until {@code listed} copies are due at {@link #chunksPerSecond} since {@code started}. */
-  private void keepPace(long started, long listed) throws InterruptedException {
-    long due = started + listed * 1_000_000_000L / chunksPerSecond;
-    long early = due - System.nanoTime();
-    if (early > 0) {
-      TimeUnit.NANOSECONDS.sleep(early);
-    }
   }
 
   /** Asks the checker about {@code candidates}, a batch at a time, and deletes its garbage. */

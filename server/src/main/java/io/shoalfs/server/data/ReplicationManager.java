@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The healer: every period, while this server leads the metadata group, pages through the
- * chunk map and brings each chunk back to the replication factor.
+ * chunk map (at a bounded pace, {@link #DEFAULT_CHUNKS_PER_SECOND}) and brings each chunk
+ * back to the replication factor.
  *
  * <ul>
  *   <li>a replica on a member that is {@code dead} (down past the grace period) is reported
@@ -70,6 +71,13 @@ public final class ReplicationManager implements AutoCloseable {
   public static final int DEFAULT_COPIES_PER_PASS = 512;
   public static final int DEFAULT_PARALLEL_COPIES = 8;
   static final int PAGE_SIZE = 1000;
+  /**
+   * How fast a pass reads the chunk map: each page is a read on the metadata leader, and a map
+   * of millions paged through at full speed every period would keep it busy. 100,000 chunks
+   * take 5 s at this pace, a million 50 s (MooseFS's master spreads its chunk loop over at
+   * least 300 s).
+   */
+  static final int DEFAULT_CHUNKS_PER_SECOND = 20_000;
   private static final Duration META_TIMEOUT = Duration.ofSeconds(30);
   /** A 64 MiB chunk in 4 MiB pieces, with room for a busy network. */
   private static final Duration REPLICATE_TIMEOUT = Duration.ofMinutes(5);
@@ -87,6 +95,7 @@ public final class ReplicationManager implements AutoCloseable {
   private final int replication;
   private final DownstreamClients data;
   private final int copiesPerPass;
+  private final int chunksPerSecond;
   private final ExecutorService copiers;
   private final PeriodicPass passes;
   private volatile Counts counts;
@@ -101,17 +110,18 @@ public final class ReplicationManager implements AutoCloseable {
   public ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
       BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period) {
     this(control, members, isLeader, replication, data, period, DEFAULT_COPIES_PER_PASS,
-        DEFAULT_PARALLEL_COPIES);
+        DEFAULT_PARALLEL_COPIES, DEFAULT_CHUNKS_PER_SECOND);
   }
 
   ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
       BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period,
-      int copiesPerPass, int parallelCopies) {
-    if (replication < 1 || copiesPerPass < 1 || parallelCopies < 1 || period.isNegative()
-        || period.isZero()) {
-      throw new IllegalArgumentException("replication, copies per pass, parallel copies and"
-          + " period must be positive");
+      int copiesPerPass, int parallelCopies, int chunksPerSecond) {
+    if (replication < 1 || copiesPerPass < 1 || parallelCopies < 1 || chunksPerSecond < 1
+        || period.isNegative() || period.isZero()) {
+      throw new IllegalArgumentException("replication, copies per pass, parallel copies, pace"
+          + " and period must be positive");
     }
+    this.chunksPerSecond = chunksPerSecond;
     this.control = control;
     this.members = members;
     this.isLeader = isLeader;
@@ -164,6 +174,7 @@ public final class ReplicationManager implements AutoCloseable {
       return new PassReport(false, 0, 0, 0, 0);
     }
     Pass pass = new Pass(byId);
+    Pace pace = new Pace(chunksPerSecond);
     long startInode = 0;
     int startIndex = 0;
     while (!passes.isClosed() && isLeader.getAsBoolean()) {
@@ -182,6 +193,7 @@ public final class ReplicationManager implements AutoCloseable {
         counts = new Counts(pass.chunks, pass.underReplicated.get());
         break;
       }
+      pace.done(page.getLocationsCount());
       ChunkLocation last = page.getLocations(page.getLocationsCount() - 1);
       startInode = last.getChunk().getInode();
       startIndex = last.getChunk().getIndex() + 1;

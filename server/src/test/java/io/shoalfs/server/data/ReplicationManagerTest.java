@@ -84,7 +84,23 @@ class ReplicationManagerTest {
 
   ReplicationManager healer(int replication, int copiesPerPass) {
     return new ReplicationManager(map, () -> List.copyOf(members), leader::get, replication,
-        clients, Duration.ofHours(1), copiesPerPass, 4);
+        clients, Duration.ofHours(1), copiesPerPass, 4, Integer.MAX_VALUE);
+  }
+
+  @Test
+  void aPassReadsTheChunkMapNoFasterThanItsPace() throws Exception {
+    for (long inode = 1; inode <= 2500; inode++) {
+      map.put(location(inode, 0, 1, "a", "b"));
+    }
+    ReplicationManager paced = new ReplicationManager(map, () -> List.copyOf(members),
+        leader::get, 2, clients, Duration.ofHours(1), 64, 4, 5000);
+    long started = System.nanoTime();
+    ReplicationManager.PassReport report = paced.runOnce();
+    long tookMillis = (System.nanoTime() - started) / 1_000_000;
+    assertEquals(2500, report.chunks());
+    // The pages before the last are paced (2000 chunks at 5000 a second); the last ends it.
+    assertTrue(tookMillis >= 390, "2000 chunks at 5000 a second took only " + tookMillis + " ms");
+    paced.close();
   }
 
   @Test
