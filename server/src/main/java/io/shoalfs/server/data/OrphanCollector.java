@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Garbage collection of chunk copies: every period, lists the copies on this node (one
  * fan-out directory at a time, at a bounded pace), asks the {@link ReplicaChecker} (the chunk
- * map) which of them it no longer counts, and deletes those: copies of replicas that were dropped (a node that was down while the chunk moved
- * on), of chunks that are gone, and half-healed copies the healer never added.
+ * map) which of them it no longer counts, and deletes those: copies of replicas that were
+ * dropped (a node that was down while the chunk moved on), of chunks that are gone, and
+ * half-healed copies the healer never added.
  *
  * <p>Two guards against deleting a copy that just became useful: copies modified within the
  * grace period are not even asked about (a write or a replication in progress), and a copy
