@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 
 /**
  * A bounded cache whose entries expire a fixed time after they were put, guarded against a
@@ -52,11 +51,6 @@ final class GuardedCache<K, V> {
    */
   void forget(K key, V value) {
     entries.asMap().remove(key, value);
-  }
-
-  void invalidateIf(Predicate<K> which) {
-    generation.incrementAndGet();
-    entries.asMap().keySet().removeIf(which);
   }
 
   void invalidateAll() {

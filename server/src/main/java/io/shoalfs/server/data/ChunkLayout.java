@@ -36,7 +36,7 @@ final class ChunkLayout {
   static final String STAGING_DIR = "staging";
   private static final String[] SUFFIXES = {DATA_SUFFIX, CHECKSUM_SUFFIX, VERSION_SUFFIX};
   private static final Pattern FAN_OUT_NAME = Pattern.compile("[0-9a-f]{2}");
-  static final Comparator<ChunkKey> CHUNK_ORDER =
+  private static final Comparator<ChunkKey> CHUNK_ORDER =
       Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index);
 
   private final Path root;
@@ -93,18 +93,9 @@ final class ChunkLayout {
   }
 
   /**
-   * Every chunk with a data, checksum or version file, found by listing the fan-out
-   * directories (two levels of two hex digits; the staging area is not among them).
+   * The inner fan-out directories that exist (two levels of two hex digits; the staging area is
+   * not among them): each holds the chunks of some inodes.
    */
-  SortedSet<ChunkKey> allChunks() throws IOException {
-    SortedSet<ChunkKey> keys = new TreeSet<>(CHUNK_ORDER);
-    for (Path dir : chunkDirectories()) {
-      keys.addAll(chunksIn(dir));
-    }
-    return keys;
-  }
-
-  /** The inner fan-out directories that exist: each holds the chunks of some inodes. */
   List<Path> chunkDirectories() throws IOException {
     List<Path> dirs = new ArrayList<>();
     for (Path outer : fanOut(root)) {

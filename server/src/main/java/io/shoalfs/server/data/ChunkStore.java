@@ -295,14 +295,6 @@ public final class ChunkStore implements Closeable {
   }
 
   /**
-   * Every chunk copy on this node, in (inode, index) order. Walks the chunk directories;
-   * a copy deleted during the walk is left out.
-   */
-  public List<StoredChunk> listChunks() throws IOException {
-    return describeAll(layout.allChunks());
-  }
-
-  /**
    * The places chunk copies are kept, for walks that go one at a time ({@link
    * #listChunksIn}): a store with millions of copies is not listed in one go.
    */

@@ -1,7 +1,7 @@
 package io.shoalfs.server.data;
 
 /**
- * One chunk copy on this node's disk, as {@link ChunkStore#listChunks()} and
+ * One chunk copy on this node's disk, as {@link ChunkStore#listChunksIn} and
  * {@link ChunkStore#info} see it.
  *
  * @param version the copy's chunk version (0 = unversioned)
