@@ -234,7 +234,7 @@ public final class RocksKv implements OrderedKv {
    * the prefix. Without it, a scan of a prefix with no live keys left (an empty directory's
    * entries, a freed inode's xattrs) seeks on through every deleted key after the prefix until
    * it finds a live one: after a few thousand unlinks each rmdir cost ~9 ms of CPU on every
-   * member, rm -rf of a tree most of its time.
+   * member.
    */
   private static final class Bounded implements AutoCloseable {
     final ReadOptions options;
