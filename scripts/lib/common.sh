@@ -52,8 +52,14 @@ build_if_needed() {
     return
   fi
   log "building (mvn package)"
-  (cd "$SHOAL_ROOT" && mvn -B -q -DskipTests clean package) || die "build failed"
+  # Maven's console library writes colour resets even in batch mode and even when the output
+  # is not a terminal; only the build's own words should reach the user.
+  (cd "$SHOAL_ROOT" && set -o pipefail && mvn -B -q -DskipTests clean package 2>&1 | without_escapes) \
+    || die "build failed"
 }
+
+# Copies stdin to stdout without terminal escape sequences.
+without_escapes() { sed -u 's/\x1b\[[0-9;]*[A-Za-z]//g'; }
 
 server_classpath() { echo "$SHOAL_ROOT/server/target/shoal-server-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/server/target/lib/*"; }
 client_classpath() { echo "$SHOAL_ROOT/fuse-client/target/shoal-fuse-client-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/fuse-client/target/lib/*"; }

@@ -5,6 +5,8 @@
 #                  no metadata quorum (an errno, not a hang), a full restart keeping every byte.
 #   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good is
 #                  replaced: every chunk back at factor 3 on the others.
+# Tests are discovered by name (cluster_tests.sh): test_* (the shell tools), then cluster3_* in
+# phase three and cluster4_* in phase four; a test that does not run prints SKIP.
 # Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)
 # Environment: SHOAL_E2E_RUN (run dir, default a new /tmp dir), SHOAL_E2E_BASE_PORT (default
 # 7600; phase four uses +100), SHOAL_E2E_TESTS (an extended regex: run only matching tests),
@@ -76,16 +78,15 @@ for phase in $phases; do
     three)
       use_cluster three "$port_base" 3 "--replication 3 --min-replicas 2"
       if start_cluster; then
-        for t in $(declare -F | awk '{print $3}' | grep '^test_'); do
+        for t in $(tests_named test_); do
+          selected "$t" || continue
           # Single-node only: with replicas a corrupt block is read from another copy.
-          [ "$t" = test_corrupt_block_reads_as_eio ] && continue
-          selected "$t" && run_test "$t"
+          if [ "$t" = test_corrupt_block_reads_as_eio ]; then
+            skip_test "$t" "single server only: a replica serves the block"; continue
+          fi
+          run_test "$t"
         done
-        run_cluster_test cluster_leader_failover
-        run_cluster_test cluster_stopped_server_catches_up
-        run_cluster_test cluster_corrupt_replica_is_repaired
-        run_cluster_test cluster_no_quorum_fails_with_errno_then_recovers
-        run_cluster_test cluster_full_restart_keeps_every_byte
+        for t in $(tests_named cluster3_); do run_cluster_test "$t"; done
         stop_cluster
       fi
       ;;
@@ -93,7 +94,7 @@ for phase in $phases; do
       export DEAD_AFTER=10
       use_cluster four $((port_base + 100)) 4 "--replication 3 --min-replicas 2 --dead-after $DEAD_AFTER"
       if start_cluster; then
-        run_cluster_test cluster_dead_server_is_replaced
+        for t in $(tests_named cluster4_); do run_cluster_test "$t"; done
         stop_cluster
       fi
       ;;

@@ -1,6 +1,7 @@
 # End-to-end tests for a cluster of several servers: failover, a server that misses writes,
 # a corrupt replica, a full restart, a server that dies for good. Sourced by cluster_run.sh,
-# which starts the cluster (scripts/up.sh -n N) and runs these in order. They need the helpers
+# which starts the cluster (scripts/up.sh -n N) and discovers the tests by name: cluster3_*
+# run on 3 servers, cluster4_* on 4 servers with a short --dead-after. They need the helpers
 # of harness.sh (fail, assert_eq) and lifecycle_tests.sh (tree_manifest).
 #
 # What they read from the cluster: `scripts/shoal status` (member states, metadata leader,
@@ -167,7 +168,7 @@ non_idempotent_ops() {
   echo "$i"
 }
 
-cluster_leader_failover() {
+cluster3_leader_failover() {
   local dir=$MNT/failover src=/usr/include/linux
   [ -d "$src" ] || src=/usr/include
   mkdir -p "$dir"
@@ -220,7 +221,7 @@ cluster_leader_failover() {
   rm -f "$SCRATCH/big300"
 }
 
-cluster_stopped_server_catches_up() {
+cluster3_stopped_server_catches_up() {
   local dir=$MNT/stopped ref=$SCRATCH/stopped i
   mkdir -p "$dir" "$ref"
   for i in $(seq 1 20); do head -c $((i * 40000 + 7)) /dev/urandom > "$ref/f$i"; done
@@ -254,7 +255,7 @@ cluster_stopped_server_catches_up() {
   diff -r "$ref" "$dir" || fail "content differs after healing"
 }
 
-cluster_corrupt_replica_is_repaired() {
+cluster3_corrupt_replica_is_repaired() {
   local f=$MNT/corrupt-replica.bin ref=$SCRATCH/corrupt-replica.bin
   head -c $((4 << 20)) /dev/urandom > "$ref"
   cp "$ref" "$f"
@@ -283,7 +284,7 @@ cluster_corrupt_replica_is_repaired() {
   cmp "$ref" "$f"
 }
 
-cluster_no_quorum_fails_with_errno_then_recovers() {
+cluster3_no_quorum_fails_with_errno_then_recovers() {
   mkdir -p "$MNT/quorum"
   echo before > "$MNT/quorum/before"
   bash "$ROOT_DIR/scripts/node.sh" stop 2
@@ -308,7 +309,7 @@ cluster_no_quorum_fails_with_errno_then_recovers() {
   [ ! -e "$MNT/quorum/during" ] || fail "the failed mkdir left a directory behind"
 }
 
-cluster_full_restart_keeps_every_byte() {
+cluster3_full_restart_keeps_every_byte() {
   local before after
   sync
   before=$(tree_manifest "$MNT")
@@ -321,8 +322,8 @@ cluster_full_restart_keeps_every_byte() {
   poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS"
 }
 
-# Needs 4 servers and a short --dead-after (cluster_run.sh's second phase).
-cluster_dead_server_is_replaced() {
+# Needs 4 servers and a short --dead-after: cluster4_* run in cluster_run.sh's second phase.
+cluster4_dead_server_is_replaced() {
   local dir=$MNT/dead ref=$SCRATCH/dead i
   mkdir -p "$dir" "$ref"
   for i in $(seq 1 12); do head -c $((i * 100000 + 3)) /dev/urandom > "$ref/f$i"; done

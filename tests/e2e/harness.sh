@@ -4,6 +4,18 @@
 E2E_PASSED=0
 E2E_FAILED=0
 E2E_FAILED_NAMES=()
+E2E_SKIPPED=0
+
+# The test functions whose names start with $1, in name order (so a prefix like
+# lifecycle_1_, lifecycle_2_ fixes an order). Every suite discovers its tests this way: a test
+# that is written is a test that runs, or is printed as SKIP.
+tests_named() { declare -F | awk '{print $3}' | grep "^$1" | LC_ALL=C sort; }
+
+# skip_test NAME REASON: says aloud that a test does not run here, and why.
+skip_test() {
+  E2E_SKIPPED=$((E2E_SKIPPED + 1))
+  printf 'SKIP %-40s (%s)\n' "$1" "$2"
+}
 
 run_test() {
   local name=$1 out rc
@@ -37,7 +49,7 @@ assert_fails_with() {
 }
 
 e2e_summary() {
-  echo "e2e: $E2E_PASSED passed, $E2E_FAILED failed"
+  echo "e2e: $E2E_PASSED passed, $E2E_FAILED failed, $E2E_SKIPPED skipped"
   [ ${#E2E_FAILED_NAMES[@]} -eq 0 ] || echo "failed: ${E2E_FAILED_NAMES[*]}"
   [ "$E2E_FAILED" -eq 0 ]
 }

@@ -1,5 +1,5 @@
 # End-to-end lifecycle tests: stop and start the whole cluster, unmount by signal and by
-# fusermount. Sourced by run.sh, which runs them last and in order.
+# fusermount. Sourced by run.sh, which discovers them (lifecycle_N_*) and runs them last, in N order.
 
 client_pid() { cat "$SHOAL_RUN/pids/client.pid"; }
 
@@ -12,7 +12,7 @@ tree_manifest() {
   done)
 }
 
-lifecycle_restart_keeps_every_byte() {
+lifecycle_1_restart_keeps_every_byte() {
   mkdir -p "$MNT/keep/sub"
   for i in $(seq 1 50); do head -c $((i * 1531)) /dev/urandom > "$MNT/keep/f$i"; done
   head -c $((70 * 1024 * 1024)) /dev/urandom > "$MNT/keep/sub/big"
@@ -35,7 +35,7 @@ lifecycle_restart_keeps_every_byte() {
   assert_eq "$(cat "$MNT/keep/new")" after-restart "write after restart"
 }
 
-lifecycle_sigterm_unmounts_cleanly() {
+lifecycle_2_sigterm_unmounts_cleanly() {
   local pid; pid=$(client_pid)
   kill -TERM "$pid"
   local deadline=$((SECONDS + 30))
@@ -47,7 +47,7 @@ lifecycle_sigterm_unmounts_cleanly() {
   [ -f "$MNT/keep/new" ] || fail "data missing after remount"
 }
 
-lifecycle_fusermount_ends_client() {
+lifecycle_3_fusermount_ends_client() {
   local pid; pid=$(client_pid)
   fusermount -u "$MNT"
   local deadline=$((SECONDS + 30))

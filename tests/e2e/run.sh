@@ -28,12 +28,12 @@ if ! bash "$root/scripts/up.sh" -n "$SERVERS" "$MNT"; then
   echo "e2e: 0 passed, 1 failed"; exit 1
 fi
 
-for t in $(declare -F | awk '{print $3}' | grep '^test_' ); do
+for t in $(tests_named test_); do
   run_test "$t"
 done
-# Lifecycle tests stop and start the cluster; they run last, in this order.
-run_test lifecycle_restart_keeps_every_byte
-run_test lifecycle_sigterm_unmounts_cleanly
-run_test lifecycle_fusermount_ends_client
+# Lifecycle tests stop and start the cluster; they run last, in the order of their numbers.
+for t in $(tests_named lifecycle_); do
+  run_test "$t"
+done
 
 e2e_summary
