@@ -91,7 +91,7 @@ final class RpcTransport implements ShoalTransport {
    * Tries the servers in turn while none can answer: a server that cannot be reached, or one
    * whose metadata group has no quorum right now (a leader change), is retried on the next
    * server after a growing pause, for at most {@link #RETRY_BUDGET}. Then the caller gets the
-   * error (EAGAIN/ETIMEDOUT), never a hang. Mutations carry (client id, seq), so a call the
+   * error (ETIMEDOUT), never a hang. Mutations carry (client id, seq), so a call the
    * group did apply before an answer was lost is answered from its reply table, not re-applied.
    */
   private CompletableFuture<Envelope> callWithFailover(Envelope request, int attempt) {

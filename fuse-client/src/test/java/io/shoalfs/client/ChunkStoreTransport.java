@@ -106,6 +106,10 @@ final class ChunkStoreTransport implements ShoalTransport {
     return sent.stream().filter(s -> s.request().getOpCase() == op).map(Sent::member).toList();
   }
 
+  synchronized List<DataRequest> requestsOf(DataRequest.OpCase op) {
+    return sent.stream().map(Sent::request).filter(r -> r.getOpCase() == op).toList();
+  }
+
   synchronized List<MetaRequest> metaOf(MetaRequest.OpCase op) {
     return metaRequests.stream().filter(r -> r.getOpCase() == op).toList();
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
@@ -17,10 +18,20 @@ class DataClientSyncTest {
   private final DataClient data = new DataClient(transport, Duration.ofSeconds(5));
 
   @Test
+  void everyUpMemberIsAskedToSyncTheFile() throws Exception {
+    data.sync(4, List.of(chunk(0, "m1", "m2")));
+    assertEquals(List.of("m1", "m2", "m3"), sorted(transport.sentTo(DataRequest.OpCase.SYNC)));
+    assertEquals(List.of(4L, 4L, 4L), syncedInodes());
+  }
+
+  @Test
   void aMemberThatCannotBeReachedIsLeftOutWhileEveryChunkHasASyncedReplica() throws Exception {
     transport.unreachable.add("m3");
     data.sync(4, List.of(chunk(0, "m1", "m3"), chunk(1, "m2", "m3")));
+    // m3 was asked too (it did not answer); the sync stood on m1 and m2.
+    assertEquals(List.of("m1", "m2", "m3"), sorted(transport.sentTo(DataRequest.OpCase.SYNC)));
     data.sync(4, List.of()); // nothing known: some member synced
+    assertEquals(6, transport.sentTo(DataRequest.OpCase.SYNC).size());
   }
 
   @Test
@@ -49,6 +60,15 @@ class DataClientSyncTest {
     transport.failWith = Status.EIO;
     assertEquals(Status.EIO,
         assertThrows(RpcException.class, () -> data.sync(4, List.of())).status());
+  }
+
+  private List<Long> syncedInodes() {
+    return transport.requestsOf(DataRequest.OpCase.SYNC).stream()
+        .map(r -> r.getSync().getInode()).toList();
+  }
+
+  private static List<String> sorted(List<String> ids) {
+    return ids.stream().sorted().toList();
   }
 
   private static ChunkLocation chunk(int index, String... replicas) {

@@ -37,7 +37,7 @@ class FuseCallTest {
     assertEquals(-Errno.ENOTEMPTY, calls.run("rmdir", "/d", () -> {
       throw new CompletionException(new RpcException(Status.ENOTEMPTY, ""));
     }));
-    assertEquals(-Errno.EAGAIN, calls.run("mkdir", "/d", () -> {
+    assertEquals(-Errno.ETIMEDOUT, calls.run("mkdir", "/d", () -> {
       CompletableFuture<Integer> f = new CompletableFuture<>();
       f.completeExceptionally(new RpcException(Status.UNAVAILABLE, "no quorum"));
       try {

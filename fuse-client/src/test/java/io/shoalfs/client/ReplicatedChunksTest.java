@@ -166,11 +166,11 @@ class ReplicatedChunksTest {
   }
 
   @Test
-  void noReachableReplicaIsTryAgainLater() {
+  void noReachableReplicaTimesOut() {
     cluster.unreachable.addAll(List.of("m1", "m2", "m3"));
     RpcException e = assertThrows(RpcException.class,
         () -> io.write(INODE, 0, pointerWith(bytes(4, 1)), 4, false));
-    assertEquals(Errno.EAGAIN, e.errno());
+    assertEquals(Errno.ETIMEDOUT, e.errno());
     assertEquals(ReplicaWriter.MAX_ATTEMPTS, cluster.dataRequests.size());
     assertEquals(List.of("m3"), cluster.location(INODE, 0).getReplicasList(),
         "the chunk map never drops the last replica");
@@ -336,7 +336,7 @@ class ReplicatedChunksTest {
 
     RpcException e = assertThrows(RpcException.class,
         () -> truncator.truncate(Caller.getDefaultInstance(), INODE, 0));
-    assertEquals(Errno.EAGAIN, e.errno());
+    assertEquals(Errno.ETIMEDOUT, e.errno());
     assertEquals(0, cluster.metaOf(MetaRequest.OpCase.SET_ATTR).size(), "metadata unchanged");
   }
 

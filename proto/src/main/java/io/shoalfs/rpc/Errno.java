@@ -59,7 +59,10 @@ public final class Errno {
       case ENOTSUP: return ENOTSUP;
       case EAGAIN: return EAGAIN;
       case DEADLINE_EXCEEDED: return ETIMEDOUT;
-      case UNAVAILABLE: return EAGAIN;
+      // No quorum, no reachable server, not enough live replicas, after the client's bounded
+      // wait: EAGAIN would tell programs to try again at once ("Resource temporarily
+      // unavailable"); the service did not answer in time, as a timed-out NFS call says.
+      case UNAVAILABLE: return ETIMEDOUT;
       case STALE_VERSION: return ESTALE;
       case BAD_REQUEST:
       case UNKNOWN_TYPE:

@@ -37,7 +37,7 @@ class ErrnoTest {
       Status.UNKNOWN_TYPE, 71,
       Status.FRAME_TOO_LARGE, 71,
       Status.DEADLINE_EXCEEDED, 110, // ETIMEDOUT
-      Status.UNAVAILABLE, 11, // EAGAIN
+      Status.UNAVAILABLE, 110, // ETIMEDOUT: no quorum or no server after the bounded wait
       Status.INTERNAL, 5, // EIO
       Status.CORRUPT, 5,
       Status.STALE_VERSION, 116, // ESTALE

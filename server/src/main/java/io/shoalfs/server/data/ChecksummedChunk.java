@@ -35,16 +35,22 @@ final class ChecksummedChunk implements Closeable {
   private final int zeroBlockCrc;
   private final FileChannel data;
   private final FileChannel checksums;
+  private final Path dataPath;
+  private final Path checksumPath;
+  private final DiskForce disk;
   /** The data file was created by this handle and its directory entry not yet made durable. */
   private boolean directoryEntryPending;
 
   private ChecksummedChunk(ChunkKey key, int blockSize, FileChannel data, FileChannel checksums,
-      boolean created) {
+      boolean created, Path dataPath, Path checksumPath, DiskForce disk) {
     this.key = key;
     this.blockSize = blockSize;
     this.zeroBlockCrc = crcOf(ByteBuffer.allocate(blockSize));
     this.data = data;
     this.checksums = checksums;
+    this.dataPath = dataPath;
+    this.checksumPath = checksumPath;
+    this.disk = disk;
     this.directoryEntryPending = created;
   }
 
@@ -52,8 +58,8 @@ final class ChecksummedChunk implements Closeable {
    * Opens a chunk's files, creating them (and their directories) when {@code create} is set.
    * Returns null when the chunk does not exist and {@code create} is not set.
    */
-  static ChecksummedChunk open(ChunkLayout layout, ChunkKey key, int blockSize, boolean create)
-      throws IOException {
+  static ChecksummedChunk open(ChunkLayout layout, ChunkKey key, int blockSize, boolean create,
+      DiskForce disk) throws IOException {
     Path dataPath = layout.dataFile(key);
     Path crcPath = layout.checksumFile(key);
     FileChannel data;
@@ -78,7 +84,7 @@ final class ChecksummedChunk implements Closeable {
       // every block it holds then reads as CORRUPT, which is the truth.
       FileChannel crc = FileChannel.open(crcPath, StandardOpenOption.READ,
           StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-      return new ChecksummedChunk(key, blockSize, data, crc, created);
+      return new ChecksummedChunk(key, blockSize, data, crc, created, dataPath, crcPath, disk);
     } catch (IOException e) {
       data.close();
       throw e;
@@ -225,8 +231,8 @@ final class ChecksummedChunk implements Closeable {
 
   /** Makes data and checksums durable (the directory entry is the caller's business). */
   void force() throws IOException {
-    data.force(true);
-    checksums.force(true);
+    disk.force(data, dataPath);
+    disk.force(checksums, checksumPath);
   }
 
   /** True once after the data file was created by this handle: its directory needs a sync. */

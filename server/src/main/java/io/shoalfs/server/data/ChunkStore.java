@@ -55,6 +55,7 @@ public final class ChunkStore implements Closeable {
   private final StripedLocks locks = new StripedLocks(256);
   private final OpenChunks open;
   private final AtomicLong usedBytes;
+  private final DiskForce disk;
 
   /** The lock every operation on the chunk takes; tests hold it to stall this store. */
   ReadWriteLock lockOf(long inode, int index) {
@@ -71,6 +72,11 @@ public final class ChunkStore implements Closeable {
   }
 
   ChunkStore(Path dataDir, int chunkSize, int blockSize, int openChunks) throws IOException {
+    this(dataDir, chunkSize, blockSize, openChunks, DiskForce.FSYNC);
+  }
+
+  ChunkStore(Path dataDir, int chunkSize, int blockSize, int openChunks, DiskForce disk)
+      throws IOException {
     if (blockSize <= 0 || chunkSize <= 0 || chunkSize % blockSize != 0) {
       throw new IllegalArgumentException("chunk size " + chunkSize
           + " must be a positive multiple of block size " + blockSize);
@@ -80,6 +86,7 @@ public final class ChunkStore implements Closeable {
     this.chunkSize = chunkSize;
     this.blockSize = blockSize;
     this.open = new OpenChunks(openChunks);
+    this.disk = disk;
     // Copies half-pulled from a peer when the process died: never installed, never needed.
     deleteTree(layout.stagingRoot());
     // Walk the tree once; from here on every change adjusts the count.
@@ -364,7 +371,7 @@ public final class ChunkStore implements Closeable {
     }
     ChunkKey key = new ChunkKey(inode, index);
     Path dir = layout.stagingRoot().resolve(UUID.randomUUID().toString());
-    ChecksummedChunk chunk = ChecksummedChunk.open(new ChunkLayout(dir), key, blockSize, true);
+    ChecksummedChunk chunk = ChecksummedChunk.open(new ChunkLayout(dir), key, blockSize, true, disk);
     return new StagedChunk(this, key, dir, chunk);
   }
 
@@ -472,7 +479,7 @@ public final class ChunkStore implements Closeable {
         channel.write(bytes);
       }
       if (durable) {
-        channel.force(true);
+        disk.force(channel, temp);
       }
     }
     Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -480,8 +487,9 @@ public final class ChunkStore implements Closeable {
 
   /** Forces a chunk's version sidecar written without {@code durable}, if it has one. */
   private void forceVersion(ChunkKey key) throws IOException {
-    try (FileChannel channel = FileChannel.open(layout.versionFile(key), StandardOpenOption.READ)) {
-      channel.force(true);
+    Path file = layout.versionFile(key);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      disk.force(channel, file);
     } catch (NoSuchFileException unversioned) {
       // nothing to force
     }
@@ -554,7 +562,7 @@ public final class ChunkStore implements Closeable {
   }
 
   private ChecksummedChunk openChunk(ChunkKey key, boolean create) throws IOException {
-    return ChecksummedChunk.open(layout, key, blockSize, create);
+    return ChecksummedChunk.open(layout, key, blockSize, create, disk);
   }
 
   void checkRange(int index, long offset, int length) {
@@ -583,7 +591,7 @@ public final class ChunkStore implements Closeable {
     Path root = layout.root();
     for (Path d = dir; d != null && d.startsWith(root); d = d.getParent()) {
       try (FileChannel channel = FileChannel.open(d, StandardOpenOption.READ)) {
-        channel.force(true);
+        disk.force(channel, d);
       }
       if (d.equals(root)) {
         break;

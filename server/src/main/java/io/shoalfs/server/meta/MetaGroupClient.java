@@ -70,7 +70,7 @@ final class MetaGroupClient implements AutoCloseable {
    * is not held back a whole entry; under load what arrives meanwhile goes in the next entry,
    * up to 256 requests or 1 MiB (Ratis takes entries up to 4 MiB). With mdbench's four
    * threads this machine could not tell 1, 2 and 4 apart (run-to-run spread larger than any
-   * difference); a burst of 1000 creates takes 5-6 entries with 1 or 2 (RaftGroupLatencyTest).
+   * difference); a burst of 1000 creates takes 5-6 entries with 1 or 2 (RaftGroupLatencyBench).
    */
   static final int GROUP_COMMIT_IN_FLIGHT = 2;
   static final int GROUP_COMMIT_REQUESTS = 256;

@@ -12,7 +12,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -231,10 +233,34 @@ class ChunkStoreTest {
   }
 
   @Test
-  void syncFileSucceedsForPresentAndAbsentFiles() throws IOException {
-    writeFile(1, random(18, CHUNK + 1));
-    store.syncFile(1);
-    store.syncFile(77);
+  void syncFileForcesEveryFileOfEveryChunkOfTheFileAndNothingElse() throws IOException {
+    List<Path> forced = new ArrayList<>();
+    try (ChunkStore recording = new ChunkStore(dir.resolve("rec"), CHUNK, BLOCK, 4,
+        (channel, file) -> {
+          forced.add(file);
+          channel.force(true);
+        })) {
+      writeFile(recording, 1, random(18, CHUNK + 1));
+      recording.setVersion(1, 1, 7);
+      writeFile(recording, 2, random(19, 10));
+      forced.clear();
+
+      recording.syncFile(1);
+      ChunkLayout layout = new ChunkLayout(recording.dataDir());
+      for (int index = 0; index < 2; index++) {
+        ChunkKey key = new ChunkKey(1, index);
+        assertTrue(forced.contains(layout.dataFile(key)), "data of chunk " + index + " forced");
+        assertTrue(forced.contains(layout.checksumFile(key)), "crcs of chunk " + index + " forced");
+      }
+      assertTrue(forced.contains(layout.versionFile(new ChunkKey(1, 1))), "version forced");
+      assertTrue(forced.contains(layout.directoryOf(1)), "the chunks' directory forced");
+      assertFalse(forced.stream().anyMatch(f -> f.getFileName().toString().contains(ChunkLayout.hex(2))),
+          "another file's chunks are not its sync's business: " + forced);
+
+      forced.clear();
+      recording.syncFile(77); // no copy here: nothing to force, no error
+      assertEquals(List.of(), forced);
+    }
   }
 
   /** Random writes, truncates and reads checked against a byte-array model of one file. */
@@ -296,6 +322,11 @@ class ChunkStoreTest {
   }
 
   void writeAt(long inode, long offset, byte[] bytes) throws IOException {
+    writeAt(store, inode, offset, bytes);
+  }
+
+  static void writeAt(ChunkStore store, long inode, long offset, byte[] bytes)
+      throws IOException {
     int done = 0;
     while (done < bytes.length) {
       long pos = offset + done;
@@ -307,7 +338,11 @@ class ChunkStoreTest {
   }
 
   void writeFile(long inode, byte[] bytes) throws IOException {
-    writeAt(inode, 0, bytes);
+    writeFile(store, inode, bytes);
+  }
+
+  static void writeFile(ChunkStore store, long inode, byte[] bytes) throws IOException {
+    writeAt(store, inode, 0, bytes);
   }
 
   void assertReadsVerifiedAfterReopen(long inode, int index, byte[] expected)

@@ -24,10 +24,10 @@ class OpenChunksTest {
     ChunkKey b = new ChunkKey(2, 0);
 
     OpenChunks.Lease leaseA = open.acquire(a, () -> ChecksummedChunk.open(layout, a, BLOCK,
-        true));
+        true, DiskForce.FSYNC));
     ChecksummedChunk chunkA = leaseA.chunk();
     try (OpenChunks.Lease leaseB = open.acquire(b, () -> ChecksummedChunk.open(layout, b,
-        BLOCK, true))) {
+        BLOCK, true, DiskForce.FSYNC))) {
       assertEquals(1, open.size()); // a was evicted...
       chunkA.write(0, ByteBuffer.wrap(new byte[] {1, 2, 3})); // ...but still works
       leaseB.chunk().write(0, ByteBuffer.wrap(new byte[] {4}));
@@ -42,10 +42,12 @@ class OpenChunksTest {
     ChunkLayout layout = new ChunkLayout(dir);
     OpenChunks open = new OpenChunks(4);
     ChunkKey a = new ChunkKey(1, 0);
-    assertNull(open.acquire(a, () -> ChecksummedChunk.open(layout, a, BLOCK, false)));
+    assertNull(open.acquire(a, () -> ChecksummedChunk.open(layout, a, BLOCK, false,
+        DiskForce.FSYNC)));
     assertEquals(0, open.size());
     open.close();
     assertThrows(IOException.class,
-        () -> open.acquire(a, () -> ChecksummedChunk.open(layout, a, BLOCK, true)));
+        () -> open.acquire(a, () -> ChecksummedChunk.open(layout, a, BLOCK, true,
+        DiskForce.FSYNC)));
   }
 }

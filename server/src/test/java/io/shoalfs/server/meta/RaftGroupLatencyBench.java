@@ -31,10 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  * Measures, and prints, the per-operation latency of a real 3-member metadata group on
  * loopback ({@code -Dmembers=1} for a 1-member group to compare with): sequential mutations,
  * sequential linearizable reads, and a burst of concurrent mutations, all submitted through a
- * follower's plane as a FUSE client's server would. It asserts only that every operation succeeded, never on timing: the figures are
- * for people tuning the Raft settings in {@link RaftControlPlane}.
+ * follower's plane as a FUSE client's server would. It asserts only that every operation
+ * succeeded, never on timing: the figures are for people tuning the Raft settings in
+ * {@link RaftControlPlane}. A benchmark, not a test: its name keeps it out of {@code mvn verify}
+ * (Surefire runs {@code *Test} classes); {@code scripts/bench-raft.sh} runs it.
  */
-class RaftGroupLatencyTest {
+class RaftGroupLatencyBench {
 
   private static final long ROOT = KeySchema.ROOT_INODE;
   // Root: the servers enforce mode bits, and these tests write into the root directory.
