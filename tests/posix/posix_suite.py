@@ -444,6 +444,65 @@ def setuid_cleared_on_write_by_unprivileged():
     as_unpriv(body)
 
 
+def write_one_byte_and_expect_mode(f, want):
+    """Writes a byte through a new handle: the handle, a stat after close and the other mount
+    (when there is one) must all show mode `want`."""
+    fd = os.open(f, os.O_WRONLY)
+    try:
+        os.write(fd, b"y")
+        eq(stat.S_IMODE(os.fstat(fd).st_mode), want, "fstat on the writing handle")
+    finally:
+        os.close(fd)
+    eq(perm(f), want, "stat after close")
+    if Ctx.other:
+        eq(perm(on_other(f)), want, "stat through the other mount")
+
+
+def setid_file_written_by_non_owner(owner, owner_gid, mode, want):
+    """A file of `mode` owned by owner:owner_gid in a mode-777 directory, written by an
+    unprivileged caller who neither owns it nor is in its group: the kernel clears setuid and
+    setgid on its behalf (a chmod in the writer's name, which the owner-only rule must allow)."""
+    f = os.path.join(fresh(), "f")
+    write_file(f, b"x")
+    os.chown(f, owner, owner_gid)
+    os.chmod(f, mode)
+    eq(perm(f), mode, "mode set")
+    as_user(THIRD_UID, THIRD_GID, lambda: write_one_byte_and_expect_mode(f, want))
+
+
+@check("root")
+def setuid_cleared_on_write_to_root_owned_file_by_non_owner():
+    setid_file_written_by_non_owner(0, 0, 0o4777, 0o777)
+
+
+@check("root")
+def setgid_cleared_on_write_to_root_owned_file_by_non_owner():
+    setid_file_written_by_non_owner(0, 0, 0o2777, 0o777)
+
+
+@check("root")
+def setuid_cleared_on_write_to_user_owned_file_by_non_owner():
+    setid_file_written_by_non_owner(OTHER_UID, OTHER_GID, 0o4777, 0o777)
+
+
+@check("root")
+def setgid_cleared_on_write_to_user_owned_file_by_non_owner():
+    setid_file_written_by_non_owner(OTHER_UID, OTHER_GID, 0o2777, 0o777)
+
+
+@check("unpriv")
+def setuid_and_setgid_cleared_on_write_by_owner_seen_on_handle():
+    def body():
+        d = fresh()
+        for mode in (0o4777, 0o2777):
+            f = os.path.join(d, "f%o" % mode)
+            write_file(f, b"x")
+            os.chmod(f, mode)
+            eq(perm(f), mode, "mode set")
+            write_one_byte_and_expect_mode(f, 0o777)
+    as_unpriv(body)
+
+
 @check("root")
 def setuid_kept_on_write_by_root():
     f = os.path.join(fresh(), "f")

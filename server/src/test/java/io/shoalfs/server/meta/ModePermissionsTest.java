@@ -116,6 +116,39 @@ class ModePermissionsTest {
     assertEquals(1002, ns.attr(f).getUid());
   }
 
+  static SetAttrOp.Builder chmod(int mode) {
+    return SetAttrOp.newBuilder().setValid(NamespaceWrites.SET_MODE).setMode(mode);
+  }
+
+  @Test
+  void aWriterWhoDoesNotOwnTheFileMayDropItsSetuidAndSetgidOnly() {
+    long d = shared(0777);
+    long f = ok(mknod(ROOT_CALLER, d, "f", FileType.REGULAR, 0644)).getAttr().getInode();
+    // The kernel's chmod in BOB's name before BOB's write (file_remove_privs); BOB is neither
+    // the owner nor in the file's group.
+    for (int mode : new int[] {04777, 02777, 06777}) {
+      ok(setAttr(ROOT_CALLER, f, chmod(mode)));
+      assertEquals(0777, ok(setAttr(BOB, f, chmod(0777))).getAttr().getMode());
+    }
+    // Dropping setuid alone is allowed too; setgid then goes as in any chmod by a caller
+    // outside the file's group.
+    ok(setAttr(ROOT_CALLER, f, chmod(06777)));
+    assertEquals(0777, ok(setAttr(BOB, f, chmod(02777))).getAttr().getMode());
+    // Nothing else: dropping another bit too, adding one, or changing nothing stays owner-only.
+    ok(setAttr(ROOT_CALLER, f, chmod(06777)));
+    assertStatus(Status.EPERM, setAttr(BOB, f, chmod(0775)));
+    assertStatus(Status.EPERM, setAttr(BOB, f, chmod(03777)));
+    assertStatus(Status.EPERM, setAttr(BOB, f, chmod(06777)));
+    // Only for a caller who may write the file, and only for regular files.
+    ok(setAttr(ROOT_CALLER, f, chmod(06775)));
+    assertStatus(Status.EPERM, setAttr(BOB, f, chmod(0775)));
+    long sub = ok(mknod(ROOT_CALLER, d, "sub", FileType.DIRECTORY, 0777)).getAttr().getInode();
+    ok(setAttr(ROOT_CALLER, sub, chmod(02777)));
+    assertStatus(Status.EPERM, setAttr(BOB, sub, chmod(0777)));
+    assertEquals(06775, ns.attr(f).getMode());
+    assertEquals(02777, ns.attr(sub).getMode());
+  }
+
   @Test
   void rootNeedsAnExecuteBitToExecute() {
     ModePermissions p = new ModePermissions();
