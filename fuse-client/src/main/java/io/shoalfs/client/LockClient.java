@@ -2,7 +2,6 @@ package io.shoalfs.client;
 
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.GetLockOp;
-import io.shoalfs.proto.KeepAliveOp;
 import io.shoalfs.proto.LockKind;
 import io.shoalfs.proto.LockRange;
 import io.shoalfs.proto.LockType;
@@ -14,37 +13,23 @@ import io.shoalfs.rpc.RpcException;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * flock(2) and fcntl(2) locks of one mount, held by the metadata service so that every mount
  * sees them (the state machine's lock table, keyed by this mount's client id and the kernel's
  * lock owner). A blocking request (F_SETLKW, flock without LOCK_NB) polls until the lock is
- * granted. While this mount may hold locks it sends a keep-alive every few seconds; a mount that
- * dies stops sending them, and its locks lapse after the server's session TTL.
+ * granted. The locks belong to the mount's session ({@link MountSession}), which keeps itself
+ * alive; a mount that dies stops, and its locks lapse after the server's session TTL.
  *
  * <p>libfuse asks to unlock on every close of every file: an unlock for an owner that never
  * locked anything on the inode is answered here, without a call.
  */
 final class LockClient implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(LockClient.class);
-  static final long KEEP_ALIVE_SECONDS = 5;
   private static final long MAX_POLL_MS = 200;
 
   private final MetaClient meta;
   /** "inode/kind/owner" of every owner that may hold a lock on the inode. */
   private final Set<String> mayHold = ConcurrentHashMap.newKeySet();
-  private final AtomicBoolean keepingAlive = new AtomicBoolean();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "lock-keepalive");
-    t.setDaemon(true);
-    return t;
-  });
 
   LockClient(MetaClient meta) {
     this.meta = meta;
@@ -63,7 +48,6 @@ final class LockClient implements AutoCloseable {
     }
     if (type != LockType.UNLOCK) {
       mayHold.add(key);
-      startKeepAlive();
     }
     long pollMs = 5;
     while (true) {
@@ -131,27 +115,8 @@ final class LockClient implements AutoCloseable {
     }
   }
 
-  private void startKeepAlive() {
-    if (keepingAlive.compareAndSet(false, true)) {
-      timer.scheduleWithFixedDelay(this::keepAlive, KEEP_ALIVE_SECONDS, KEEP_ALIVE_SECONDS,
-          TimeUnit.SECONDS);
-    }
-  }
-
-  private void keepAlive() {
-    if (mayHold.isEmpty()) {
-      return;
-    }
-    try {
-      meta.call(Caller.getDefaultInstance(), MetaRequest.newBuilder()
-          .setKeepAlive(KeepAliveOp.newBuilder().setNowNs(FuseTimes.nowNs())));
-    } catch (RpcException | RuntimeException e) {
-      LOG.warn("lock keep-alive failed (locks lapse if this lasts): {}", e.toString());
-    }
-  }
-
   @Override
   public void close() {
-    timer.shutdownNow();
+    mayHold.clear();
   }
 }

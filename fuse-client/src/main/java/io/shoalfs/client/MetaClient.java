@@ -12,12 +12,12 @@ import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Sends metadata requests for one mount: stamps the caller's credentials on every request and
- * this mount's client id plus a fresh sequence number on every mutation, so that the state
- * machine can answer a retried mutation from its reply table instead of applying it twice.
+ * the mount's session ({@link MountSession}: its client id plus a fresh sequence number) on
+ * every mutation, so that the state machine can answer a retried mutation from its reply table
+ * instead of applying it twice.
  *
  * <p>It also keeps the mount's {@link AttrCache} true to what this mount did: every answer that
  * carries attributes is remembered, and a mutation forgets what it may have changed. Answers
@@ -27,8 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class MetaClient {
   private final ShoalTransport transport;
   private final Duration timeout;
-  private final long clientId;
-  private final AtomicLong nextSeq = new AtomicLong(1);
+  private final MountSession session;
   private final AttrCache attrs;
   /** Xattr values by "inode/name"; {@link #NO_XATTR} for one that does not exist. */
   private final GuardedCache<String, byte[]> xattrs;
@@ -45,13 +44,24 @@ final class MetaClient {
       long cacheSize) {
     this.transport = transport;
     this.timeout = timeout;
-    this.clientId = clientId;
+    this.session = new MountSession(transport, timeout, clientId);
     this.attrs = new AttrCache(cacheSize, cacheTtl);
     this.xattrs = new GuardedCache<>(cacheSize, cacheTtl, Ticker.systemTicker());
   }
 
+  /** This mount's session id now (a session the servers ended is replaced by a new one). */
   long clientId() {
-    return clientId;
+    return session.id();
+  }
+
+  /** Opens this mount's session on the servers, and keeps it alive until {@link #closeSession}. */
+  void startSession() {
+    session.start();
+  }
+
+  /** Ends this mount's session on the servers. */
+  void closeSession() {
+    session.close();
   }
 
   /** Sends the request and returns the answer; any status but OK is thrown. */
@@ -64,13 +74,13 @@ final class MetaClient {
       }
       return r;
     }
-    request.setClientId(clientId).setRequestSeq(nextSeq.getAndIncrement());
+    session.stamp(request);
     if (!changesAttributes(request.getOpCase())) {
-      return Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+      return Replies.ok(send(request));
     }
     MetaResponse r = null;
     try {
-      r = Replies.await(transport.meta(request.build()), timeout);
+      r = send(request);
     } finally {
       forgetXattrsChangedBy(request);
       if (r != null && r.getStatus() == Status.OK && r.getChangesListed() && r.getAppliedIndex() > 0) {
@@ -85,6 +95,13 @@ final class MetaClient {
       }
     }
     return Replies.ok(r);
+  }
+
+  private MetaResponse send(MetaRequest.Builder request) throws RpcException {
+    MetaRequest sent = request.build();
+    MetaResponse answer = Replies.await(transport.meta(sent), timeout);
+    session.answered(sent, answer);
+    return answer;
   }
 
   /**
@@ -213,6 +230,8 @@ final class MetaClient {
       case ADD_REPLICA:
       case SET_LOCK:
       case KEEP_ALIVE:
+      case OPEN_SESSION:
+      case CLOSE_SESSION:
         return false;
       default:
         return isMutation(op);
@@ -239,6 +258,8 @@ final class MetaClient {
       case RELEASE_ORPHAN:
       case SET_LOCK:
       case KEEP_ALIVE:
+      case OPEN_SESSION:
+      case CLOSE_SESSION:
         return true;
       default:
         return false;

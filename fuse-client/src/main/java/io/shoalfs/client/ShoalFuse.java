@@ -143,6 +143,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   /** Mounts with the configured -o options; {@code blocking} returns only on unmount. */
   public void mount(Path mountPoint, boolean blocking, boolean debug) {
+    meta.startSession();
     mount(mountPoint, blocking, debug, config.mountOptions().toArgs());
   }
 
@@ -153,6 +154,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     writeBehind.close();
     accessNotes.close();
     locks.close();
+    meta.closeSession();
   }
 
   public long clientId() {

@@ -32,16 +32,18 @@ class ErrnoTest {
       Map.entry(Status.ENOTSUP, 95),
       Map.entry(Status.EAGAIN, 11));
 
-  private static final Map<Status, Integer> TRANSPORT = Map.of(
-      Status.BAD_REQUEST, 71, // EPROTO
-      Status.UNKNOWN_TYPE, 71,
-      Status.FRAME_TOO_LARGE, 71,
-      Status.DEADLINE_EXCEEDED, 110, // ETIMEDOUT
-      Status.UNAVAILABLE, 110, // ETIMEDOUT: no quorum or no server after the bounded wait
-      Status.INTERNAL, 5, // EIO
-      Status.CORRUPT, 5,
-      Status.STALE_VERSION, 116, // ESTALE
-      Status.REPLICA_FAILED, 5);
+  private static final Map<Status, Integer> TRANSPORT = Map.ofEntries(
+      Map.entry(Status.BAD_REQUEST, 71), // EPROTO
+      Map.entry(Status.UNKNOWN_TYPE, 71),
+      Map.entry(Status.FRAME_TOO_LARGE, 71),
+      Map.entry(Status.DEADLINE_EXCEEDED, 110), // ETIMEDOUT
+      Map.entry(Status.UNAVAILABLE, 110), // ETIMEDOUT: no quorum or no server after the bounded wait
+      Map.entry(Status.INTERNAL, 5), // EIO
+      Map.entry(Status.CORRUPT, 5),
+      Map.entry(Status.STALE_VERSION, 116), // ESTALE
+      Map.entry(Status.REPLICA_FAILED, 5),
+      Map.entry(Status.SESSION_EXPIRED, 5), // EIO: the call may or may not have been applied
+      Map.entry(Status.RETRY_TOO_OLD, 5));
 
   @Test
   void everyStatusHasAnExpectedErrno() {

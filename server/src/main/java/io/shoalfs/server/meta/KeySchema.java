@@ -29,16 +29,21 @@ import java.nio.charset.StandardCharsets;
  *                    -> LockRange (protobuf)                 an advisory lock (kind: 1 POSIX,
  *                                                            2 FLOCK); an inode's locks of one
  *                                                            kind are one prefix scan
- *   S client(8)      -> last time the client was seen (8)    lock sessions
+ *   S client(8)      -> SessionRecord (protobuf)             an open mount session: when it was
+ *                                                            last seen (its clock, for locks; the
+ *                                                            log, for expiry) and its highest
+ *                                                            request seq (see {@link Sessions})
  *   O client(8) ino  -> (empty)                              an inode with no link left that the
- *                                                            client still has open (nlink 0)
+ *                                                            client still has open (nlink 0); one
+ *                                                            prefix scan per client
  *   M "next_inode"   -> next inode id to hand out (8)
  *   M "inode_count"  -> number of live inodes (8)
  *   M "chunk_count"  -> number of K entries (8), kept in the batch that adds or removes one
  *   M "applied"      -> Raft term (8) + index (8) of the last applied log entry
  *   R client_id seq  -> MetaResponse bytes of that client's mutation number seq (8 bytes BE);
  *                       the last REPLY_WINDOW per client are kept (a client has many calls in
- *                       flight, which Raft may order differently from their numbers)
+ *                       flight, which Raft may order differently from their numbers), and all
+ *                       of a client's go when its session ends
  *
  * The root directory is inode 1 (mode 0755, uid/gid 0, nlink 2), created when the store is
  * empty; its P entry points at itself.
@@ -102,7 +107,7 @@ public final class KeySchema {
     return new byte[] {CHUNK};
   }
 
-  /** Replies kept per client: a retry of a call older than this many newer calls is re-applied. */
+  /** Replies kept per client: a retry of a call older than this many newer calls is refused. */
   static final long REPLY_WINDOW = 4096;
 
   static byte[] reply(long clientId, long seq) {
@@ -123,8 +128,28 @@ public final class KeySchema {
     return ByteBuffer.allocate(17).put(ORPHAN).putLong(clientId).putLong(ino).array();
   }
 
+  /** Every stored reply of one client. */
+  static byte[] replyPrefix(long clientId) {
+    return inoKey(REPLY, clientId);
+  }
+
+  /** Every orphan of one client. */
+  static byte[] orphanPrefix(long clientId) {
+    return inoKey(ORPHAN, clientId);
+  }
+
+  /** The inode part of an O key. */
+  static long orphanInodeOf(byte[] key) {
+    return ByteBuffer.wrap(key, 9, 8).getLong();
+  }
+
   static byte[] session(long clientId) {
     return inoKey(SESSION, clientId);
+  }
+
+  /** Every session. */
+  static byte[] sessionPrefix() {
+    return new byte[] {SESSION};
   }
 
   static byte[] dentry(long parent, String name) {
@@ -149,7 +174,7 @@ public final class KeySchema {
     return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
   }
 
-  /** The inode part of an A, P, L, G, K or R key. */
+  /** The inode (or client id) part of an A, P, L, G, K, R, S or O key. */
   static long inodeOf(byte[] key) {
     return ByteBuffer.wrap(key, 1, 8).getLong();
   }

@@ -18,8 +18,9 @@ import java.util.List;
  * kernel's lock owner). Read locks share, a write lock excludes; an owner's new lock replaces
  * its own locks in the range (splitting a lock it covers partly), as fcntl(2) does.
  *
- * <p>Clients keep a session alive with every lock call and with {@link KeepAliveOp}. A lock whose
- * client has not been seen for {@link #SESSION_TTL_NS} is dead: when it is in another owner's
+ * <p>Clients keep their session ({@link Sessions}) alive with every lock call and with
+ * {@link KeepAliveOp}. A lock whose client has not been seen for {@link #SESSION_TTL_NS}, or
+ * whose session ended, is dead: when it is in another owner's
  * way it is dropped (with the rest of that client's locks on the inode). Time comes from the
  * op's now_ns, so apply stays deterministic.
  */
@@ -31,9 +32,11 @@ final class Locks {
   private static final long TO_EOF = Long.MAX_VALUE;
 
   private final KvReader kv;
+  private final Sessions sessions;
 
   Locks(KvReader kv) {
     this.kv = kv;
+    this.sessions = new Sessions(kv);
   }
 
   MetaResponse set(long clientId, SetLockOp op, KvBatch batch) {
@@ -41,7 +44,7 @@ final class Locks {
     if (valid != Status.OK) {
       return Replies.fail(valid, "bad lock request");
     }
-    batch.put(KeySchema.session(clientId), KeySchema.u64(op.getNowNs()));
+    sessions.seenAt(clientId, op.getNowNs(), batch);
     long start = op.getStart();
     long end = endOf(op.getEnd());
     int kind = op.getKindValue();
@@ -103,7 +106,7 @@ final class Locks {
   }
 
   MetaResponse keepAlive(long clientId, KeepAliveOp op, KvBatch batch) {
-    batch.put(KeySchema.session(clientId), KeySchema.u64(op.getNowNs()));
+    sessions.seenAt(clientId, op.getNowNs(), batch);
     return Replies.ok();
   }
 
@@ -121,8 +124,7 @@ final class Locks {
   }
 
   private boolean isAlive(long clientId, long nowNs) {
-    byte[] seen = kv.get(KeySchema.session(clientId));
-    return seen != null && nowNs - KeySchema.u64(seen) <= SESSION_TTL_NS;
+    return sessions.seenWithin(clientId, nowNs, SESSION_TTL_NS);
   }
 
   private void dropClient(KvBatch batch, long ino, int kind, long clientId, List<LockRange> held) {

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * The namespace as a Raft state machine. Each log entry is a {@link MetaRequest}; applying it
  * runs {@link Namespace} in one RocksDB batch that also records the applied term/index and the
  * client's reply, so a restart skips what is already applied and a retried request is
- * answered from the reply table instead of being applied twice.
+ * answered from the reply table instead of being applied twice. A client's replies belong to
+ * its session ({@link Sessions}) and go with it.
  */
 public final class MetaStateMachine extends BaseStateMachine {
 
@@ -267,7 +268,10 @@ public final class MetaStateMachine extends BaseStateMachine {
     return appliedIndex <= 0 ? 0 : stamp(appliedIndex, ENTRY_PLACES - 1);
   }
 
-  /** Runs the request unless the reply table says this client already got an answer. */
+  /**
+   * Runs the request unless the reply table says this client already got an answer, or its
+   * session refuses it ({@link Sessions}: not open, or a retry older than the reply window).
+   */
   private MetaResponse applyOnce(MetaRequest request, KvBatch batch, long stamp) {
     if (request == null) {
       return Replies.fail(Status.BAD_REQUEST, "log entry is not a MetaRequest");
@@ -275,18 +279,26 @@ public final class MetaStateMachine extends BaseStateMachine {
     boolean tracked = request.getClientId() != 0 && !Namespace.isReadOnly(request);
     long client = request.getClientId();
     long seq = request.getRequestSeq();
+    Sessions sessions = new Sessions(batch);
     if (tracked) {
       byte[] stored = batch.get(KeySchema.reply(client, seq));
       if (stored != null) {
         return parseReply(stored);
       }
+      if (request.getOpCase() != MetaRequest.OpCase.OPEN_SESSION) {
+        MetaResponse refused = Sessions.refusal(client, seq, sessions.get(client));
+        if (refused != null) {
+          return refused.toBuilder().setAppliedIndex(stamp).build();
+        }
+      }
     }
     // Stamped before it goes into the reply table: a resent call gets the index it was applied at.
     MetaResponse response = namespace.apply(request, batch).toBuilder().setAppliedIndex(stamp).build();
-    if (tracked) {
+    if (tracked && request.getOpCase() != MetaRequest.OpCase.CLOSE_SESSION) {
       batch.put(KeySchema.reply(client, seq), response.toByteArray());
       // Calls arrive out of order, so each keeps its own reply; the window bounds the table.
       batch.delete(KeySchema.reply(client, seq - KeySchema.REPLY_WINDOW));
+      sessions.applied(client, seq, stamp, batch);
     }
     return response;
   }

@@ -2,6 +2,7 @@ package io.shoalfs.server.meta;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.ChunkId;
+import io.shoalfs.proto.ExpireSessionsOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MakeNodeOp;
@@ -127,6 +128,9 @@ public final class Namespace {
       case SET_LOCK -> new Locks(batch).set(request.getClientId(), request.getSetLock(), batch);
       case KEEP_ALIVE ->
           new Locks(batch).keepAlive(request.getClientId(), request.getKeepAlive(), batch);
+      case OPEN_SESSION -> openSession(request, batch);
+      case CLOSE_SESSION -> closeSession(request.getClientId(), writes, batch);
+      case EXPIRE_SESSIONS -> expireSessions(request, writes, batch);
       case SET_XATTR -> writes.setXattr(caller, request.getSetXattr());
       case REMOVE_XATTR -> writes.removeXattr(caller, request.getRemoveXattr());
       case PURGE -> writes.purge(request.getPurge(), chunks);
@@ -160,6 +164,33 @@ public final class Namespace {
     return placed.getStatus() == Status.OK
         ? made.toBuilder().addAllLocations(placed.getLocationsList()).build()
         : made;
+  }
+
+  private static MetaResponse openSession(MetaRequest request, KvBatch batch) {
+    if (request.getClientId() == 0) {
+      return Replies.fail(Status.EINVAL, "a session needs a client id");
+    }
+    new Sessions(batch).seenAt(request.getClientId(), request.getOpenSession().getNowNs(), batch);
+    return Replies.ok();
+  }
+
+  private static MetaResponse closeSession(long clientId, NamespaceWrites writes, KvBatch batch) {
+    new Sessions(batch).end(clientId, writes, batch);
+    return Replies.ok();
+  }
+
+  /** The leader's expiry of silent mounts (see SessionReaper); never a client's to send. */
+  private static MetaResponse expireSessions(MetaRequest request, NamespaceWrites writes,
+      KvBatch batch) {
+    if (request.getClientId() != 0) {
+      return Replies.fail(Status.EPERM, "sessions are expired by the metadata leader only");
+    }
+    ExpireSessionsOp op = request.getExpireSessions();
+    Sessions sessions = new Sessions(batch);
+    for (long client : sessions.seenBefore(op.getSeenBefore(), Math.max(1, op.getLimit()))) {
+      sessions.end(client, writes, batch);
+    }
+    return Replies.ok();
   }
 
   /**

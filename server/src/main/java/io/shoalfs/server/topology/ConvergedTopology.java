@@ -24,6 +24,7 @@ import io.shoalfs.server.data.ReplicaSettings;
 import io.shoalfs.server.data.ReplicationManager;
 import io.shoalfs.server.meta.PlacingControlPlane;
 import io.shoalfs.server.meta.RaftControlPlane;
+import io.shoalfs.server.meta.SessionReaper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,8 @@ import org.apache.ratis.protocol.RaftPeer;
  *
  * <ol>
  *   <li>the control plane: this server's member of the Raft group over RocksDB (state in
- *       {@code <data-dir>/meta});
+ *       {@code <data-dir>/meta}), placing new chunks as it proposes them and ending the sessions
+ *       of silent mounts while it leads;
  *   <li>the data plane: chunk copies on this server's disk ({@code <data-dir>/chunks}),
  *       forwarded down the replica chain, healed by the metadata leader, and garbage-collected
  *       by asking the chunk map which copies are still wanted;
@@ -57,8 +59,10 @@ public final class ConvergedTopology implements Topology {
     // by the proposer, so that apply stays deterministic).
     RaftControlPlane raft =
         new RaftControlPlane(config.id(), raftPeers(config.peers()), config.dataDir().resolve("meta"));
-    ControlPlaneOrchestrator control = new PlacingControlPlane(
-        raft, membership::members, config.replication(), config.minReplicas());
+    // Mount sessions end when a mount goes silent: expired by whichever member leads.
+    ControlPlaneOrchestrator control = new SessionReaper(
+        new PlacingControlPlane(raft, membership::members, config.replication(), config.minReplicas()),
+        () -> raft.leaderId().filter(config.id()::equals).isPresent(), SESSION_PERIOD, SESSION_TTL);
     // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
@@ -74,6 +78,9 @@ public final class ConvergedTopology implements Topology {
   }
 
   private static final Duration HEAL_PERIOD = Duration.ofSeconds(5);
+  // Mounts keep alive every 5 s; one silent for 20 s of a moving log is gone (as lock owners).
+  private static final Duration SESSION_PERIOD = Duration.ofSeconds(5);
+  private static final Duration SESSION_TTL = Duration.ofNanos(SessionReaper.SESSION_TTL_NS);
   // Orphans are only space: copies the chunk map dropped while their node was away, which a
   // pass finds within minutes (HDFS reconciles its disks every 6 hours). Each pass lists every
   // copy on the disk, so a short period costs in proportion to what the node stores.

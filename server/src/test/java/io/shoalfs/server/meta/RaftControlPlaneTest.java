@@ -9,15 +9,19 @@ import io.shoalfs.proto.BatchOp;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.CloseSessionOp;
+import io.shoalfs.proto.ExpireSessionsOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.GetChunkLocationsOp;
+import io.shoalfs.proto.KeepAliveOp;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.LookupOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.NamespaceStatsOp;
+import io.shoalfs.proto.OpenSessionOp;
 import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.proto.UnlinkOp;
@@ -88,6 +92,8 @@ class RaftControlPlaneTest {
   void sameClientAndSequenceIsAppliedOnce() throws Exception {
     RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
     RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    ok(plane, openSession(77, 1));
+    ok(plane, openSession(78, 1));
     MetaRequest create = mknod(ROOT, "once", FileType.REGULAR).toBuilder()
         .setClientId(77).setRequestSeq(5).build();
     MetaResponse firstReply = ok(plane, create);
@@ -113,6 +119,114 @@ class RaftControlPlaneTest {
         .setClientId(78).setRequestSeq(5).build();
     ok(plane, otherClient);
     assertEquals(4, inodeCount(plane));
+  }
+
+  @Test
+  void aClientWithoutAnOpenSessionIsRefusedAndNothingIsApplied() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    MetaRequest create = mknod(ROOT, "nosession", FileType.REGULAR).toBuilder()
+        .setClientId(90).setRequestSeq(2).build();
+    assertEquals(Status.SESSION_EXPIRED, plane.submit(create).get(30, TimeUnit.SECONDS).getStatus());
+    assertEquals(Status.ENOENT, plane.submit(lookup(ROOT, "nosession")).get(30, TimeUnit.SECONDS)
+        .getStatus());
+    ok(plane, openSession(90, 1));
+    ok(plane, create);
+  }
+
+  @Test
+  void aClosedSessionTakesItsRepliesAndOrphansWithIt() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane.Config config = RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1"))
+        .withSnapshotOnStop(false);
+    RaftControlPlane plane = start(config);
+    ok(plane, openSession(77, 1));
+    MetaRequest create = mknod(ROOT, "kept", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(2).build();
+    long kept = ok(plane, create).getAttr().getInode();
+    // Unlinked while the mount keeps it open: an orphan of the session.
+    ok(plane, unlink(ROOT, "kept").toBuilder().setClientId(77).setRequestSeq(3)
+        .setUnlink(unlink(ROOT, "kept").getUnlink().toBuilder().setKeepOpen(true)).build());
+    assertEquals(0, ok(plane, getAttr(kept)).getAttr().getNlink(), "nlink 0, still there");
+    ok(plane, closeSession(77, 4));
+
+    assertEquals(Status.ENOENT, plane.submit(getAttr(kept)).get(30, TimeUnit.SECONDS).getStatus(),
+        "the orphan was freed with its session");
+    MetaResponse retried = plane.submit(create).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.SESSION_EXPIRED, retried.getStatus(),
+        "a retry after the session ended is refused, not re-applied: " + retried);
+    stop(plane);
+    assertEquals(0, keysWithPrefix(KeySchema.replyPrefix(77)), "no reply left behind");
+    assertEquals(0, keysWithPrefix(KeySchema.orphanPrefix(77)), "no orphan record left behind");
+    assertEquals(0, keysWithPrefix(KeySchema.session(77)), "no session record left behind");
+  }
+
+  @Test
+  void aRetryOlderThanTheReplyWindowIsRefusedNotAppliedTwice() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    ok(plane, openSession(77, 1));
+    MetaRequest create = mknod(ROOT, "old", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(2).build();
+    ok(plane, create);
+    ok(plane, unlink(ROOT, "old").toBuilder().setClientId(77).setRequestSeq(3).build());
+    // The window moves on: a mutation numbered a whole window later.
+    ok(plane, mknod(ROOT, "later", FileType.REGULAR).toBuilder()
+        .setClientId(77).setRequestSeq(2 + KeySchema.REPLY_WINDOW).build());
+    MetaResponse late = plane.submit(create).get(30, TimeUnit.SECONDS);
+    assertEquals(Status.RETRY_TOO_OLD, late.getStatus(), late.toString());
+    assertEquals(Status.ENOENT, plane.submit(lookup(ROOT, "old")).get(30, TimeUnit.SECONDS)
+        .getStatus(), "the old create was not applied a second time");
+  }
+
+  @Test
+  void expirySparesSessionsSeenSinceTheMarkAndEndsTheOthers() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    ok(plane, openSession(1, 1));
+    ok(plane, openSession(2, 1));
+    long mark = ok(plane, expire(0)).getAppliedIndex(); // expires nothing: no mark yet
+    ok(plane, keepAlive(2, 2));
+    ok(plane, expire(mark));
+    assertEquals(Status.SESSION_EXPIRED, plane.submit(keepAlive(1, 2)).get(30, TimeUnit.SECONDS)
+        .getStatus(), "silent since before the mark: ended");
+    ok(plane, keepAlive(2, 3));
+    MetaRequest fromAClient = expire(Long.MAX_VALUE).toBuilder().setClientId(2).setRequestSeq(4)
+        .build();
+    assertEquals(Status.EPERM, plane.submit(fromAClient).get(30, TimeUnit.SECONDS).getStatus(),
+        "only the leader expires sessions");
+    ok(plane, keepAlive(2, 5));
+  }
+
+  private long keysWithPrefix(byte[] prefix) throws IOException {
+    try (RocksKv kv = RocksKv.open(findDir(tmp.resolve("m1"), "db"))) {
+      long[] count = {0};
+      kv.read(r -> {
+        r.scan(prefix, prefix, (k, v) -> ++count[0] > 0);
+        return null;
+      });
+      return count[0];
+    }
+  }
+
+  private static MetaRequest openSession(long client, long seq) {
+    return MetaRequest.newBuilder().setClientId(client).setRequestSeq(seq)
+        .setOpenSession(OpenSessionOp.newBuilder().setNowNs(1)).build();
+  }
+
+  private static MetaRequest closeSession(long client, long seq) {
+    return MetaRequest.newBuilder().setClientId(client).setRequestSeq(seq)
+        .setCloseSession(CloseSessionOp.getDefaultInstance()).build();
+  }
+
+  private static MetaRequest keepAlive(long client, long seq) {
+    return MetaRequest.newBuilder().setClientId(client).setRequestSeq(seq)
+        .setKeepAlive(KeepAliveOp.newBuilder().setNowNs(seq)).build();
+  }
+
+  private static MetaRequest expire(long seenBefore) {
+    return MetaRequest.newBuilder().setExpireSessions(
+        ExpireSessionsOp.newBuilder().setSeenBefore(seenBefore).setLimit(16)).build();
   }
 
   @Test
