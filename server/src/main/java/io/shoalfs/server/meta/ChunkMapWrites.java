@@ -20,7 +20,8 @@ import java.util.Set;
  *
  * <p>The version is what keeps a stale copy from ever being served: whenever a replica leaves
  * the chain while the others may go on taking writes, the version is bumped, and the writers
- * carry the new version to the replicas that remain.
+ * carry the new version to the replicas that remain. A replica joins only through the
+ * healer's fence ({@link #fence}, then {@link #addReplica}), which bumps it too.
  */
 final class ChunkMapWrites extends ChunkMap {
 
