@@ -4,7 +4,8 @@
 #                  leader failover, a stopped server catching up, a corrupt replica repaired,
 #                  no metadata quorum (an errno, not a hang), a full restart keeping every byte.
 #   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good is
-#                  replaced: every chunk back at factor 3 on the others.
+#                  replaced: every chunk back at factor 3 on the others, also while a writer
+#                  keeps overwriting the chunk being copied.
 # Tests are discovered by name (cluster_tests.sh): test_* (the shell tools), then cluster3_* in
 # phase three and cluster4_* in phase four; a test that does not run prints SKIP.
 # Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)

@@ -348,3 +348,53 @@ cluster4_dead_server_is_replaced() {
   drop_caches
   diff -r "$ref" "$dir" || fail "content differs after $victim died"
 }
+
+# overwrite_loop FILE REF STOPFILE: until STOPFILE exists, writes random bytes (1 B to 128 KiB)
+# at a random offset of FILE's first chunk, fsync'ed, and the same bytes at the same offset of
+# REF, so REF is what every acknowledged write left. Prints the number of rounds; exits 1 at
+# the first failed write.
+overwrite_loop() {
+  local f=$1 ref=$2 stop=$3 i=0 len off patch
+  patch=$(mktemp "$SCRATCH/patch.XXXXXX")
+  while [ ! -e "$stop" ]; do
+    i=$((i + 1))
+    len=$(((RANDOM * 32768 + RANDOM) % (128 << 10) + 1))
+    off=$(((RANDOM * 32768 + RANDOM) % (CHUNK_SIZE - len)))
+    head -c "$len" /dev/urandom > "$patch"
+    dd if="$patch" of="$f" bs=128K oflag=seek_bytes seek="$off" conv=notrunc,fsync status=none \
+      || { echo "round $i: writing $len bytes at $off failed"; exit 1; }
+    dd if="$patch" of="$ref" bs=128K oflag=seek_bytes seek="$off" conv=notrunc status=none
+  done
+  rm -f "$patch"
+  echo "$i"
+}
+
+# A writer keeps overwriting a chunk while the healer copies it to a new member: the copy must
+# hold every write acknowledged before it counts (each replica's file is compared on disk).
+# The chunk is a whole 64 MiB one, so the copy takes long enough for writes to land during it.
+cluster4_heal_races_a_writer() {
+  local dir=$MNT/race ref=$SCRATCH/race
+  mkdir -p "$dir"
+  head -c "$CHUNK_SIZE" /dev/urandom > "$ref"
+  cp "$ref" "$dir/chunk"
+  sync
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+
+  local replicas victim n
+  read -r _ _ replicas < <(locate "$dir/chunk") || fail "shoal locate found no chunk"
+  victim=${replicas%%,*}
+  n=$(server_number "$victim")
+  overwrite_loop "$dir/chunk" "$ref" "$SCRATCH/race.stop" > "$SCRATCH/race.log" 2>&1 &
+  local writer=$!
+  bash "$ROOT_DIR/scripts/node.sh" stop "$n"
+  poll_until 30 "$victim to be down" member_is "$victim" down
+  poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
+  poll_until 180 "the chunk back at factor $REPLICATION without $victim" cluster_converged 3 4
+  touch "$SCRATCH/race.stop"
+  wait_pid "$writer" 600 "the overwriting writer ($(tail -n 3 "$SCRATCH/race.log"))"
+  note "heal races a writer: $(cat "$SCRATCH/race.log") overwrites while $victim was replaced"
+
+  replicas_correct "$dir/chunk" "$ref" "$victim"
+  drop_caches
+  cmp "$ref" "$dir/chunk" || fail "the file differs from the writer's record"
+}

@@ -228,6 +228,7 @@ final class MetaClient {
       case ALLOCATE_CHUNK:
       case REPORT_REPLICA_FAILURE:
       case ADD_REPLICA:
+      case FENCE_CHUNK:
       case SET_LOCK:
       case KEEP_ALIVE:
       case OPEN_SESSION:
@@ -254,6 +255,7 @@ final class MetaClient {
       case ALLOCATE_CHUNK:
       case REPORT_REPLICA_FAILURE:
       case ADD_REPLICA:
+      case FENCE_CHUNK:
       case APPEND:
       case RELEASE_ORPHAN:
       case SET_LOCK:

@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  *   <li>REPLICA_FAILED: report the failed member (the chunk map drops it and bumps the
  *       version, so its copy is never current again), write to the location that comes back;
  *   <li>the head could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED): report the head;
- *   <li>STALE_VERSION: someone moved the chunk on: ask the chunk map again.
+ *   <li>STALE_VERSION: someone moved the chunk on: ask the chunk map again;
+ *   <li>the location says copying (the healer is copying the chunk to a new member, and no
+ *       write may land until the copy is added): nothing is sent; ask the chunk map again,
+ *       for up to {@link #COPY_WAIT} past the retry window.
  * </ul>
  * Any other status (ENOSPC, EIO, ...) is the answer. A location with a replica that is not up in
  * the client's view is allocated again first, which drops the replica that is down.
@@ -37,6 +40,12 @@ final class ReplicaWriter {
    * all land on it, and a 300 MiB dd across a leader kill failed with EAGAIN.
    */
   static final Duration RETRY_WINDOW = Duration.ofSeconds(30);
+  /**
+   * How long a write waits for a healer's copy of its chunk, past the retry window: the healer
+   * gives a copy 5 minutes before it gives up and lifts the fence, and a healer that died
+   * leaves a fence that the next leader's first pass lifts.
+   */
+  static final Duration COPY_WAIT = Duration.ofMinutes(6);
   private static final long MAX_PAUSE_MS = 1000;
   private static final Logger LOG = LoggerFactory.getLogger(ReplicaWriter.class);
 
@@ -89,7 +98,9 @@ final class ReplicaWriter {
       if (!failure.retryable()) {
         throw failure.error();
       }
-      if (n >= MAX_ATTEMPTS && System.nanoTime() - giveUpAt >= 0) {
+      long deadline = failure.fenced() && !retryWindow.isZero()
+          ? giveUpAt + COPY_WAIT.toNanos() : giveUpAt;
+      if (n >= MAX_ATTEMPTS && System.nanoTime() - deadline >= 0) {
         throw gaveUp(attempt, failure);
       }
       if (!retryWindow.isZero()) {
@@ -115,9 +126,12 @@ final class ReplicaWriter {
     }
   }
 
-  /** What went wrong with an attempt; null when it succeeded. */
+  /**
+   * What went wrong with an attempt; null when it succeeded. {@code fenced}: not sent because
+   * the chunk is being copied.
+   */
   private record Failure(RpcException error, boolean notSent, boolean headUnreachable,
-      String failedMember) {
+      String failedMember, boolean fenced) {
     boolean retryable() {
       Status s = error.status();
       return notSent || headUnreachable || s == Status.REPLICA_FAILED || s == Status.STALE_VERSION;
@@ -130,20 +144,23 @@ final class ReplicaWriter {
       r = Replies.await(attempt.reply(), timeout);
     } catch (RpcException e) {
       if (!attempt.sent()) {
-        return new Failure(e, true, false, null);
+        return new Failure(e, true, false, null, attempt.location().getCopying());
       }
-      return new Failure(e, false, Replies.isUnreachable(e), null);
+      return new Failure(e, false, Replies.isUnreachable(e), null, false);
     }
     if (r.getStatus() == Status.OK) {
       return null;
     }
     return new Failure(new RpcException(r.getStatus(), r.getError()), false, false,
-        r.getFailedMember());
+        r.getFailedMember(), false);
   }
 
   /** The location to try next, after telling the chunk map what failed. */
   private ChunkLocation recover(Attempt attempt, Failure failure) throws RpcException {
     long version = attempt.location().getVersion();
+    if (failure.fenced()) {
+      return locations.refresh(attempt.op().getChunk()).orElse(null);
+    }
     if (failure.notSent()) {
       return attempt.location();
     }
@@ -168,6 +185,13 @@ final class ReplicaWriter {
   }
 
   private Attempt send(WriteChunkOp op, ChunkLocation loc, MemberView view) {
+    if (loc.getCopying()) {
+      // Sending it would land a write the healer's copy may miss; wait for the next version.
+      return new Attempt(op, loc, CompletableFuture.failedFuture(new RpcException(
+          Status.UNAVAILABLE, "chunk " + op.getChunk().getInode() + "/"
+          + ChunkLocations.indexOf(op.getChunk()) + " v" + loc.getVersion()
+          + " is being copied to a new replica")), false);
+    }
     List<String> rest = loc.getReplicasList().subList(1, loc.getReplicasCount());
     CompletableFuture<DataResponse> reply;
     try {

@@ -165,6 +165,51 @@ class ReplicatedChunksTest {
         "attempts: " + cluster.dataRequests.size());
   }
 
+  /**
+   * A chunk the healer is copying takes no write until the copy is added: a writer that meets
+   * the stamped source (STALE_VERSION) and then finds the location copying sends nothing, and
+   * asks the map again until the copy is in the chain.
+   */
+  @Test
+  void aWriteWaitsWhileTheChunkIsCopiedAndThenGoesToTheNewChain() throws Exception {
+    ChunkedIo patient = new ChunkedIo(cluster, locations, CHUNK, TIMEOUT, Duration.ofSeconds(20));
+    patient.write(INODE, 0, pointerWith(bytes(4, 1)), 4, false); // chunk 0 at v1 on m1, m2, m3
+    synchronized (cluster) {
+      cluster.bumpVersion(INODE, 0); // fenced at v2, the source stamped
+      cluster.chunkMap.put(ChunkStoreTransport.key(INODE, 0),
+          cluster.location(INODE, 0).toBuilder().setCopying(true).build());
+    }
+    Thread copyAdded = new Thread(() -> {
+      // The copy is added once the writer found the chunk copying twice (the first lookup, and
+      // two refreshes after the stamped source refused it).
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (cluster.metaOf(MetaRequest.OpCase.GET_CHUNK_LOCATIONS).size() < 3
+          && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(5); // polling the condition
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      synchronized (cluster) {
+        cluster.bumpVersion(INODE, 0);
+        cluster.chunkMap.put(ChunkStoreTransport.key(INODE, 0),
+            cluster.location(INODE, 0).toBuilder().setCopying(false).build());
+      }
+    });
+    copyAdded.start();
+    byte[] data = bytes(4, 2);
+    patient.write(INODE, 4, pointerWith(data), data.length, false);
+    copyAdded.join();
+
+    assertEquals(List.of(1L, 1L, 3L), cluster.dataRequests.stream()
+        .map(r -> r.getWrite().getVersion()).toList(),
+        "the first write, the one the stamped source refused, then nothing until the copy");
+    assertTrue(cluster.metaOf(MetaRequest.OpCase.GET_CHUNK_LOCATIONS).size() > 2,
+        "it asked the map while the chunk was copied");
+    assertArrayEquals(data, Arrays.copyOfRange(cluster.copyOf("m3", INODE, 0), 4, 8));
+  }
+
   @Test
   void noReachableReplicaTimesOut() {
     cluster.unreachable.addAll(List.of("m1", "m2", "m3"));

@@ -7,6 +7,7 @@ import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.ReadChunkOp;
 import io.shoalfs.proto.ReplicateChunkOp;
 import io.shoalfs.proto.Status;
+import io.shoalfs.proto.WriteChunkOp;
 import io.shoalfs.rpc.RpcException;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
@@ -16,8 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes this node's copy of a chunk a full copy of a peer's: asks the source for the copy's
- * version and length, reads it in 4 MiB pieces (each read checks the version and the
+ * Makes this node's copy of a chunk a full copy of a peer's: first moves the source's copy to
+ * the requested version (a durable, empty versioned write), so that from then on the source
+ * refuses any write made with an older location (STALE_VERSION) and every write it took
+ * before is in what follows; then asks the source for the copy's version and length, reads
+ * it in 4 MiB pieces (each read checks the version and the
  * source verifies every block's CRC), writes them into a {@link StagedChunk} and installs
  * it at the requested version. Any failure throws the staged copy away: a half copy or a
  * copy of a corrupt block is never installed.
@@ -25,9 +29,11 @@ import org.slf4j.LoggerFactory;
  * <p>Network waits are composed futures, never a blocked thread; staging writes and the
  * install run on the data plane's disk executor.
  *
- * <p>A source copy older than the requested version is accepted: a version bump (a dead
- * replica dropped) does not touch the surviving copies until the next write reaches them.
- * A newer one is STALE_VERSION: the healer's view of the chunk is out of date.
+ * <p>The healer asks for a copy at the version it fenced the chunk at in the chunk map (see
+ * ChunkMapWrites.fence): writers that ask the map wait while it is fenced, and writers with an
+ * older location meet the stamped source, so no write lands on the source while the copy is
+ * read. A source copy newer than the requested version is STALE_VERSION: the healer's view of
+ * the chunk is out of date.
  */
 final class ChunkReplicator {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkReplicator.class);
@@ -47,9 +53,20 @@ final class ChunkReplicator {
   CompletableFuture<DataResponse> replicate(ReplicateChunkOp op) {
     ChunkId chunk = op.getChunk();
     String source = op.getSource();
+    // Forced: a source that lost the stamp in a crash would take a stale writer's write again.
+    DataRequest stamp = DataRequest.newBuilder().setWrite(WriteChunkOp.newBuilder()
+        .setChunk(chunk).setVersion(op.getVersion()).setSync(true)).build();
     DataRequest info = DataRequest.newBuilder()
         .setChunkInfo(ChunkInfoOp.newBuilder().setChunk(chunk)).build();
-    return downstream.send(source, info)
+    return downstream.send(source, stamp)
+        .thenCompose(stamped -> {
+          if (stamped.getStatus() == Status.STALE_VERSION) {
+            throw new Failure(new StaleVersionException(chunk.getInode(), chunk.getIndex(),
+                op.getVersion(), stamped.getVersion()));
+          }
+          checkAnswer(source, stamped);
+          return downstream.send(source, info);
+        })
         .thenCompose(sourceInfo -> {
           checkAnswer(source, sourceInfo);
           if (Long.compareUnsigned(sourceInfo.getVersion(), op.getVersion()) > 0) {

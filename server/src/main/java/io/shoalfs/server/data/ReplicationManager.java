@@ -4,6 +4,7 @@ import io.shoalfs.proto.AddReplicaOp;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.FenceChunkOp;
 import io.shoalfs.proto.ListChunksOp;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
@@ -47,9 +48,19 @@ import org.slf4j.LoggerFactory;
  *       failed, which drops it and bumps the version (never the last replica);
  *   <li>a chunk with fewer replicas than the factor, and an {@code up} replica to copy from,
  *       gets a new copy on the {@code up} member with the most free space that does not hold
- *       it: that member pulls it (ReplicateChunkOp), then add_replica makes it count;
+ *       it: the chunk is fenced (fence_chunk), that member pulls it (ReplicateChunkOp) at the
+ *       fenced version, then add_replica at that version makes it count;
  *   <li>a copy whose source served a corrupt block fails, and the source is reported.
  * </ul>
+ *
+ * <p>Why the fence: writes do not change a chunk's version, so without one a write that lands
+ * on the source behind the piece the copy already read is missing from the copy, and nothing
+ * could tell. Fenced, no write lands on the chunk while it is copied (writers wait for the
+ * next version; the source, stamped with the fenced version first, refuses older ones), and
+ * add_replica accepts only a copy made at the fenced version, so a replica the map records
+ * has every acknowledged write. A copy that fails lifts its fence; a fence found by a pass
+ * belongs to a copy that no longer runs (copies do not outlive their pass: another leader's,
+ * or one cut off) and is lifted too. The cost: writes to that one chunk wait for its copy.
  *
  * <p>Members that are merely {@code down} are waited for, not replaced: they may come back
  * within the grace period. Copies run {@link #DEFAULT_PARALLEL_COPIES} at a time: a copy
@@ -62,9 +73,6 @@ import org.slf4j.LoggerFactory;
  * the factor, or a replica not {@code up}) for {@code shoal status}.
  *
  * <p>Runs on its own thread and waits for the control plane and peers there.
- *
- * <p>Known gap: a write that lands on the source while its copy is being pulled may be
- * missing from the new copy, and add_replica cannot tell (writes do not bump the version).
  */
 public final class ReplicationManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationManager.class);
@@ -235,7 +243,15 @@ public final class ReplicationManager implements AutoCloseable {
     /** Drops dead replicas, then plans the copies the chunk needs, or counts it as it is. */
     void heal(ChunkLocation location) throws IOException, InterruptedException {
       ChunkLocation current = location;
-      for (String replica : List.copyOf(location.getReplicasList())) {
+      if (current.getCopying()) { // a fence no copy will end: writers would wait on it forever
+        ChunkLocation lifted = fence(current, false);
+        if (lifted == null) {
+          countIfUnderReplicated(current);
+          return;
+        }
+        current = lifted;
+      }
+      for (String replica : List.copyOf(current.getReplicasList())) {
         if (isDead(replica) && current.getReplicasCount() > 1) {
           ChunkLocation after = reportFailure(current, replica);
           if (after == null) {
@@ -297,30 +313,38 @@ public final class ReplicationManager implements AutoCloseable {
           break;
         }
         tried.add(target.getId());
-        DataResponse copy = replicate(current, source, target);
-        if (copy == null) {
-          continue;
+        ChunkLocation fenced = fence(current, true);
+        if (fenced == null) {
+          break;
         }
-        if (copy.getStatus() == Status.CORRUPT) {
-          ChunkLocation after = reportFailure(current, source.getId());
+        DataResponse copy = replicate(fenced, source, target);
+        if (copy != null && copy.getStatus() == Status.CORRUPT) {
+          ChunkLocation after = reportFailure(fenced, source.getId()); // lifts the fence too
           if (after == null) {
-            return current;
+            return fenced;
           }
           current = after;
           continue;
         }
-        if (copy.getStatus() != Status.OK) {
-          LOG.warn("copying chunk {} to {} failed: {} {}", name(current), target.getId(),
-              copy.getStatus(), copy.getError());
+        if (copy == null || copy.getStatus() != Status.OK) {
+          if (copy != null) {
+            LOG.warn("copying chunk {} to {} failed: {} {}", name(fenced), target.getId(),
+                copy.getStatus(), copy.getError());
+          }
+          current = fence(fenced, false);
+          if (current == null) {
+            return fenced;
+          }
           continue;
         }
         MetaResponse added = meta(MetaRequest.newBuilder().setAddReplica(AddReplicaOp
-            .newBuilder().setChunk(current.getChunk()).setVersion(current.getVersion())
+            .newBuilder().setChunk(fenced.getChunk()).setVersion(fenced.getVersion())
             .setMember(target.getId())).build());
         if (added.getStatus() != Status.OK || added.getLocationsCount() == 0) {
-          // STALE_VERSION: the chunk moved on meanwhile; the copy is an orphan now.
+          // STALE_VERSION: the chunk moved on meanwhile (and with it the fence); the copy is
+          // an orphan now.
           LOG.info("adding {} as a replica of chunk {} failed: {} {}", target.getId(),
-              name(current), added.getStatus(), added.getError());
+              name(fenced), added.getStatus(), added.getError());
           break;
         }
         current = added.getLocations(0);
@@ -382,6 +406,23 @@ public final class ReplicationManager implements AutoCloseable {
             e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
         return null;
       }
+    }
+
+    /**
+     * The location after fencing the chunk for a copy ({@code fence}) or lifting the fence,
+     * or null if that failed (logged): the chunk moved on, or the map could not be reached.
+     */
+    private ChunkLocation fence(ChunkLocation location, boolean fence)
+        throws IOException, InterruptedException {
+      MetaResponse r = meta(MetaRequest.newBuilder().setFenceChunk(FenceChunkOp.newBuilder()
+          .setChunk(location.getChunk()).setVersion(location.getVersion()).setFence(fence))
+          .build());
+      if (r.getStatus() != Status.OK || r.getLocationsCount() == 0) {
+        LOG.info("{} chunk {} failed: {} {}", fence ? "fencing" : "lifting the fence of",
+            name(location), r.getStatus(), r.getError());
+        return null;
+      }
+      return r.getLocations(0);
     }
 
     /** The location after dropping {@code member}, or null if the report failed (logged). */

@@ -4,6 +4,7 @@ import io.shoalfs.proto.AddReplicaOp;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.FenceChunkOp;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReportReplicaFailureOp;
 import io.shoalfs.proto.Status;
@@ -19,7 +20,8 @@ import java.util.Set;
  *
  * <p>The version is what keeps a stale copy from ever being served: whenever a replica leaves
  * the chain while the others may go on taking writes, the version is bumped, and the writers
- * carry the new version to the replicas that remain.
+ * carry the new version to the replicas that remain. A replica joins only through the
+ * healer's fence ({@link #fence}, then {@link #addReplica}), which bumps it too.
  */
 final class ChunkMapWrites extends ChunkMap {
 
@@ -99,9 +101,11 @@ final class ChunkMapWrites extends ChunkMap {
   }
 
   /**
-   * Appends a member that now holds a full copy at the current version (the end of the
-   * chain: the healer's copy joins behind the replicas already serving). STALE_VERSION, with
-   * the current location, if the version moved on while the copy was made.
+   * Adds a member that now holds a full copy made inside the fence at the current version (the
+   * end of the chain: the healer's copy joins behind the replicas already serving), bumps the
+   * version and lifts the fence. STALE_VERSION, with the current location, if the version moved
+   * on while the copy was made or the chunk is not fenced: only a fenced copy is known to have
+   * every write (see {@link #fence}).
    */
   MetaResponse addReplica(AddReplicaOp op) {
     if (op.getMember().isEmpty()) {
@@ -111,18 +115,46 @@ final class ChunkMapWrites extends ChunkMap {
     if (current == null) {
       return Replies.fail(Status.ENOENT, "no chunk " + describe(op.getChunk()));
     }
-    if (op.getVersion() != current.getVersion()) {
-      return located(Status.STALE_VERSION, current).toBuilder()
-          .setError("chunk " + describe(op.getChunk()) + " is at version " + current.getVersion()
-              + ", the copy at " + op.getVersion())
-          .build();
-    }
     if (current.getReplicasList().contains(op.getMember())) {
       return located(Status.OK, current);
     }
-    ChunkLocation added = current.toBuilder().addReplicas(op.getMember()).build();
-    put(added);
-    return located(Status.OK, added);
+    if (op.getVersion() != current.getVersion() || !current.getCopying()) {
+      return stale(current, "chunk " + describe(op.getChunk()) + " is at version "
+          + current.getVersion() + (current.getCopying() ? " (copying)" : " (not copying)")
+          + ", the copy was made at " + op.getVersion());
+    }
+    List<String> replicas = new ArrayList<>(current.getReplicasList());
+    replicas.add(op.getMember());
+    return located(Status.OK, replace(current, replicas));
+  }
+
+  /**
+   * The healer's fence around a copy. Writes do not change the version, so a copy cannot
+   * tell afterwards whether a write landed on its source behind the piece it had read; instead
+   * no write may land while it is made. Fencing bumps the version and marks the chunk copying:
+   * the copy stamps that version on its source before reading it (so a writer with an older
+   * location is refused there, STALE_VERSION, and every write the source took before is in the
+   * copy), and writers that ask the map again wait while it says copying. add_replica at the
+   * fenced version then records a copy that has every acknowledged write; any other change of
+   * the chunk meanwhile (a replica dropped, the fence lifted) moves the version on and the copy
+   * is never added. Lifting (fence = false) ends a copy that was given up.
+   */
+  MetaResponse fence(FenceChunkOp op) {
+    ChunkLocation current = location(op.getChunk());
+    if (current == null) {
+      return Replies.fail(Status.ENOENT, "no chunk " + describe(op.getChunk()));
+    }
+    if (op.getVersion() != current.getVersion() || op.getFence() == current.getCopying()) {
+      return stale(current, "chunk " + describe(op.getChunk()) + " is at version "
+          + current.getVersion() + (current.getCopying() ? " (copying)" : " (not copying)")
+          + ", asked to " + (op.getFence() ? "fence" : "lift") + " version " + op.getVersion());
+    }
+    ChunkLocation next = current.toBuilder()
+        .setVersion(current.getVersion() + 1)
+        .setCopying(op.getFence())
+        .build();
+    put(next);
+    return located(Status.OK, next);
   }
 
   /** Forgets every chunk of these inodes (their data is gone from every data node). */
@@ -136,12 +168,16 @@ final class ChunkMapWrites extends ChunkMap {
     }
   }
 
-  /** The location with {@code replicas} instead, one version on. */
+  /**
+   * The location with {@code replicas} instead, one version on, not copying: a copy fenced at
+   * the old version is never added (its add_replica finds another version).
+   */
   private ChunkLocation replace(ChunkLocation current, List<String> replicas) {
     ChunkLocation next = current.toBuilder()
         .clearReplicas()
         .addAllReplicas(replicas)
         .setVersion(current.getVersion() + 1)
+        .setCopying(false)
         .build();
     put(next);
     return next;
@@ -156,6 +192,10 @@ final class ChunkMapWrites extends ChunkMap {
     if (delta != 0) {
       batch.put(KeySchema.CHUNK_COUNT, KeySchema.u64(count() + delta));
     }
+  }
+
+  private static MetaResponse stale(ChunkLocation current, String why) {
+    return located(Status.STALE_VERSION, current).toBuilder().setError(why).build();
   }
 
   private static MetaResponse located(Status status, ChunkLocation location) {

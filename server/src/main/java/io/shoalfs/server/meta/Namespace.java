@@ -137,6 +137,7 @@ public final class Namespace {
       case ALLOCATE_CHUNK -> chunks.allocate(request.getAllocateChunk());
       case REPORT_REPLICA_FAILURE -> chunks.reportReplicaFailure(request.getReportReplicaFailure());
       case ADD_REPLICA -> chunks.addReplica(request.getAddReplica());
+      case FENCE_CHUNK -> chunks.fence(request.getFenceChunk());
       default -> Replies.fail(Status.UNKNOWN_TYPE, "unknown op " + request.getOpCase());
     };
     if (response.getStatus() != Status.OK) {

@@ -73,7 +73,7 @@ class ReplicateChunkTest {
     assertEquals(5, target.store().version(3, 1));
     assertEquals(LENGTH, target.store().info(3, 1).length());
     assertArrayEquals(data, bytes(target.store().read(3, 1, 0, CHUNK)));
-    assertEquals(4, source.store().version(3, 1), "the source is left as it was");
+    assertEquals(5, source.store().version(3, 1), "the source was moved to the copy's version");
     assertEquals(2 * LENGTH + 2 * checksumBytes(LENGTH), source.store().usedBytes()
         + target.store().usedBytes());
     assertNoStagingLeft(dirTarget);
@@ -102,6 +102,26 @@ class ReplicateChunkTest {
     assertEquals(Status.STALE_VERSION, r.getStatus());
     assertEquals(7, r.getVersion());
     assertNull(target.store().info(5, 0));
+    assertEquals(7, source.store().version(5, 0), "the source is left as it was");
+  }
+
+  /**
+   * The copy's first step moves the source to the copy's version, durably: from then on a
+   * writer with an older location is refused there (and so by its whole chain), and every
+   * write the source took before is in the copy.
+   */
+  @Test
+  void theSourceIsStampedFirstSoAWriteWithAnOlderLocationIsRefused() throws Exception {
+    byte[] data = random(27, LENGTH);
+    source.store().write(7, 0, 0, ByteBuffer.wrap(data), false, 2);
+    DataResponse r = target.call(replicate(7, 0, 3, source));
+    assertEquals(Status.OK, r.getStatus(), r.getError());
+    assertEquals(3, source.store().version(7, 0));
+
+    DataResponse late = source.call(ChainReplicationTest.write(7, 0, 0, random(28, 100), 2));
+    assertEquals(Status.STALE_VERSION, late.getStatus(), late.getError());
+    assertArrayEquals(data, bytes(source.store().read(7, 0, 0, CHUNK)));
+    assertArrayEquals(data, bytes(target.store().read(7, 0, 0, CHUNK)));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.shoalfs.server.data;
 
 import static io.shoalfs.server.data.ChainReplicationTest.bytes;
+import static io.shoalfs.server.data.ChainReplicationTest.write;
 import static io.shoalfs.server.data.ChunkStoreTest.BLOCK;
 import static io.shoalfs.server.data.ChunkStoreTest.CHUNK;
 import static io.shoalfs.server.data.ChunkStoreTest.random;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -111,13 +113,17 @@ class ReplicationManagerTest {
 
     ReplicationManager.PassReport report = healer(3, 64).runOnce();
 
-    // d dropped (version bumped to 3), then b and c pulled the data from a.
+    // d dropped (version 3), then b and c pulled the data from a, each inside a fence: fenced
+    // at 4, b added at 5, fenced at 6, c added at 7.
     assertEquals(List.of("a", "b", "c"), map.get(7, 0).getReplicasList());
-    assertEquals(3, map.get(7, 0).getVersion());
+    assertEquals(7, map.get(7, 0).getVersion());
+    assertFalse(map.get(7, 0).getCopying());
     for (DataNode n : new DataNode[] {b, c}) {
       assertArrayEquals(data, bytes(n.store().read(7, 0, 0, CHUNK)), n.id);
-      assertEquals(3, n.store().version(7, 0), n.id);
     }
+    assertEquals(4, b.store().version(7, 0), "the copy takes the fenced version");
+    assertEquals(6, c.store().version(7, 0));
+    assertEquals(6, a.store().version(7, 0), "each copy stamped its source first");
     assertEquals(2, report.copied());
     assertEquals(1, report.dropped());
     assertEquals(1, report.chunks());
@@ -140,7 +146,7 @@ class ReplicationManagerTest {
     assertNull(b.store().info(8, 0));
     assertEquals(List.of("a", "b"), map.get(9, 0).getReplicasList());
     assertEquals(new ReplicationManager.Counts(2, 0), healer.counts().orElseThrow());
-    assertEquals(1, map.mutations, "one add_replica, nothing else changed");
+    assertEquals(2, map.mutations, "one fence and one add_replica, nothing else changed");
   }
 
   @Test
@@ -210,14 +216,100 @@ class ReplicationManagerTest {
 
   @Test
   void aCopyThatFailsIsNotAdded() throws Exception {
-    // a's copy is newer than the map says: the map is out of date, the copy is refused.
-    a.store().write(30, 0, 0, ByteBuffer.wrap(new byte[10]), false, 5);
+    // a's copy is newer than the map says (even fenced, one version on): the map is out of
+    // date, the copy is refused, and its fence lifted (b tried, then c).
+    a.store().write(30, 0, 0, ByteBuffer.wrap(new byte[10]), false, 9);
     map.put(location(30, 0, 4, "a"));
     ReplicationManager.PassReport report = healer(2, 64).runOnce();
     assertEquals(0, report.copied());
     assertEquals(List.of("a"), map.get(30, 0).getReplicasList());
+    assertFalse(map.get(30, 0).getCopying(), "writers do not wait for a copy given up");
+    assertEquals(8, map.get(30, 0).getVersion(), "fenced and lifted twice");
     assertNull(b.store().info(30, 0));
     assertNull(c.store().info(30, 0));
+  }
+
+  /**
+   * The race the fence closes: a writer that learned the chunk's location before the heal
+   * writes after the copy read the chunk and before add_replica commits it. Before the fence
+   * that write was acknowledged by the old chain and missing from the new copy, which the map
+   * then recorded as current.
+   */
+  @Test
+  void aWriteBetweenTheCopyAndItsCommitIsOnEveryReplicaTheMapRecords() throws Exception {
+    byte[] expected = random(41, 3 * BLOCK + 17);
+    for (DataNode n : new DataNode[] {a, b}) {
+      n.store().write(40, 0, 0, ByteBuffer.wrap(expected), true, 1);
+    }
+    ChunkLocation before = location(40, 0, 1, "a", "b");
+    map.put(before);
+    byte[] patch = random(42, 1000);
+    int offset = BLOCK + 5;
+    List<DataResponse> racing = new ArrayList<>();
+    List<ChunkLocation> seenDuringTheCopy = new ArrayList<>();
+    map.beforeApply = request -> {
+      if (request.getOpCase() == MetaRequest.OpCase.ADD_REPLICA && racing.isEmpty()) {
+        seenDuringTheCopy.add(map.get(40, 0));
+        racing.add(call(a, write(40, 0, offset, patch, before.getVersion(), b)));
+      }
+    };
+
+    ReplicationManager.PassReport report = healer(3, 64).runOnce();
+    assertEquals(1, report.copied());
+    assertTrue(seenDuringTheCopy.get(0).getCopying(), "a writer asking the map would wait");
+    if (racing.get(0).getStatus() == Status.OK) {
+      System.arraycopy(patch, 0, expected, offset, patch.length);
+    } else {
+      // Refused (the stamped source is newer): the writer asks the map again and writes there.
+      assertEquals(Status.STALE_VERSION, racing.get(0).getStatus(), racing.get(0).getError());
+      ChunkLocation now = map.get(40, 0);
+      assertFalse(now.getCopying());
+      DataNode head = byId(now.getReplicas(0));
+      DataNode[] chain = now.getReplicasList().subList(1, now.getReplicasCount()).stream()
+          .map(this::byId).toArray(DataNode[]::new);
+      DataResponse again = call(head, write(40, 0, offset, patch, now.getVersion(), chain));
+      assertEquals(Status.OK, again.getStatus(), again.getError());
+      System.arraycopy(patch, 0, expected, offset, patch.length);
+    }
+
+    ChunkLocation healed = map.get(40, 0);
+    assertEquals(List.of("a", "b", "c"), healed.getReplicasList());
+    for (String replica : healed.getReplicasList()) {
+      assertArrayEquals(expected, bytes(byId(replica).store().read(40, 0, 0, CHUNK)),
+          "replica " + replica + " misses an acknowledged write");
+    }
+  }
+
+  @Test
+  void aFenceNoCopyWillEndIsLiftedAndTheChunkHealed() throws Exception {
+    byte[] data = random(43, 2000);
+    a.store().write(44, 0, 0, ByteBuffer.wrap(data), false, 3);
+    // Fenced by a leader that died while copying.
+    map.put(location(44, 0, 3, "a").toBuilder().setCopying(true).build());
+    ReplicationManager.PassReport report = healer(2, 64).runOnce();
+    assertEquals(1, report.copied());
+    ChunkLocation healed = map.get(44, 0);
+    assertEquals(List.of("a", "b"), healed.getReplicasList());
+    assertArrayEquals(data, bytes(b.store().read(44, 0, 0, CHUNK)));
+    assertFalse(healed.getCopying());
+    assertEquals(6, healed.getVersion(), "lifted at 4, fenced at 5, added at 6");
+  }
+
+  DataNode byId(String id) {
+    return switch (id) {
+      case "a" -> a;
+      case "b" -> b;
+      case "c" -> c;
+      default -> throw new IllegalArgumentException(id);
+    };
+  }
+
+  static DataResponse call(DataNode head, io.shoalfs.proto.DataRequest request) {
+    try {
+      return head.call(request);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   static ChunkLocation location(long inode, int index, long version, String... replicas) {
@@ -228,13 +320,16 @@ class ReplicationManagerTest {
   /**
    * The chunk map's healer-facing rules, in memory: list_chunks pages in (inode, index)
    * order; report_replica_failure drops a replica (never the last) and bumps the version;
-   * add_replica adds one unless the version moved on.
+   * fence_chunk bumps it and marks or unmarks copying; add_replica adds one copy made inside
+   * the fence at the current version, and bumps it.
    */
   static final class ChunkMap implements ControlPlaneOrchestrator {
     private final TreeMap<ChunkKey, ChunkLocation> chunks = new TreeMap<>(
         java.util.Comparator.comparingLong(ChunkKey::inode).thenComparingInt(ChunkKey::index));
     int requests;
     int mutations;
+    /** Runs before each request is applied (a test injects what races it here). */
+    volatile java.util.function.Consumer<MetaRequest> beforeApply = request -> {};
 
     synchronized void put(ChunkLocation location) {
       chunks.put(key(location), location);
@@ -246,6 +341,7 @@ class ReplicationManagerTest {
 
     @Override
     public synchronized CompletableFuture<MetaResponse> submit(MetaRequest request) {
+      beforeApply.accept(request);
       requests++;
       MetaResponse.Builder r = MetaResponse.newBuilder().setStatus(Status.OK);
       switch (request.getOpCase()) {
@@ -268,7 +364,7 @@ class ReplicationManagerTest {
             List<String> kept = new ArrayList<>(l.getReplicasList());
             kept.remove(op.getMember());
             l = l.toBuilder().clearReplicas().addAllReplicas(kept)
-                .setVersion(l.getVersion() + 1).build();
+                .setVersion(l.getVersion() + 1).setCopying(false).build();
             put(l);
           }
           r.addLocations(l);
@@ -278,14 +374,28 @@ class ReplicationManagerTest {
           var op = request.getAddReplica();
           ChunkLocation l = chunks.get(new ChunkKey(op.getChunk().getInode(),
               op.getChunk().getIndex()));
-          if (l.getVersion() != op.getVersion()) {
+          if (!l.getReplicasList().contains(op.getMember())) {
+            if (l.getVersion() != op.getVersion() || !l.getCopying()) {
+              return CompletableFuture.completedFuture(MetaResponse.newBuilder()
+                  .setStatus(Status.STALE_VERSION).addLocations(l).build());
+            }
+            l = l.toBuilder().addReplicas(op.getMember()).setVersion(l.getVersion() + 1)
+                .setCopying(false).build();
+            put(l);
+          }
+          r.addLocations(l);
+        }
+        case FENCE_CHUNK -> {
+          mutations++;
+          var op = request.getFenceChunk();
+          ChunkLocation l = chunks.get(new ChunkKey(op.getChunk().getInode(),
+              op.getChunk().getIndex()));
+          if (l.getVersion() != op.getVersion() || l.getCopying() == op.getFence()) {
             return CompletableFuture.completedFuture(MetaResponse.newBuilder()
                 .setStatus(Status.STALE_VERSION).addLocations(l).build());
           }
-          if (!l.getReplicasList().contains(op.getMember())) {
-            l = l.toBuilder().addReplicas(op.getMember()).build();
-            put(l);
-          }
+          l = l.toBuilder().setVersion(l.getVersion() + 1).setCopying(op.getFence()).build();
+          put(l);
           r.addLocations(l);
         }
         default -> r.setStatus(Status.ENOTSUP);

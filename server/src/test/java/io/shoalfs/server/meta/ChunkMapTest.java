@@ -14,6 +14,7 @@ import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.CheckReplicasOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.FenceChunkOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.ListChunksOp;
@@ -226,26 +227,65 @@ class ChunkMapTest {
   // ------------------------------------------------------------------ add_replica
 
   @Test
-  void addReplicaAtTheCurrentVersionAppendsTheMember() {
+  void aFencedCopyIsAddedAtTheEndOfTheChainOneVersionOn() {
     ok(allocate(chunk(5, 0), ALL, ALL, 3, 2));
     ok(report(chunk(5, 0), 1, "m2"));
-    ChunkLocation healed = location(ok(add(chunk(5, 0), 2, "m4")));
+    ChunkLocation fenced = location(ok(fence(chunk(5, 0), 2, true)));
+    assertEquals(List.of("m1", "m3"), fenced.getReplicasList());
+    assertEquals(3, fenced.getVersion(), "fencing bumps the version");
+    assertTrue(fenced.getCopying());
+    assertEquals(List.of(fenced), locations(5, 0, 1), "writers see the fence");
+
+    ChunkLocation healed = location(ok(add(chunk(5, 0), 3, "m4")));
     assertEquals(List.of("m1", "m3", "m4"), healed.getReplicasList());
-    assertEquals(2, healed.getVersion(), "the copy is current: no bump");
-    assertEquals(healed, location(ok(add(chunk(5, 0), 2, "m4"))), "adding twice is harmless");
+    assertEquals(4, healed.getVersion());
+    assertFalse(healed.getCopying(), "adding the copy lifts the fence");
+    assertEquals(healed, location(ok(add(chunk(5, 0), 3, "m4"))), "adding twice is harmless");
     assertEquals(List.of(healed), locations(5, 0, 1));
   }
 
   @Test
-  void addReplicaAtAnOldVersionIsStale() {
+  void aCopyMadeWithoutTheFenceOrAtAnotherVersionIsStale() {
     ok(allocate(chunk(5, 0), ALL, ALL, 3, 2));
     ChunkLocation current = location(ok(report(chunk(5, 0), 1, "m2")));
     List<String> before = ns.dump();
-    MetaResponse stale = add(chunk(5, 0), 1, "m4");
-    assertStatus(Status.STALE_VERSION, stale);
-    assertEquals(current, location(stale), "the answer carries the current location");
+    MetaResponse unfenced = add(chunk(5, 0), 2, "m4");
+    assertStatus(Status.STALE_VERSION, unfenced);
+    assertEquals(current, location(unfenced), "the answer carries the current location");
+    assertStatus(Status.STALE_VERSION, add(chunk(5, 0), 1, "m4"));
     assertEquals(before, ns.dump());
     assertStatus(Status.ENOENT, add(chunk(6, 0), 1, "m4"));
+  }
+
+  @Test
+  void anyChangeDuringTheCopyEndsTheFenceAndTheCopyIsNeverAdded() {
+    ok(allocate(chunk(5, 0), ALL, ALL, 3, 2));
+    ChunkLocation fenced = location(ok(fence(chunk(5, 0), 1, true)));
+    // A replica dropped meanwhile (a writer's report): one version on, not copying.
+    ChunkLocation dropped = location(ok(report(chunk(5, 0), fenced.getVersion(), "m3")));
+    assertEquals(3, dropped.getVersion());
+    assertFalse(dropped.getCopying());
+    assertStatus(Status.STALE_VERSION, add(chunk(5, 0), fenced.getVersion(), "m4"));
+
+    // A copy given up: lifting bumps the version too, and a late add_replica is refused.
+    ChunkLocation again = location(ok(fence(chunk(5, 0), 3, true)));
+    ChunkLocation lifted = location(ok(fence(chunk(5, 0), again.getVersion(), false)));
+    assertEquals(5, lifted.getVersion());
+    assertFalse(lifted.getCopying());
+    assertEquals(List.of("m1", "m2"), lifted.getReplicasList());
+    assertStatus(Status.STALE_VERSION, add(chunk(5, 0), again.getVersion(), "m4"));
+  }
+
+  @Test
+  void fencingChecksTheVersionAndTheState() {
+    ok(allocate(chunk(5, 0), ALL, ALL, 3, 2));
+    assertStatus(Status.STALE_VERSION, fence(chunk(5, 0), 7, true));
+    assertStatus(Status.STALE_VERSION, fence(chunk(5, 0), 1, false)); // nothing to lift
+    ChunkLocation fenced = location(ok(fence(chunk(5, 0), 1, true)));
+    MetaResponse twice = fence(chunk(5, 0), 2, true);
+    assertStatus(Status.STALE_VERSION, twice);
+    assertEquals(fenced, location(twice));
+    assertStatus(Status.ENOENT, fence(chunk(6, 0), 1, true));
   }
 
   // ------------------------------------------------------------------ reads
@@ -335,6 +375,8 @@ class ChunkMapTest {
         .setReportReplicaFailure(ReportReplicaFailureOp.getDefaultInstance()).build()));
     assertFalse(Namespace.isReadOnly(MetaRequest.newBuilder()
         .setAddReplica(AddReplicaOp.getDefaultInstance()).build()));
+    assertFalse(Namespace.isReadOnly(MetaRequest.newBuilder()
+        .setFenceChunk(FenceChunkOp.getDefaultInstance()).build()));
     assertStatus(Status.EINVAL, ns.read(MetaRequest.newBuilder()
         .setAllocateChunk(AllocateChunkOp.newBuilder().setChunk(chunk(5, 0)))));
   }
@@ -370,7 +412,8 @@ class ChunkMapTest {
     ok(allocate(chunk(5, 1), ALL, ALL, 3, 2));
     ok(allocate(chunk(5, 1), List.of("m1", "m2"), List.of("m1", "m2"), 3, 2)); // drops m3
     ok(report(chunk(5, 0), 1, "m1"));
-    ok(add(chunk(5, 0), 2, "m4"));
+    ok(fence(chunk(5, 0), 2, true));
+    ok(add(chunk(5, 0), 3, "m4"));
     assertEquals(2, chunkCount());
   }
 
@@ -384,7 +427,10 @@ class ChunkMapTest {
         }
         n.apply(allocateRequest(chunk(f, 1), List.of("m1", "m4"), List.of("m1", "m2", "m4"), 3, 2));
         n.apply(reportRequest(chunk(f, 0), 1, "m2"));
-        n.apply(addRequest(chunk(f, 0), 2, "m4"));
+        n.apply(fenceRequest(chunk(f, 0), 2, true));
+        n.apply(addRequest(chunk(f, 0), 3, "m4"));
+        n.apply(fenceRequest(chunk(f, 2), 1, true));
+        n.apply(fenceRequest(chunk(f, 2), 2, false));
         n.apply(addRequest(chunk(f, 2), 7, "m4"));
         n.apply(MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().addInodes(f + 1)));
       }
@@ -435,6 +481,15 @@ class ChunkMapTest {
 
   private MetaResponse report(ChunkId chunk, long version, String member) {
     return ns.apply(reportRequest(chunk, version, member));
+  }
+
+  static MetaRequest.Builder fenceRequest(ChunkId chunk, long version, boolean fence) {
+    return MetaRequest.newBuilder().setFenceChunk(FenceChunkOp.newBuilder()
+        .setChunk(chunk).setVersion(version).setFence(fence));
+  }
+
+  private MetaResponse fence(ChunkId chunk, long version, boolean fence) {
+    return ns.apply(fenceRequest(chunk, version, fence));
   }
 
   private MetaResponse add(ChunkId chunk, long version, String member) {
