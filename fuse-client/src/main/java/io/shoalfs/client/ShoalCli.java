@@ -33,13 +33,19 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  */
 public final class ShoalCli {
+  /**
+   * The subcommands {@link #main} runs; any other prints the usage. The README's client table
+   * lists each of them (ReadmeCommandsTest checks it).
+   */
+  public static final List<String> COMMANDS = List.of("mount", "status", "wait", "locate");
+
   static final int MAX_FRAME = 16 << 20;
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
   private ShoalCli() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 2) {
+    if (args.length < 2 || !COMMANDS.contains(args[0])) {
       System.exit(usage());
     }
     if (!args[0].equals("mount")) {

@@ -35,6 +35,16 @@ public record ServerConfig(
   /** Room for the largest data call (a FUSE write is at most 128 KiB; reads ask up to 4 MiB). */
   public static final int DEFAULT_MAX_FRAME = 16 << 20;
 
+  /**
+   * Every flag {@link #parse} accepts, without the leading {@code --}; any other is an error.
+   * The README's server flag table lists each of them (ReadmeFlagsTest checks it). The
+   * topology flag is read by {@link ShoalServerMain} before this parser sees the rest.
+   */
+  public static final List<String> FLAGS = List.of(
+      "id", "host", "rpc-port", "raft-port", "data-dir", "etcd", "peers",
+      "chunk-size", "block-size", "max-frame", "lease-ttl",
+      "replication", "min-replicas", "dead-after");
+
   public String rpcAddress() {
     return host + ":" + rpcPort;
   }
@@ -46,7 +56,12 @@ public record ServerConfig(
       if (!a.startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException("expected --name value pairs, got: " + a);
       }
-      opts.put(a.substring(2), args[++i]);
+      String name = a.substring(2);
+      if (!FLAGS.contains(name)) {
+        throw new IllegalArgumentException("unknown flag " + a + " (accepted: --"
+            + String.join(", --", FLAGS) + ", and --" + ShoalServerMain.TOPOLOGY_FLAG + ")");
+      }
+      opts.put(name, args[++i]);
     }
     String id = required(opts, "id");
     String host = opts.getOrDefault("host", "127.0.0.1");

@@ -12,13 +12,16 @@ import org.slf4j.LoggerFactory;
 public final class ShoalServerMain {
   private static final Logger LOG = LoggerFactory.getLogger(ShoalServerMain.class);
 
+  /** The one flag read here rather than by {@link ServerConfig#parse}, without its {@code --}. */
+  public static final String TOPOLOGY_FLAG = "topology";
+
   private ShoalServerMain() {}
 
   public static void main(String[] args) throws Exception {
     String topologyName = "converged";
     java.util.List<String> rest = new java.util.ArrayList<>();
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--topology") && i + 1 < args.length) {
+      if (args[i].equals("--" + TOPOLOGY_FLAG) && i + 1 < args.length) {
         topologyName = args[++i];
       } else {
         rest.add(args[i]);
