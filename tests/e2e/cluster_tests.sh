@@ -310,6 +310,39 @@ cluster3_no_quorum_fails_with_errno_then_recovers() {
   [ ! -e "$MNT/quorum/during" ] || fail "the failed mkdir left a directory behind"
 }
 
+inode_count() { status_field "$(cluster_status)" inodes; }
+
+# A mount killed with a file it kept open after removing it: the file (an orphan of its session)
+# is freed once the session ends, and a lock it held no longer stands in anyone's way.
+cluster3_a_killed_mounts_session_ends_and_frees_its_orphans() {
+  . "$ROOT_DIR/scripts/lib/common.sh"
+  local other=$SHOAL_RUN/mnt-session
+  start_mount client-session "$other" || fail "the second mount did not come up"
+  mkdir -p "$other/session"
+  head -c 300000 /dev/urandom > "$other/session/kept"
+  # Held open by a process on the second mount while its name goes: an orphan of that mount.
+  sleep 600 7<"$other/session/kept" &
+  local holder=$!
+  python3 -c "import fcntl,os,time; fd=os.open('$other/session/locked', os.O_CREAT|os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX); time.sleep(600)" &
+  local locker=$!
+  poll_until 30 "the lock to be taken" test -e "$other/session/locked"
+  sleep 1
+  rm "$other/session/kept"
+  local before; before=$(inode_count)
+  [ -n "$before" ] || fail "shoal status names no inode count"
+
+  kill -KILL "$(cat "$SHOAL_RUN/pids/client-session.pid")"
+  kill "$holder" "$locker" 2>/dev/null || true
+  stop_mount client-session "$other"
+  local t0=$SECONDS
+  poll_until 120 "the orphan of the killed mount to be freed" \
+    test "$(inode_count)" -lt "$before"
+  note "session: a killed mount's orphan was freed after $((SECONDS - t0)) s"
+  # Its lock is gone too: this mount takes it at once.
+  python3 -c "import fcntl,os; fd=os.open('$MNT/session/locked', os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX|fcntl.LOCK_NB)" \
+    || fail "the killed mount's lock still stands"
+}
+
 cluster3_full_restart_keeps_every_byte() {
   local before after
   sync

@@ -42,21 +42,8 @@ failed=0
 results=()
 note() { results+=("$1"); echo "posix: $1"; }
 
-mount_second() {
-  mkdir -p "$mnt2"
-  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" \
-    io.shoalfs.client.ShoalCli mount "$ETCD_ENDPOINTS" "$mnt2" >>"$SHOAL_RUN/client2.log" 2>&1 &
-  echo $! >"$PIDS/client2.pid"
-  WAIT_SECONDS=60 wait_for "second mount" mountpoint -q "$mnt2" \
-    && WAIT_SECONDS=60 wait_for "second mount" ls "$mnt2"
-}
-
-unmount_second() {
-  # Also a dead mount ("Transport endpoint is not connected"), which mountpoint -q denies.
-  fusermount -u "$mnt2" 2>/dev/null || umount -l "$mnt2" 2>/dev/null || true
-  stop_pidfile "$PIDS/client2.pid"
-}
+mount_second() { start_mount client2 "$mnt2"; }
+unmount_second() { stop_mount client2 "$mnt2"; }
 
 cleanup() {
   unmount_second >/dev/null 2>&1
