@@ -311,6 +311,7 @@ cluster3_no_quorum_fails_with_errno_then_recovers() {
 }
 
 inode_count() { status_field "$(cluster_status)" inodes; }
+inodes_below() { [ "$(inode_count)" -lt "$1" ]; }
 
 # A mount killed with a file it kept open after removing it: the file (an orphan of its session)
 # is freed once the session ends, and a lock it held no longer stands in anyone's way.
@@ -335,8 +336,7 @@ cluster3_a_killed_mounts_session_ends_and_frees_its_orphans() {
   kill "$holder" "$locker" 2>/dev/null || true
   stop_mount client-session "$other"
   local t0=$SECONDS
-  poll_until 120 "the orphan of the killed mount to be freed" \
-    test "$(inode_count)" -lt "$before"
+  poll_until 120 "the orphan of the killed mount to be freed" inodes_below "$before"
   note "session: a killed mount's orphan was freed after $((SECONDS - t0)) s"
   # Its lock is gone too: this mount takes it at once.
   python3 -c "import fcntl,os; fd=os.open('$MNT/session/locked', os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX|fcntl.LOCK_NB)" \
