@@ -63,7 +63,7 @@ public final class ConvergedTopology implements Topology {
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
     ReplicationManager healer = new ReplicationManager(control, membership::members,
-        () -> control.leaderId().filter(config.id()::equals).isPresent(),
+        membership::isDead, () -> control.leaderId().filter(config.id()::equals).isPresent(),
         config.replication(), peers, HEAL_PERIOD);
     ReplicaSettings replicas = new ReplicaSettings(config.id(), peers, new ChunkMapChecker(control),
         ORPHAN_PERIOD, OrphanCollector.DEFAULT_GRACE, healer);
