@@ -4,8 +4,9 @@
 #                  leader failover, a stopped server catching up, a corrupt replica repaired,
 #                  no metadata quorum (an errno, not a hang), a full restart keeping every byte,
 #                  rm deleting every copy (orphan collector off, a short reaper period).
-#   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good is
-#                  replaced: every chunk back at factor 3 on the others.
+#   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good, or
+#                  lost while the cluster was down, is replaced: every chunk back at factor 3
+#                  on the others.
 # Tests are discovered by name (cluster_tests.sh): test_* (the shell tools), then cluster3_* in
 # phase three and cluster4_* in phase four; a test that does not run prints SKIP.
 # Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)

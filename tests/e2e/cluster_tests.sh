@@ -400,3 +400,37 @@ cluster4_dead_server_is_replaced() {
   drop_caches
   diff -r "$ref" "$dir" || fail "content differs after $victim died"
 }
+
+# A server whose state is lost while the whole cluster is down never registers again: the
+# others, restarted, never saw it, and must still count it dead after --dead-after and heal
+# its chunks back to the factor on themselves.
+cluster4_member_gone_across_restart_is_healed_around() {
+  local dir=$MNT/gone ref=$SCRATCH/gone i
+  mkdir -p "$dir" "$ref"
+  for i in $(seq 1 8); do head -c $((i * 200000 + 5)) /dev/urandom > "$ref/f$i"; done
+  cp "$ref"/* "$dir"/
+  sync
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+
+  # The victim holds the first chunk of f1: it surely has data the others must make up for.
+  local replicas victim n
+  read -r _ _ replicas < <(locate "$dir/f1") || fail "shoal locate found no chunk of f1"
+  victim=${replicas%%,*}
+  n=$(server_number "$victim")
+  for i in $(seq 1 "$SERVERS"); do bash "$ROOT_DIR/scripts/node.sh" stop "$i"; done
+  rm -rf "${SHOAL_RUN:?}/server-$n"
+  for i in $(seq 1 "$SERVERS"); do
+    [ "$i" = "$n" ] || bash "$ROOT_DIR/scripts/node.sh" start "$i"
+  done
+  local t0=$SECONDS
+  for i in $(seq 1 "$SERVERS"); do
+    [ "$i" = "$n" ] || poll_until 90 "s$i to be up" member_is "s$i" up
+  done
+  # Nobody lists the victim now; its replicas count as dead once the grace period is over.
+  poll_until $((DEAD_AFTER + 180)) "every chunk back at factor $REPLICATION without $victim" \
+    cluster_converged 3 3
+  note "member gone across a restart: factor $REPLICATION restored $((SECONDS - t0)) s after the restart (--dead-after $DEAD_AFTER)"
+  for i in $(seq 1 8); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs after $victim was lost across the restart"
+}
