@@ -2,10 +2,12 @@
 # The cluster end-to-end suite: real etcd, several real server processes, a kernel FUSE mount.
 #   phase "three": scripts/up.sh -n 3; the shell-tool tests of the single-node suite, then
 #                  leader failover, a stopped server catching up, a corrupt replica repaired,
-#                  no metadata quorum (an errno, not a hang), a full restart keeping every byte.
-#   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good is
-#                  replaced: every chunk back at factor 3 on the others, also while a writer
-#                  keeps overwriting the chunk being copied.
+#                  no metadata quorum (an errno, not a hang), a full restart keeping every byte,
+#                  rm deleting every copy (orphan collector off, a short reaper period), a
+#                  killed mount's session ending.
+#   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good, or
+#                  lost while the cluster was down, is replaced: every chunk back at factor 3
+#                  on the others, also while a writer keeps overwriting the chunk being copied.
 # Tests are discovered by name (cluster_tests.sh): test_* (the shell tools), then cluster3_* in
 # phase three and cluster4_* in phase four; a test that does not run prints SKIP.
 # Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)
@@ -77,7 +79,11 @@ trap cleanup EXIT
 for phase in $phases; do
   case $phase in
     three)
-      use_cluster three "$port_base" 3 "--replication 3 --min-replicas 2"
+      # The reaper alone must delete every copy of a removed file: no orphan collector here,
+      # and a short reaper period (cluster3_rm_leaves_no_copy_on_any_server).
+      export REAP_PERIOD=3
+      use_cluster three "$port_base" 3 \
+        "--replication 3 --min-replicas 2 --reap-period $REAP_PERIOD --orphan-period 0"
       if start_cluster; then
         for t in $(tests_named test_); do
           selected "$t" || continue

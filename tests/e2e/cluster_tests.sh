@@ -356,6 +356,59 @@ cluster3_full_restart_keeps_every_byte() {
   poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS"
 }
 
+# no_file_left FILE...: none of the files exists.
+no_file_left() {
+  local f
+  for f in "$@"; do [ ! -e "$f" ] || return 1; done
+}
+
+# chunk_map_forgot INODE: the chunk map has no chunk of INODE.
+chunk_map_forgot() { local out; out=$(shoal locate "$1") && [ -z "$out" ]; }
+
+# Removing a replicated file deletes every copy on every server within one reaper period,
+# with no help from the orphan collector (cluster_run.sh starts phase three with it off and a
+# short --reap-period, REAP_PERIOD).
+cluster3_rm_leaves_no_copy_on_any_server() {
+  [[ " $SHOAL_SERVER_ARGS " == *" --orphan-period 0 "* ]] \
+    || fail "needs the orphan collector off (--orphan-period 0), SHOAL_SERVER_ARGS: $SHOAL_SERVER_ARGS"
+  local period=${REAP_PERIOD:?cluster_run.sh sets REAP_PERIOD} dir=$MNT/rm-copies
+  local f i ino got idx replicas r cf copies=() inos=()
+  mkdir -p "$dir"
+  for i in 1 2 3; do head -c $((i * 300000 + 11)) /dev/urandom > "$dir/f$i"; done
+  head -c $((CHUNK_SIZE + 4096)) /dev/urandom > "$dir/big"   # two chunks
+  sync
+  for f in "$dir"/*; do
+    ino=$(stat -c %i "$f")
+    inos+=("$ino")
+    got=$(locate "$f") || fail "shoal locate $f failed"
+    [ -n "$got" ] || fail "no chunk of $f in the chunk map"
+    while read -r idx _ replicas; do
+      IFS=, read -ra rs <<<"$replicas"
+      assert_eq "${#rs[@]}" "$REPLICATION" "replicas of chunk $idx of $f ($replicas)"
+      for r in "${rs[@]}"; do
+        cf=$(chunk_file "$(server_number "$r")" "$ino" "$idx")
+        [ -f "$cf" ] || fail "replica $r of chunk $idx of $f: no file $cf"
+        copies+=("$cf")
+      done
+    done <<<"$got"
+  done
+  rm -r "$dir"
+  local t0=$SECONDS
+  # Every server's reaper makes a pass within one period; 10 s more for the pass itself.
+  local deadline=$((t0 + period + 10))
+  until no_file_left "${copies[@]}"; do
+    if [ $SECONDS -ge $deadline ]; then
+      for cf in "${copies[@]}"; do [ ! -e "$cf" ] || echo "still on disk: $cf"; done
+      fail "copies of removed files left after $((SECONDS - t0)) s (reaper period $period s)"
+    fi
+    sleep 0.5
+  done
+  note "rm: all ${#copies[@]} copies of ${#inos[@]} removed files gone from every server after $((SECONDS - t0)) s (reaper period $period s)"
+  for ino in "${inos[@]}"; do
+    poll_until 10 "the chunk map to forget inode $ino" chunk_map_forgot "$ino"
+  done
+}
+
 # Needs 4 servers and a short --dead-after: cluster4_* run in cluster_run.sh's second phase.
 cluster4_dead_server_is_replaced() {
   local dir=$MNT/dead ref=$SCRATCH/dead i
@@ -430,4 +483,38 @@ cluster4_heal_races_a_writer() {
   replicas_correct "$dir/chunk" "$ref" "$victim"
   drop_caches
   cmp "$ref" "$dir/chunk" || fail "the file differs from the writer's record"
+}
+
+# A server whose state is lost while the whole cluster is down never registers again: the
+# others, restarted, never saw it, and must still count it dead after --dead-after and heal
+# its chunks back to the factor on themselves.
+cluster4_member_gone_across_restart_is_healed_around() {
+  local dir=$MNT/gone ref=$SCRATCH/gone i
+  mkdir -p "$dir" "$ref"
+  for i in $(seq 1 8); do head -c $((i * 200000 + 5)) /dev/urandom > "$ref/f$i"; done
+  cp "$ref"/* "$dir"/
+  sync
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+
+  # The victim holds the first chunk of f1: it surely has data the others must make up for.
+  local replicas victim n
+  read -r _ _ replicas < <(locate "$dir/f1") || fail "shoal locate found no chunk of f1"
+  victim=${replicas%%,*}
+  n=$(server_number "$victim")
+  for i in $(seq 1 "$SERVERS"); do bash "$ROOT_DIR/scripts/node.sh" stop "$i"; done
+  rm -rf "${SHOAL_RUN:?}/server-$n"
+  for i in $(seq 1 "$SERVERS"); do
+    [ "$i" = "$n" ] || bash "$ROOT_DIR/scripts/node.sh" start "$i"
+  done
+  local t0=$SECONDS
+  for i in $(seq 1 "$SERVERS"); do
+    [ "$i" = "$n" ] || poll_until 90 "s$i to be up" member_is "s$i" up
+  done
+  # Nobody lists the victim now; its replicas count as dead once the grace period is over.
+  poll_until $((DEAD_AFTER + 180)) "every chunk back at factor $REPLICATION without $victim" \
+    cluster_converged 3 3
+  note "member gone across a restart: factor $REPLICATION restored $((SECONDS - t0)) s after the restart (--dead-after $DEAD_AFTER)"
+  for i in $(seq 1 8); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
+  drop_caches
+  diff -r "$ref" "$dir" || fail "content differs after $victim was lost across the restart"
 }

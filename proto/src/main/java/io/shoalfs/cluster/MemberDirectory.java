@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * {@code dead} once it has stayed down for the grace period given at construction (a task
  * scheduled on the same thread when it goes down). Registering again makes it {@code up}.
  * Only what this directory has seen since {@link #start()} is known: a member that was gone
- * before then is not listed at all.
+ * before then is not listed at all. {@link #isDead} still answers for it: a member never seen
+ * counts as dead once the grace period has passed since the first load (a whole cluster
+ * restarting is not declared dead at once; one that never comes back is, in time).
  */
 public final class MemberDirectory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MemberDirectory.class);
@@ -71,6 +73,8 @@ public final class MemberDirectory implements AutoCloseable {
   /** Completed by the first successful load. */
   private final CompletableFuture<Void> loaded = new CompletableFuture<>();
   private volatile Exception lastLoadError;
+  /** System.nanoTime() of the first successful load; null before it. */
+  private volatile Long firstLoadNanos;
   private volatile boolean started;
   private volatile boolean closed;
 
@@ -169,6 +173,21 @@ public final class MemberDirectory implements AutoCloseable {
 
   public Optional<Member> member(String id) {
     return Optional.ofNullable(members.get(id));
+  }
+
+  /**
+   * True if member {@code id} is dead: declared dead after staying down for the grace period,
+   * or never seen since this directory's first load and the grace period has passed since
+   * then. A holder the chunk map names that was gone before this directory started (its
+   * state removed while the cluster was down) would otherwise never count as dead.
+   */
+  public boolean isDead(String id) {
+    Member m = members.get(id);
+    if (m != null) {
+      return m.isDead();
+    }
+    Long since = firstLoadNanos;
+    return since != null && System.nanoTime() - since >= deadAfter.toNanos();
   }
 
   /**
@@ -296,6 +315,9 @@ public final class MemberDirectory implements AutoCloseable {
     }
     try {
       loadAndWatch();
+      if (firstLoadNanos == null) {
+        firstLoadNanos = System.nanoTime();
+      }
       loaded.complete(null);
     } catch (InterruptedException e) {
       // closing

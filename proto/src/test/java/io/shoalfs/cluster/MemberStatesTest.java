@@ -158,6 +158,28 @@ class MemberStatesTest {
   }
 
   @Test
+  void aMemberNeverSeenCountsAsDeadOnceTheGracePeriodSinceTheStartIsOver() throws Exception {
+    Duration grace = Duration.ofSeconds(3);
+    MemberDirectory unstarted = new MemberDirectory(client(), Duration.ZERO);
+    assertFalse(unstarted.isDead("ghost"), "nothing is dead before the first load");
+    unstarted.close();
+    long beforeStart = System.nanoTime();
+    try (MemberDirectory dir = new MemberDirectory(client(), grace).start()) {
+      // "ghost" held chunks before the cluster restarted; this directory never saw it.
+      boolean deadAtOnce = dir.isDead("ghost");
+      long checkedAfter = System.nanoTime() - beforeStart;
+      assertTrue(checkedAfter < grace.toNanos(), "the first check came too late to judge");
+      assertFalse(deadAtOnce, "a cluster that just restarted declares nobody dead");
+      try (MemberRegistration a = register(client(), "a")) {
+        Poll.until(WAIT, "ghost to count as dead", () -> dir.isDead("ghost"));
+        assertTrue(System.nanoTime() - beforeStart >= grace.toNanos(), "dead before the grace");
+        Poll.until(WAIT, "a to be listed", () -> dir.member("a").isPresent());
+        assertFalse(dir.isDead("a"), "a member that is up is not dead");
+      }
+    }
+  }
+
+  @Test
   void closingDoesNotWaitOutAPendingGracePeriod() throws Exception {
     MemberDirectory dir = new MemberDirectory(client(), Duration.ofMinutes(10)).start();
     register(client(), "n1").close();

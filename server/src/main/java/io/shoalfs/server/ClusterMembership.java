@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
 public final class ClusterMembership implements AutoCloseable {
   private final ServerConfig config;
   private Client etcd;
-  private MemberDirectory directory;
+  private volatile MemberDirectory directory;
   private MemberRegistration registration;
 
   public ClusterMembership(ServerConfig config) {
@@ -46,6 +46,16 @@ public final class ClusterMembership implements AutoCloseable {
   public List<MemberInfo> members() {
     MemberDirectory d = directory;
     return d == null ? List.of() : d.members().stream().map(Member::info).toList();
+  }
+
+  /**
+   * True if {@code id} is dead: down past the grace period, or never seen since this server's
+   * directory started and the grace period has passed since then (see
+   * {@link MemberDirectory#isDead}). False before start.
+   */
+  public boolean isDead(String id) {
+    MemberDirectory d = directory;
+    return d != null && d.isDead(id);
   }
 
   @Override

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param replication copies of each chunk (capped at the number of servers)
  * @param minReplicas fewest live copies a write may go on with (capped at replication)
  * @param deadAfterSeconds how long a server may be down before its chunks are re-replicated
+ * @param reapPeriodSeconds pause between passes deleting the chunks of deleted files
+ * @param orphanPeriodSeconds pause between orphan collection passes; 0 turns the collector off
  */
 public record ServerConfig(
     String id,
@@ -28,7 +30,9 @@ public record ServerConfig(
     int leaseTtlSeconds,
     int replication,
     int minReplicas,
-    int deadAfterSeconds) {
+    int deadAfterSeconds,
+    int reapPeriodSeconds,
+    int orphanPeriodSeconds) {
 
   public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
   public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
@@ -43,7 +47,7 @@ public record ServerConfig(
   public static final List<String> FLAGS = List.of(
       "id", "host", "rpc-port", "raft-port", "data-dir", "etcd", "peers",
       "chunk-size", "block-size", "max-frame", "lease-ttl",
-      "replication", "min-replicas", "dead-after");
+      "replication", "min-replicas", "dead-after", "reap-period", "orphan-period");
 
   public String rpcAddress() {
     return host + ":" + rpcPort;
@@ -94,7 +98,17 @@ public record ServerConfig(
         // A factor above the server count could never be met: cap it.
         Math.min(replication, peers.size()),
         Math.min(Integer.parseInt(opts.getOrDefault("min-replicas", "2")), Math.min(replication, peers.size())),
-        Integer.parseInt(opts.getOrDefault("dead-after", "60")));
+        Integer.parseInt(opts.getOrDefault("dead-after", "60")),
+        atLeast(opts, "reap-period", "30", 1),
+        atLeast(opts, "orphan-period", "300", 0));
+  }
+
+  private static int atLeast(Map<String, String> opts, String name, String dflt, int min) {
+    int v = Integer.parseInt(opts.getOrDefault(name, dflt));
+    if (v < min) {
+      throw new IllegalArgumentException("--" + name + " must be at least " + min + ", got " + v);
+    }
+    return v;
   }
 
   private static String required(Map<String, String> opts, String name) {

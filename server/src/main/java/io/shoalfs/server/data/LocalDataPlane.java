@@ -38,21 +38,20 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
 
   /** A data plane that does not collect garbage (somebody else calls deleteFile). */
   public LocalDataPlane(DataPlaneSettings settings) {
-    this(settings, null);
-  }
-
-  /** A data plane that reaps the chunks of the inodes {@code garbage} lists. */
-  public LocalDataPlane(DataPlaneSettings settings, GarbageSource garbage) {
-    this(settings, garbage, null);
+    this(settings, null, null);
   }
 
   /**
    * A data plane that is one replica among several (see {@link ReplicaSettings}); null
    * replicas = single node, which still forwards chains and pulls replicas, over
-   * connections of its own.
+   * connections of its own. With {@code garbage}, it reaps the chunks of deleted files it
+   * holds, as the member {@code replicas} names (so garbage needs replicas).
    */
   public LocalDataPlane(DataPlaneSettings settings, GarbageSource garbage,
       ReplicaSettings replicas) {
+    if (garbage != null && replicas == null) {
+      throw new IllegalArgumentException("reaping garbage needs the member id of ReplicaSettings");
+    }
     this.settings = settings;
     this.garbage = garbage;
     this.replicas = replicas;
@@ -75,14 +74,15 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
         new ArrayBlockingQueue<>(settings.maxQueuedRequests()), new DaemonThreads("data-io"));
     ChunkReaper reaper = null;
     if (garbage != null) {
-      reaper = new ChunkReaper(garbage, store, settings.reapPeriod(), settings.reapBatchSize());
+      reaper = new ChunkReaper(garbage, store, replicas.memberId(), settings.reapPeriod(),
+          settings.reapBatchSize());
       reaper.start();
     }
     // Created lazily per address, so a single node that never forwards opens nothing.
     DownstreamClients downstream = replicas != null ? replicas.downstream()
         : new DownstreamClients();
     OrphanCollector orphans = null;
-    if (replicas != null && replicas.checker() != null) {
+    if (replicas != null && replicas.checker() != null && !replicas.orphanPeriod().isZero()) {
       orphans = new OrphanCollector(store, replicas.memberId(), replicas.checker(),
           replicas.orphanPeriod(), replicas.orphanGrace());
       orphans.start();

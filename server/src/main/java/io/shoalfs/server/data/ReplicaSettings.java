@@ -11,7 +11,7 @@ import java.util.Objects;
  *     the healer and closed by whoever built it, not by the data plane
  * @param checker the chunk map's verdict on local copies, for the {@link OrphanCollector};
  *     null for none
- * @param orphanPeriod pause between orphan collection passes
+ * @param orphanPeriod pause between orphan collection passes; zero turns the collector off
  * @param orphanGrace copies modified this recently are never collected
  * @param healer started and closed with the data plane; null for none (only the servers that
  *     may lead the metadata group need one)

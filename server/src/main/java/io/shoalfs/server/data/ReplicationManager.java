@@ -34,6 +34,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * back to the replication factor.
  *
  * <ul>
- *   <li>a replica on a member that is {@code dead} (down past the grace period) is reported
+ *   <li>a replica on a member that is {@code dead} (down past the grace period, or never seen
+ *       since the membership directory started, once that grace period has passed) is reported
  *       failed, which drops it and bumps the version (never the last replica);
  *   <li>a chunk with fewer replicas than the factor, and an {@code up} replica to copy from,
  *       gets a new copy on the {@code up} member with the most free space that does not hold
@@ -99,6 +101,7 @@ public final class ReplicationManager implements AutoCloseable {
 
   private final ControlPlaneOrchestrator control;
   private final Supplier<List<MemberInfo>> members;
+  private final Predicate<String> unlistedIsDead;
   private final BooleanSupplier isLeader;
   private final int replication;
   private final DownstreamClients data;
@@ -110,20 +113,25 @@ public final class ReplicationManager implements AutoCloseable {
 
   /**
    * @param members the cluster as the membership directory sees it (state up/down/dead)
+   * @param unlistedIsDead whether a replica {@code members} does not list is dead: one never
+   *     seen since the directory started (gone before the cluster restarted) is, once the
+   *     grace period has passed since then
    * @param isLeader whether this server leads the metadata group right now
    * @param replication the replication factor (already capped at the cluster size)
    * @param data connections to the peers' data planes
    * @param period pause between passes
    */
   public ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
-      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period) {
-    this(control, members, isLeader, replication, data, period, DEFAULT_COPIES_PER_PASS,
-        DEFAULT_PARALLEL_COPIES, DEFAULT_CHUNKS_PER_SECOND);
+      Predicate<String> unlistedIsDead, BooleanSupplier isLeader, int replication,
+      DownstreamClients data, Duration period) {
+    this(control, members, unlistedIsDead, isLeader, replication, data, period,
+        DEFAULT_COPIES_PER_PASS, DEFAULT_PARALLEL_COPIES, DEFAULT_CHUNKS_PER_SECOND);
   }
 
   ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
-      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period,
-      int copiesPerPass, int parallelCopies, int chunksPerSecond) {
+      Predicate<String> unlistedIsDead, BooleanSupplier isLeader, int replication,
+      DownstreamClients data, Duration period, int copiesPerPass, int parallelCopies,
+      int chunksPerSecond) {
     if (replication < 1 || copiesPerPass < 1 || parallelCopies < 1 || chunksPerSecond < 1
         || period.isNegative() || period.isZero()) {
       throw new IllegalArgumentException("replication, copies per pass, parallel copies, pace"
@@ -132,6 +140,7 @@ public final class ReplicationManager implements AutoCloseable {
     this.chunksPerSecond = chunksPerSecond;
     this.control = control;
     this.members = members;
+    this.unlistedIsDead = unlistedIsDead;
     this.isLeader = isLeader;
     this.replication = replication;
     this.data = data;
@@ -366,9 +375,10 @@ public final class ReplicationManager implements AutoCloseable {
       return false;
     }
 
+    /** Dead by its state in the pass's snapshot; one the snapshot lacks, by the membership. */
     private boolean isDead(String member) {
       MemberInfo m = members.get(member);
-      return m != null && "dead".equals(m.getState());
+      return m != null ? "dead".equals(m.getState()) : unlistedIsDead.test(member);
     }
 
     private MemberInfo firstUp(ChunkLocation location) {

@@ -70,6 +70,12 @@ class InodeReader {
     }
   }
 
+  /** The garbage record of {@code ino}, or null if it has none. */
+  GarbageInode garbage(long ino) {
+    byte[] bytes = kv.get(KeySchema.garbage(ino));
+    return bytes == null ? null : parseGarbage(bytes);
+  }
+
   static GarbageInode parseGarbage(byte[] bytes) {
     try {
       return GarbageInode.parseFrom(bytes);

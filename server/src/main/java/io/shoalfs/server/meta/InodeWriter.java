@@ -12,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** Typed writes of the namespace keys into one batch (see {@link KeySchema}). */
 final class InodeWriter extends InodeReader {
@@ -81,7 +82,9 @@ final class InodeWriter extends InodeReader {
 
   /**
    * Forgets an inode whose last link went away: its attributes, xattrs, symlink target and
-   * parent pointer. A regular file leaves a garbage record so its data can be reclaimed.
+   * parent pointer. A regular file leaves a garbage record so its data can be reclaimed,
+   * naming every member its chunk map lists as a replica: each of them deletes its copies and
+   * then leaves the record (see {@link NamespaceWrites#purge}).
    */
   void free(Attr attr) {
     long ino = attr.getInode();
@@ -96,8 +99,12 @@ final class InodeWriter extends InodeReader {
     xattrs.forEach(batch::delete);
     addToCounter(KeySchema.INODE_COUNT, -1);
     if (attr.getType() == FileType.REGULAR) {
-      GarbageInode garbage = GarbageInode.newBuilder().setInode(ino).setSize(attr.getSize()).build();
-      batch.put(KeySchema.garbage(ino), garbage.toByteArray());
+      GarbageInode garbage = GarbageInode.newBuilder()
+          .setInode(ino)
+          .setSize(attr.getSize())
+          .addAllHolders(holdersOf(ino))
+          .build();
+      putGarbage(garbage);
     }
   }
 
@@ -105,7 +112,22 @@ final class InodeWriter extends InodeReader {
     batch.put(KeySchema.orphan(clientId, ino), new byte[0]);
   }
 
+  void putGarbage(GarbageInode garbage) {
+    batch.put(KeySchema.garbage(garbage.getInode()), garbage.toByteArray());
+  }
+
   void deleteGarbage(long ino) {
     batch.delete(KeySchema.garbage(ino));
+  }
+
+  /** Every member the chunk map lists as a replica of a chunk of {@code ino}, sorted. */
+  private Set<String> holdersOf(long ino) {
+    Set<String> holders = new TreeSet<>();
+    byte[] prefix = KeySchema.chunkPrefix(ino);
+    kv.scan(prefix, prefix, (key, value) -> {
+      holders.addAll(ChunkMap.parse(value).getReplicasList());
+      return true;
+    });
+    return holders;
   }
 }

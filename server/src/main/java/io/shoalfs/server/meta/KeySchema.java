@@ -17,7 +17,17 @@ import java.nio.charset.StandardCharsets;
  *   L ino            -> symlink target (UTF-8)
  *   X ino name       -> xattr value
  *   G ino            -> GarbageInode (protobuf)              a regular file whose last link went
- *                                                            away: its data awaits reclaim
+ *                                                            away: its data awaits reclaim.
+ *                                                            holders = the members its K entries
+ *                                                            named as replicas when it was freed.
+ *                                                            Each holder's reaper deletes its own
+ *                                                            copies, then purges its name; a holder
+ *                                                            gone for good is purged by the leader's
+ *                                                            reaper. The purge that empties holders
+ *                                                            (or finds none: no chunks) deletes this
+ *                                                            record and the inode's K entries, in one
+ *                                                            batch. Work per purge: O(1) per inode,
+ *                                                            plus one K prefix scan for the last one
  *   K ino index(4)   -> ChunkLocation (protobuf)             the chunk map: replicas (member ids
  *                                                            in chain order) and current version
  *                                                            of chunk `index` of a file; the

@@ -18,6 +18,7 @@ final class NamespaceReads {
   static final int DEFAULT_READDIR_LIMIT = 1000;
   static final int MAX_READDIR_LIMIT = 10_000;
   static final int DEFAULT_GARBAGE_LIMIT = 1000;
+  static final int MAX_GARBAGE_LIMIT = 10_000;
 
   private final InodeReader store;
 
@@ -173,11 +174,13 @@ final class NamespaceReads {
     return reply.build();
   }
 
+  /** Up to limit garbage records (with their holders) from start_inode on, in inode order. */
   MetaResponse listGarbage(ListGarbageOp op) {
-    int limit = op.getLimit() == 0 ? DEFAULT_GARBAGE_LIMIT : op.getLimit();
+    int limit = op.getLimit() == 0 ? DEFAULT_GARBAGE_LIMIT
+        : Math.min(op.getLimit(), MAX_GARBAGE_LIMIT);
     MetaResponse.Builder reply = MetaResponse.newBuilder().setStatus(Status.OK);
     byte[] prefix = KeySchema.garbagePrefix();
-    store.kv.scan(prefix, prefix, (key, value) -> {
+    store.kv.scan(prefix, KeySchema.garbage(op.getStartInode()), (key, value) -> {
       reply.addGarbage(InodeReader.parseGarbage(value));
       return reply.getGarbageCount() < limit;
     });

@@ -6,6 +6,7 @@ import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.CommitWriteOp;
 import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GarbageInode;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaResponse;
@@ -18,6 +19,9 @@ import io.shoalfs.proto.SetXattrOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.proto.SymlinkOp;
 import io.shoalfs.proto.UnlinkOp;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 
 /**
  * The namespace mutations other than rename. Each checks everything before it writes, takes
@@ -360,10 +364,33 @@ final class NamespaceWrites {
     return Replies.ok();
   }
 
-  /** Forgets reclaimed inodes: their garbage records and their chunks in the chunk map. */
+  /**
+   * The member no longer holds copies of these inodes' data: it leaves their garbage records.
+   * A record left by its last holder (or that never had one: a file without chunks) is
+   * forgotten, with the inode's chunks in the chunk map; until then the chunk map keeps
+   * naming the holders still to delete, so their copies are not orphans yet. An inode
+   * without a garbage record (already forgotten, or still a live file) is left alone.
+   */
   MetaResponse purge(PurgeOp op, ChunkMapWrites chunks) {
-    op.getInodesList().forEach(store::deleteGarbage);
-    chunks.forget(op.getInodesList());
+    if (op.getMember().isEmpty()) {
+      return Replies.fail(Status.EINVAL, "purge needs the member");
+    }
+    List<Long> forgotten = new ArrayList<>();
+    for (long ino : new LinkedHashSet<>(op.getInodesList())) {
+      GarbageInode garbage = store.garbage(ino);
+      if (garbage == null) {
+        continue;
+      }
+      List<String> left = new ArrayList<>(garbage.getHoldersList());
+      left.remove(op.getMember());
+      if (left.isEmpty()) {
+        store.deleteGarbage(ino);
+        forgotten.add(ino);
+      } else if (left.size() < garbage.getHoldersCount()) {
+        store.putGarbage(garbage.toBuilder().clearHolders().addAllHolders(left).build());
+      }
+    }
+    chunks.forget(forgotten);
     return Replies.ok();
   }
 

@@ -29,6 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.apache.ratis.protocol.RaftPeer;
 
 /**
@@ -66,14 +68,21 @@ public final class ConvergedTopology implements Topology {
     // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
+    BooleanSupplier leading = () -> control.leaderId().filter(config.id()::equals).isPresent();
     ReplicationManager healer = new ReplicationManager(control, membership::members,
-        () -> control.leaderId().filter(config.id()::equals).isPresent(),
-        config.replication(), peers, HEAL_PERIOD);
+        membership::isDead, leading, config.replication(), peers, HEAL_PERIOD);
+    // Orphans are only space: copies the chunk map dropped while their node was away, which a
+    // pass finds within minutes (HDFS reconciles its disks every 6 hours). Each pass lists every
+    // copy on the disk, so a short period costs in proportion to what the node stores.
     ReplicaSettings replicas = new ReplicaSettings(config.id(), peers, new ChunkMapChecker(control),
-        ORPHAN_PERIOD, OrphanCollector.DEFAULT_GRACE, healer);
+        Duration.ofSeconds(config.orphanPeriodSeconds()), OrphanCollector.DEFAULT_GRACE, healer);
     DataPlaneSettings dataSettings = DataPlaneSettings.defaults(config.dataDir().resolve("chunks"))
-        .withSizes(config.chunkSizeBytes(), config.blockSizeBytes());
-    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, new NamespaceGarbage(control), replicas);
+        .withSizes(config.chunkSizeBytes(), config.blockSizeBytes())
+        .withReapPeriod(Duration.ofSeconds(config.reapPeriodSeconds()));
+    // Every holder reaps its own copies of deleted files; the leader purges for the dead.
+    GarbageSource garbage = new NamespaceGarbage(control,
+        holder -> leading.getAsBoolean() && membership.isDead(holder));
+    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
     return new ShoalServer(config, membership, control, data, peers);
   }
 
@@ -81,10 +90,6 @@ public final class ConvergedTopology implements Topology {
   // Mounts keep alive every 5 s; one silent for 20 s of a moving log is gone (as lock owners).
   private static final Duration SESSION_PERIOD = Duration.ofSeconds(5);
   private static final Duration SESSION_TTL = Duration.ofNanos(SessionReaper.SESSION_TTL_NS);
-  // Orphans are only space: copies the chunk map dropped while their node was away, which a
-  // pass finds within minutes (HDFS reconciles its disks every 6 hours). Each pass lists every
-  // copy on the disk, so a short period costs in proportion to what the node stores.
-  private static final Duration ORPHAN_PERIOD = Duration.ofMinutes(5);
 
   /** Adapts the chunk map's check_replicas to the orphan collector. */
   private record ChunkMapChecker(ControlPlaneOrchestrator control) implements ReplicaChecker {
@@ -113,21 +118,32 @@ public final class ConvergedTopology implements Topology {
     return out;
   }
 
-  /** Adapts the namespace's garbage list to the data plane's reaper. */
-  private record NamespaceGarbage(ControlPlaneOrchestrator control) implements GarbageSource {
+  /**
+   * Adapts the namespace's garbage records to the data plane's reaper; {@code gone} says which
+   * holders this server purges for (on the metadata leader: the dead ones).
+   */
+  private record NamespaceGarbage(ControlPlaneOrchestrator control, Predicate<String> gone)
+      implements GarbageSource {
     @Override
-    public CompletableFuture<List<Long>> listGarbage(int limit) {
-      MetaRequest list = MetaRequest.newBuilder().setListGarbage(ListGarbageOp.newBuilder().setLimit(limit)).build();
+    public CompletableFuture<List<GarbageInode>> listGarbage(long startInode, int limit) {
+      MetaRequest list = MetaRequest.newBuilder().setListGarbage(
+          ListGarbageOp.newBuilder().setStartInode(startInode).setLimit(limit)).build();
       return control.submit(list).thenApply(r -> {
         check(r);
-        return r.getGarbageList().stream().map(GarbageInode::getInode).toList();
+        return r.getGarbageList();
       });
     }
 
     @Override
-    public CompletableFuture<Void> purge(List<Long> inodes) {
-      MetaRequest purge = MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().addAllInodes(inodes)).build();
+    public CompletableFuture<Void> purge(String holder, List<Long> inodes) {
+      MetaRequest purge = MetaRequest.newBuilder()
+          .setPurge(PurgeOp.newBuilder().setMember(holder).addAllInodes(inodes)).build();
       return control.submit(purge).thenAccept(NamespaceGarbage::check);
+    }
+
+    @Override
+    public boolean isGone(String holder) {
+      return gone.test(holder);
     }
 
     static void check(MetaResponse r) {

@@ -23,8 +23,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -48,6 +50,8 @@ class ReplicationManagerTest {
   ChunkMap map;
   List<MemberInfo> members;
   AtomicBoolean leader;
+  /** Members the snapshot does not list that the membership counts as dead. */
+  Set<String> unlistedDead;
 
   @BeforeEach
   void start() throws Exception {
@@ -57,6 +61,7 @@ class ReplicationManagerTest {
     c = node("c", dirC);
     map = new ChunkMap();
     leader = new AtomicBoolean(true);
+    unlistedDead = new HashSet<>();
     members = new ArrayList<>(List.of(
         member(a, "up", 300), member(b, "up", 200), member(c, "up", 100),
         MemberInfo.newBuilder().setId("d").setAddress("127.0.0.1:1").setState("dead")
@@ -85,8 +90,9 @@ class ReplicationManagerTest {
   }
 
   ReplicationManager healer(int replication, int copiesPerPass) {
-    return new ReplicationManager(map, () -> List.copyOf(members), leader::get, replication,
-        clients, Duration.ofHours(1), copiesPerPass, 4, Integer.MAX_VALUE);
+    return new ReplicationManager(map, () -> List.copyOf(members), unlistedDead::contains,
+        leader::get, replication, clients, Duration.ofHours(1), copiesPerPass, 4,
+        Integer.MAX_VALUE);
   }
 
   @Test
@@ -95,7 +101,7 @@ class ReplicationManagerTest {
       map.put(location(inode, 0, 1, "a", "b"));
     }
     ReplicationManager paced = new ReplicationManager(map, () -> List.copyOf(members),
-        leader::get, 2, clients, Duration.ofHours(1), 64, 4, 5000);
+        unlistedDead::contains, leader::get, 2, clients, Duration.ofHours(1), 64, 4, 5000);
     long started = System.nanoTime();
     ReplicationManager.PassReport report = paced.runOnce();
     long tookMillis = (System.nanoTime() - started) / 1_000_000;
@@ -128,6 +134,31 @@ class ReplicationManagerTest {
     assertEquals(1, report.dropped());
     assertEquals(1, report.chunks());
     assertEquals(0, report.underReplicated());
+  }
+
+  @Test
+  void aReplicaOnAMemberNeverSeenIsDroppedOnceTheMembershipCountsItDead() throws Exception {
+    // "gone" held copies before the cluster restarted and never came back: the directory does
+    // not list it at all.
+    byte[] data = random(33, 2 * BLOCK + 5);
+    a.store().write(14, 0, 0, ByteBuffer.wrap(data), true, 4);
+    b.store().write(14, 0, 0, ByteBuffer.wrap(data), true, 4);
+    map.put(location(14, 0, 4, "a", "b", "gone"));
+    ReplicationManager healer = healer(3, 64);
+
+    ReplicationManager.PassReport early = healer.runOnce(); // within the grace period
+    assertEquals(0, early.dropped());
+    assertEquals(1, early.underReplicated());
+    assertEquals(List.of("a", "b", "gone"), map.get(14, 0).getReplicasList());
+
+    unlistedDead.add("gone"); // the grace period since the directory started is over
+    ReplicationManager.PassReport late = healer.runOnce();
+    assertEquals(1, late.dropped());
+    assertEquals(1, late.copied());
+    assertEquals(0, late.underReplicated());
+    assertEquals(List.of("a", "b", "c"), map.get(14, 0).getReplicasList());
+    assertEquals(5, map.get(14, 0).getVersion());
+    assertArrayEquals(data, bytes(c.store().read(14, 0, 0, CHUNK)));
   }
 
   @Test

@@ -16,8 +16,10 @@ import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.FenceChunkOp;
 import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GarbageInode;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.ListChunksOp;
+import io.shoalfs.proto.ListGarbageOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -384,25 +386,68 @@ class ChunkMapTest {
   // ------------------------------------------------------------------ purge, stats, determinism
 
   @Test
-  void purgeForgetsTheChunksOfThePurgedInodesOnly() {
+  void theGarbageRecordNamesEveryHolderAndOnlyTheLastPurgeForgetsTheChunks() {
     long f = ns.file(ROOT, "f");
     long g = ns.file(ROOT, "g");
     for (int index = 0; index < 3; index++) {
       ok(allocate(chunk(f, index), ALL, ALL, 3, 2));
     }
+    ok(allocate(chunk(f, 1), List.of("m1", "m4"), List.of("m1", "m2", "m4"), 3, 2)); // m3 dropped
+    ok(add(chunk(f, 1), 2, "m4"));
     ok(allocate(chunk(g, 0), ALL, ALL, 3, 2));
     assertEquals(4, chunkCount());
     ok(ns.unlink(ROOT, "f"));
-    ok(ns.apply(MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().addInodes(f).addInodes(f))));
+    assertEquals(List.of("m1", "m2", "m3", "m4"), garbageOf(f).getHoldersList(),
+        "every member any chunk of f lists, sorted");
+
+    ok(purge("m2", f, f)); // a duplicate inode counts once
+    assertEquals(List.of("m1", "m3", "m4"), garbageOf(f).getHoldersList());
+    assertEquals(3, locations(f, 0, -1).size(), "m1, m3 and m4 still need the map's word");
+    ok(purge("m2", f)); // again: nothing changes
+    ok(purge("m9", f)); // not a holder: nothing changes
+    ok(purge("m1", f, g)); // g is a live file: not garbage, left alone
+    ok(purge("m3", f));
+    assertEquals(List.of("m4"), garbageOf(f).getHoldersList());
+    assertEquals(4, chunkCount());
+
+    ok(purge("m4", f)); // the last holder: the record and f's chunks go
+    assertEquals(null, garbageOf(f));
     assertEquals(List.of(), locations(f, 0, -1));
     assertEquals(1, locations(g, 0, -1).size());
-    assertEquals(1, chunkCount(), "a duplicate inode in the purge is counted once");
+    assertEquals(1, chunkCount());
     int kKeys = ns.kv.read(reader -> {
       int[] count = {0};
       reader.scan(KeySchema.chunkPrefix(f), KeySchema.chunkPrefix(f), (k, v) -> ++count[0] > 0);
       return count[0];
     });
     assertEquals(0, kKeys);
+    assertStatus(Status.EINVAL, ns.apply(MetaRequest.newBuilder()
+        .setPurge(PurgeOp.newBuilder().addInodes(g))));
+  }
+
+  @Test
+  void aFileWithoutChunksIsForgottenByTheFirstPurge() {
+    long f = ns.file(ROOT, "f");
+    ok(ns.unlink(ROOT, "f"));
+    assertEquals(List.of(), garbageOf(f).getHoldersList());
+    ok(purge("m1", f));
+    assertEquals(null, garbageOf(f));
+  }
+
+  @Test
+  void garbageIsListedInPagesFromAStartInode() {
+    List<Long> freed = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      long f = ns.file(ROOT, "f" + i);
+      ok(allocate(chunk(f, 0), ALL, ALL, 3, 2));
+      ok(ns.unlink(ROOT, "f" + i));
+      freed.add(f);
+    }
+    List<GarbageInode> first = listGarbage(0, 2);
+    assertEquals(freed.subList(0, 2), first.stream().map(GarbageInode::getInode).toList());
+    List<GarbageInode> rest = listGarbage(first.get(1).getInode() + 1, 10);
+    assertEquals(freed.subList(2, 5), rest.stream().map(GarbageInode::getInode).toList());
+    assertEquals(List.of("m1", "m2", "m3"), rest.get(0).getHoldersList());
   }
 
   @Test
@@ -432,7 +477,11 @@ class ChunkMapTest {
         n.apply(fenceRequest(chunk(f, 2), 1, true));
         n.apply(fenceRequest(chunk(f, 2), 2, false));
         n.apply(addRequest(chunk(f, 2), 7, "m4"));
-        n.apply(MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().addInodes(f + 1)));
+        n.apply(MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().setMember("m1")
+            .addInodes(f + 1)));
+        ok(n.unlink(ROOT, "f"));
+        n.apply(MetaRequest.newBuilder().setPurge(PurgeOp.newBuilder().setMember("m2")
+            .addInodes(f)));
       }
       assertEquals(ns.dump(), twin.dump());
       assertNotEquals(List.of(), ns.dump());
@@ -499,6 +548,24 @@ class ChunkMapTest {
   private List<ChunkLocation> locations(long inode, int first, int count) {
     return ok(ns.read(MetaRequest.newBuilder().setGetChunkLocations(GetChunkLocationsOp.newBuilder()
         .setInode(inode).setFirstIndex(first).setCount(count)))).getLocationsList();
+  }
+
+  private MetaResponse purge(String member, long... inodes) {
+    PurgeOp.Builder op = PurgeOp.newBuilder().setMember(member);
+    for (long ino : inodes) {
+      op.addInodes(ino);
+    }
+    return ns.apply(MetaRequest.newBuilder().setPurge(op));
+  }
+
+  /** The garbage record of {@code ino}, or null. */
+  private GarbageInode garbageOf(long ino) {
+    return listGarbage(0, 0).stream().filter(g -> g.getInode() == ino).findFirst().orElse(null);
+  }
+
+  private List<GarbageInode> listGarbage(long start, int limit) {
+    return ok(ns.read(MetaRequest.newBuilder().setListGarbage(
+        ListGarbageOp.newBuilder().setStartInode(start).setLimit(limit)))).getGarbageList();
   }
 
   private long chunkCount() {
