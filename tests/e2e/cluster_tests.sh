@@ -128,6 +128,13 @@ patch_both() {
 # locate FILE: `shoal locate` for the file's inode: lines "INDEX VERSION R1,R2,...".
 locate() { shoal locate "$(stat -c %i "$1")"; }
 
+# The head replica of FILE's first chunk: a server that surely holds data of FILE.
+first_holder() {
+  local replicas
+  read -r _ _ replicas < <(locate "$1") || fail "shoal locate found no chunk of $1"
+  echo "${replicas%%,*}"
+}
+
 # replicas_correct FILE REF [EXCLUDED_ID]: every chunk of FILE is in the chunk map with exactly
 # $REPLICATION replicas, none of them EXCLUDED_ID, and each replica's file on disk holds
 # exactly REF's bytes for that chunk and passes its CRC check.
@@ -420,9 +427,8 @@ cluster4_dead_server_is_replaced() {
   poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
 
   # The victim holds the first chunk of the big file: it surely has data to lose.
-  local replicas victim n
-  read -r _ _ replicas < <(locate "$dir/big") || fail "shoal locate found no chunk of big"
-  victim=${replicas%%,*}
+  local victim n
+  victim=$(first_holder "$dir/big")
   n=$(server_number "$victim")
   bash "$ROOT_DIR/scripts/node.sh" stop "$n"
   poll_until 30 "$victim to be down" member_is "$victim" down
@@ -466,9 +472,8 @@ cluster4_heal_races_a_writer() {
   sync
   poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
 
-  local replicas victim n
-  read -r _ _ replicas < <(locate "$dir/chunk") || fail "shoal locate found no chunk"
-  victim=${replicas%%,*}
+  local victim n
+  victim=$(first_holder "$dir/chunk")
   n=$(server_number "$victim")
   overwrite_loop "$dir/chunk" "$ref" "$SCRATCH/race.stop" > "$SCRATCH/race.log" 2>&1 &
   local writer=$!
@@ -497,9 +502,8 @@ cluster4_member_gone_across_restart_is_healed_around() {
   poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
 
   # The victim holds the first chunk of f1: it surely has data the others must make up for.
-  local replicas victim n
-  read -r _ _ replicas < <(locate "$dir/f1") || fail "shoal locate found no chunk of f1"
-  victim=${replicas%%,*}
+  local victim n
+  victim=$(first_holder "$dir/f1")
   n=$(server_number "$victim")
   for i in $(seq 1 "$SERVERS"); do bash "$ROOT_DIR/scripts/node.sh" stop "$i"; done
   rm -rf "${SHOAL_RUN:?}/server-$n"
