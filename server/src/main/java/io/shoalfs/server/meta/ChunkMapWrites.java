@@ -144,6 +144,12 @@ final class ChunkMapWrites extends ChunkMap {
     if (current == null) {
       return Replies.fail(Status.ENOENT, "no chunk " + describe(op.getChunk()));
     }
+    if (op.getFence() && kv.get(KeySchema.garbage(op.getChunk().getInode())) != null) {
+      // The file is deleted and its copies are being reaped by the holders its garbage record
+      // names: a new copy would be one more for nobody to delete.
+      return Replies.fail(Status.ENOENT, "chunk " + describe(op.getChunk())
+          + " belongs to a deleted file: not copied");
+    }
     if (op.getVersion() != current.getVersion() || op.getFence() == current.getCopying()) {
       return stale(current, "chunk " + describe(op.getChunk()) + " is at version "
           + current.getVersion() + (current.getCopying() ? " (copying)" : " (not copying)")

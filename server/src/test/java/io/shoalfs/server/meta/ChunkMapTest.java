@@ -290,6 +290,15 @@ class ChunkMapTest {
     assertStatus(Status.ENOENT, fence(chunk(6, 0), 1, true));
   }
 
+  @Test
+  void aDeletedFilesChunkIsNotFencedForACopy() {
+    long f = ns.file(ROOT, "deleted");
+    ok(allocate(chunk(f, 0), List.of("m1", "m2"), ALL, 3, 2));
+    ok(ns.unlink(ROOT, "deleted"));
+    // Its holders reap it by the garbage record; a copy to m3 would be left to nobody.
+    assertStatus(Status.ENOENT, fence(chunk(f, 0), 1, true));
+  }
+
   // ------------------------------------------------------------------ reads
 
   @Test
@@ -393,7 +402,8 @@ class ChunkMapTest {
       ok(allocate(chunk(f, index), ALL, ALL, 3, 2));
     }
     ok(allocate(chunk(f, 1), List.of("m1", "m4"), List.of("m1", "m2", "m4"), 3, 2)); // m3 dropped
-    ok(add(chunk(f, 1), 2, "m4"));
+    ok(fence(chunk(f, 1), 2, true)); // a copy to m4: fenced at 3, added
+    ok(add(chunk(f, 1), 3, "m4"));
     ok(allocate(chunk(g, 0), ALL, ALL, 3, 2));
     assertEquals(4, chunkCount());
     ok(ns.unlink(ROOT, "f"));
