@@ -380,6 +380,10 @@ cluster3_rm_leaves_no_copy_on_any_server() {
     || fail "needs the orphan collector off (--orphan-period 0), SHOAL_SERVER_ARGS: $SHOAL_SERVER_ARGS"
   local period=${REAP_PERIOD:?cluster_run.sh sets REAP_PERIOD} dir=$MNT/rm-copies
   local f i ino got idx replicas r cf copies=() inos=()
+  # Every server up and placed on (a test before may have just restarted some): each chunk
+  # then gets all its replicas.
+  poll_until 120 "all $SERVERS servers to be up and every chunk at the factor" \
+    cluster_converged "$SERVERS" "$SERVERS"
   mkdir -p "$dir"
   for i in 1 2 3; do head -c $((i * 300000 + 11)) /dev/urandom > "$dir/f$i"; done
   head -c $((CHUNK_SIZE + 4096)) /dev/urandom > "$dir/big"   # two chunks
