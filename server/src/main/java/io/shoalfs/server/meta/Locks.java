@@ -26,7 +26,7 @@ import java.util.List;
  */
 final class Locks {
 
-  /** A mount silent this long is dead; mounts that hold locks send a keep-alive every 5 s. */
+  /** A mount silent this long is dead; every mount sends a keep-alive every 5 s. */
   static final long SESSION_TTL_NS = 20_000_000_000L;
   /** Internal end of a lock that runs to the end of the file. */
   private static final long TO_EOF = Long.MAX_VALUE;
