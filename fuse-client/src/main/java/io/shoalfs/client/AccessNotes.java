@@ -6,12 +6,12 @@ import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.SetAttrOp;
 import io.shoalfs.rpc.RpcException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,62 +22,90 @@ import org.slf4j.LoggerFactory;
  * written is due one, and that was a log entry on the read's path: in a tree read back after
  * a copy, one per file.
  *
- * <p>The note carries the time of the read; the service drops a note older than the inode's
- * last change, so a late one never undoes times set after the read (NamespaceWrites.accessed).
- * One note per inode is on its way at a time; meanwhile this mount shows the atime it will set
- * ({@link #shown}), so a stat after a read sees it as before. Bounded: when the queue is full
- * the reading thread sends its note itself.
+ * <p>Notes travel in the mount's journal: the sender takes every note that is waiting and sends
+ * them as one request, one log entry (a tree read back after a copy was one entry per file;
+ * now it is one per round trip). The note carries the time of the read; the service drops a
+ * note older than the inode's last change, so a late one never undoes times set after the read
+ * (NamespaceWrites.accessed). One note per inode is on its way at a time; meanwhile this mount
+ * shows the atime it will set ({@link #shown}), so a stat after a read sees it as before.
+ * Bounded: when the queue is full the reading thread sends its note itself.
  */
 final class AccessNotes implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AccessNotes.class);
   private static final int QUEUE = 1024;
+  /** Notes per journal: one log entry stays small. */
+  static final int PER_JOURNAL = 256;
+
+  private record Note(Caller caller, long inode, long readAt) {}
 
   private final MetaClient meta;
-  private final ThreadPoolExecutor sender;
+  private final BlockingQueue<Note> waiting = new ArrayBlockingQueue<>(QUEUE);
+  private final Thread sender;
+  private volatile boolean closed;
   /** Inodes with a note on its way, and the time of the read it notes. */
   private final Map<Long, Long> onTheirWay = new ConcurrentHashMap<>();
 
   AccessNotes(MetaClient meta) {
     this.meta = meta;
-    this.sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(QUEUE), r -> {
-          Thread t = new Thread(r, "access-notes");
-          t.setDaemon(true);
-          return t;
-        }, new ThreadPoolExecutor.CallerRunsPolicy());
+    this.sender = new Thread(this::sendWhileOpen, "access-notes");
+    sender.setDaemon(true);
+    sender.start();
   }
 
   /** {@code caller} started reading {@code inode} through a handle, now. */
   void readStarted(Caller caller, long inode) {
     long readAt = FuseTimes.nowNs();
-    if (onTheirWay.putIfAbsent(inode, readAt) != null) {
+    if (closed || onTheirWay.putIfAbsent(inode, readAt) != null) {
       return; // the note on its way covers this read too
     }
-    try {
-      sender.execute(() -> {
-        try {
-          send(caller, inode, readAt);
-        } finally {
-          onTheirWay.remove(inode);
-        }
-      });
-    } catch (RejectedExecutionException closed) {
-      onTheirWay.remove(inode);
+    Note note = new Note(caller, inode, readAt);
+    if (!waiting.offer(note)) {
+      send(List.of(note)); // the queue is full: this reader pays for its own note
     }
   }
 
-  private void send(Caller caller, long inode, long readAt) {
-    try {
-      if (!Relatime.isDue(meta.cachedAttr(caller, inode), readAt)) {
+  private void sendWhileOpen() {
+    List<Note> notes = new ArrayList<>(PER_JOURNAL);
+    while (!closed) {
+      try {
+        notes.add(waiting.take());
+      } catch (InterruptedException e) {
         return;
       }
-      meta.call(caller, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
-          .setInode(inode)
-          .setValid(SetAttrBits.ACCESSED)
-          .setNowNs(readAt)));
+      waiting.drainTo(notes, PER_JOURNAL - 1);
+      send(notes);
+      notes.clear();
+    }
+  }
+
+  /** Sends the notes still due as one journal; every one of them is off its way after. */
+  private void send(List<Note> notes) {
+    List<MetaRequest.Builder> due = new ArrayList<>(notes.size());
+    try {
+      for (Note note : notes) {
+        if (isDue(note)) {
+          due.add(MetaRequest.newBuilder().setCaller(note.caller()).setSetAttr(SetAttrOp.newBuilder()
+              .setInode(note.inode())
+              .setValid(SetAttrBits.ACCESSED)
+              .setNowNs(note.readAt())));
+        }
+      }
+      if (!due.isEmpty()) {
+        meta.journal(due);
+      }
+    } catch (RpcException | RuntimeException e) {
+      // Advice, not data: a file removed meanwhile, or a service away, costs atimes.
+      LOG.debug("atime of {} inodes not updated: {}", notes.size(), e.toString());
+    } finally {
+      notes.forEach(note -> onTheirWay.remove(note.inode()));
+    }
+  }
+
+  private boolean isDue(Note note) {
+    try {
+      return Relatime.isDue(meta.cachedAttr(note.caller(), note.inode()), note.readAt());
     } catch (RpcException e) {
-      // Advice, not data: a file removed meanwhile, or a service away, costs one atime.
-      LOG.debug("atime of inode {} not updated: {}", inode, e.getMessage());
+      return false; // removed meanwhile: nothing to note
     }
   }
 
@@ -94,7 +122,8 @@ final class AccessNotes implements AutoCloseable {
   /** Sends nothing more; notes not sent yet are dropped. */
   @Override
   public void close() {
-    sender.shutdownNow();
+    closed = true;
+    sender.interrupt();
   }
 
   /** Whether notes are still on their way; for tests. */

@@ -5,6 +5,7 @@ import io.shoalfs.proto.Caller;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.GetXattrOp;
+import io.shoalfs.proto.JournalOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaRequest.OpCase;
 import io.shoalfs.proto.MetaResponse;
@@ -12,6 +13,7 @@ import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Sends metadata requests for one mount: stamps the caller's credentials on every request and
@@ -82,19 +84,46 @@ final class MetaClient {
     try {
       r = send(request);
     } finally {
-      forgetXattrsChangedBy(request);
-      if (r != null && r.getStatus() == Status.OK && r.getChangesListed() && r.getAppliedIndex() > 0) {
-        keepChanges(request, r);
-      } else {
-        // Forgotten even when the call failed: a mutation that timed out may still be applied.
-        long at = r != null && r.getAppliedIndex() > 0 ? r.getAppliedIndex() : attrs.indexAfterNewestSeen();
-        forgetChangedBy(request, at);
-        if (r != null && r.getStatus() == Status.OK && r.hasAttr()) {
-          attrs.put(r.getAttr(), at);
-        }
-      }
+      remember(request, r);
     }
     return Replies.ok(r);
+  }
+
+  /**
+   * Sends namespace mutations (each with its caller) as one journal: one request, one log entry
+   * on the servers, applied in order. Returns each op's answer in order, a refused op's
+   * included (not thrown); a journal that failed as a whole is thrown.
+   */
+  List<MetaResponse> journal(List<MetaRequest.Builder> ops) throws RpcException {
+    JournalOp.Builder journal = JournalOp.newBuilder();
+    ops.forEach(journal::addOps);
+    MetaRequest.Builder request = session.stamp(MetaRequest.newBuilder().setJournal(journal));
+    MetaResponse r = null;
+    try {
+      r = send(request);
+    } finally {
+      boolean answered = r != null && r.getStatus() == Status.OK
+          && r.getBatchedCount() == ops.size();
+      for (int i = 0; i < ops.size(); i++) {
+        remember(ops.get(i), answered ? r.getBatched(i) : r);
+      }
+    }
+    return Replies.ok(r).getBatchedList();
+  }
+
+  /** Keeps the cache true to a mutation and its answer ({@code r} null: none came). */
+  private void remember(MetaRequest.Builder request, MetaResponse r) {
+    forgetXattrsChangedBy(request);
+    if (r != null && r.getStatus() == Status.OK && r.getChangesListed() && r.getAppliedIndex() > 0) {
+      keepChanges(request, r);
+    } else {
+      // Forgotten even when the call failed: a mutation that timed out may still be applied.
+      long at = r != null && r.getAppliedIndex() > 0 ? r.getAppliedIndex() : attrs.indexAfterNewestSeen();
+      forgetChangedBy(request, at);
+      if (r != null && r.getStatus() == Status.OK && r.hasAttr()) {
+        attrs.put(r.getAttr(), at);
+      }
+    }
   }
 
   private MetaResponse send(MetaRequest.Builder request) throws RpcException {
@@ -262,6 +291,7 @@ final class MetaClient {
       case KEEP_ALIVE:
       case OPEN_SESSION:
       case CLOSE_SESSION:
+      case JOURNAL:
         return true;
       default:
         return false;

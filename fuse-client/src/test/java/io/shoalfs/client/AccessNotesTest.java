@@ -39,8 +39,9 @@ class AccessNotesTest {
     long before = FuseTimes.nowNs();
     notes.readStarted(ALICE, INODE);
     List<MetaRequest> sent = settle();
-    assertEquals(List.of("GET_ATTR", "SET_ATTR"), ops(sent));
-    MetaRequest note = sent.get(1);
+    assertEquals(List.of("GET_ATTR", "JOURNAL"), ops(sent));
+    assertEquals(1, sent.get(1).getJournal().getOpsCount());
+    MetaRequest note = sent.get(1).getJournal().getOps(0);
     assertEquals(SetAttrBits.ACCESSED, note.getSetAttr().getValid());
     assertTrue(note.getSetAttr().getNowNs() >= before, "the time of the read");
     assertEquals(ALICE, note.getCaller());
@@ -77,7 +78,37 @@ class AccessNotesTest {
     Attr recent = attr.toBuilder().setAtimeNs(now + 1).build();
     assertEquals(recent, notes.shown(recent), "not due: shown as it is");
     service.countDown();
-    assertEquals(List.of("GET_ATTR", "SET_ATTR"), ops(settle()), "one note for both reads");
+    assertEquals(List.of("GET_ATTR", "JOURNAL"), ops(settle()), "one note for both reads");
+  }
+
+  @Test
+  void notesThatWaitedGoTogetherInOneJournal() throws Exception {
+    long now = FuseTimes.nowNs();
+    attr = Attr.newBuilder().setInode(INODE).setAtimeNs(now - 3000).setMtimeNs(now).build();
+    CountDownLatch service = new CountDownLatch(1);
+    CountDownLatch firstJournal = new CountDownLatch(1);
+    var answers = transport.metaAnswers;
+    transport.metaAnswers = r -> {
+      if (r.getOpCase() == MetaRequest.OpCase.JOURNAL) {
+        firstJournal.countDown();
+        try {
+          service.await(10, TimeUnit.SECONDS); // the first journal is on its way a while
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return answers.apply(r);
+    };
+    notes.readStarted(ALICE, INODE);
+    assertTrue(firstJournal.await(10, TimeUnit.SECONDS), "the first note was sent");
+    for (long other = INODE + 1; other <= INODE + 3; other++) {
+      notes.readStarted(ALICE, other); // read while the first note is on its way
+    }
+    service.countDown();
+    settle();
+    List<Integer> perJournal = transport.metaOf(MetaRequest.OpCase.JOURNAL).stream()
+        .map(j -> j.getJournal().getOpsCount()).toList();
+    assertEquals(List.of(1, 3), perJournal, "the three waiting notes share one log entry");
   }
 
   private List<MetaRequest> settle() throws InterruptedException {

@@ -293,7 +293,9 @@ public final class MetaStateMachine extends BaseStateMachine {
       }
     }
     // Stamped before it goes into the reply table: a resent call gets the index it was applied at.
-    MetaResponse response = namespace.apply(request, batch).toBuilder().setAppliedIndex(stamp).build();
+    MetaResponse response = (request.getOpCase() == MetaRequest.OpCase.JOURNAL
+        ? applyJournal(request, batch, stamp)
+        : namespace.apply(request, batch)).toBuilder().setAppliedIndex(stamp).build();
     if (tracked && request.getOpCase() != MetaRequest.OpCase.CLOSE_SESSION) {
       batch.put(KeySchema.reply(client, seq), response.toByteArray());
       // Calls arrive out of order, so each keeps its own reply; the window bounds the table.
@@ -301,6 +303,24 @@ public final class MetaStateMachine extends BaseStateMachine {
       sessions.applied(client, seq, stamp, batch);
     }
     return response;
+  }
+
+  /**
+   * A mount's journal: its ops in order, each applied as if alone under the journal's client
+   * id (orphans, renames over open files), each answered at the journal's stamp.
+   */
+  private MetaResponse applyJournal(MetaRequest journal, KvBatch batch, long stamp) {
+    for (MetaRequest op : journal.getJournal().getOpsList()) {
+      if (!Namespace.isJournaled(op)) {
+        return Replies.fail(Status.BAD_REQUEST, op.getOpCase() + " cannot be journaled");
+      }
+    }
+    MetaResponse.Builder answers = MetaResponse.newBuilder().setStatus(Status.OK);
+    for (MetaRequest op : journal.getJournal().getOpsList()) {
+      MetaRequest own = op.toBuilder().setClientId(journal.getClientId()).clearRequestSeq().build();
+      answers.addBatched(namespace.apply(own, batch).toBuilder().setAppliedIndex(stamp));
+    }
+    return answers.build();
   }
 
   private static MetaRequest parse(ByteString logData) {

@@ -30,6 +30,15 @@ public final class Namespace {
   }
 
   /** True for the operations that only read: they are answered without the Raft log. */
+  /** Whether a mount's journal may carry {@code request}: the namespace mutations. */
+  static boolean isJournaled(MetaRequest request) {
+    return switch (request.getOpCase()) {
+      case MAKE_NODE, SYMLINK, LINK, UNLINK, RMDIR, RENAME, SET_ATTR, COMMIT_WRITE, SET_XATTR,
+          REMOVE_XATTR, RELEASE_ORPHAN -> true;
+      default -> false;
+    };
+  }
+
   public static boolean isReadOnly(MetaRequest request) {
     return switch (request.getOpCase()) {
       case LOOKUP, GET_ATTR, RESOLVE, READ_DIR, READ_LINK, GET_XATTR, LIST_XATTR, LIST_GARBAGE,

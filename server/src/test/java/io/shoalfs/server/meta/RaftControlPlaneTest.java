@@ -14,6 +14,7 @@ import io.shoalfs.proto.ExpireSessionsOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.GetChunkLocationsOp;
+import io.shoalfs.proto.JournalOp;
 import io.shoalfs.proto.KeepAliveOp;
 import io.shoalfs.proto.LinkOp;
 import io.shoalfs.proto.LookupOp;
@@ -196,6 +197,40 @@ class RaftControlPlaneTest {
     assertEquals(Status.EPERM, plane.submit(fromAClient).get(30, TimeUnit.SECONDS).getStatus(),
         "only the leader expires sessions");
     ok(plane, keepAlive(2, 5));
+  }
+
+  @Test
+  void aJournalIsAppliedInOrderOnceEachOpAsIfAlone() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    ok(plane, openSession(77, 1));
+    // Create, unlink, create of one name; a refused op in the middle stops nothing after it.
+    MetaRequest journal = MetaRequest.newBuilder().setClientId(77).setRequestSeq(2)
+        .setJournal(JournalOp.newBuilder()
+            .addOps(mknod(ROOT, "n", FileType.REGULAR))
+            .addOps(unlink(ROOT, "n"))
+            .addOps(mknod(ROOT, "n", FileType.REGULAR))
+            .addOps(mknod(ROOT, "n", FileType.REGULAR))
+            .addOps(mknod(ROOT, "m", FileType.DIRECTORY)))
+        .build();
+    MetaResponse answer = ok(plane, journal);
+    assertEquals(List.of(Status.OK, Status.OK, Status.OK, Status.EEXIST, Status.OK),
+        answer.getBatchedList().stream().map(MetaResponse::getStatus).toList());
+    long second = answer.getBatched(2).getAttr().getInode();
+    assertEquals(second, ok(plane, lookup(ROOT, "n")).getAttr().getInode(), "the later create");
+    long count = inodeCount(plane);
+    assertEquals(answer, plane.submit(journal).get(30, TimeUnit.SECONDS),
+        "a resent journal is answered from the reply table");
+    assertEquals(count, inodeCount(plane), "and applied once");
+
+    MetaRequest mixed = MetaRequest.newBuilder().setClientId(77).setRequestSeq(3)
+        .setJournal(JournalOp.newBuilder()
+            .addOps(mknod(ROOT, "x", FileType.REGULAR))
+            .addOps(closeSession(77, 0)))
+        .build();
+    assertEquals(Status.BAD_REQUEST, plane.submit(mixed).get(30, TimeUnit.SECONDS).getStatus());
+    assertEquals(Status.ENOENT, plane.submit(lookup(ROOT, "x")).get(30, TimeUnit.SECONDS)
+        .getStatus(), "a journal refused whole applies nothing");
   }
 
   private long keysWithPrefix(byte[] prefix) throws IOException {
