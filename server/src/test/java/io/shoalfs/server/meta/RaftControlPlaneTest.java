@@ -91,8 +91,7 @@ class RaftControlPlaneTest {
 
   @Test
   void sameClientAndSequenceIsAppliedOnce() throws Exception {
-    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
-    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    RaftControlPlane plane = startAlone();
     ok(plane, openSession(77, 1));
     ok(plane, openSession(78, 1));
     MetaRequest create = mknod(ROOT, "once", FileType.REGULAR).toBuilder()
@@ -124,8 +123,7 @@ class RaftControlPlaneTest {
 
   @Test
   void aClientWithoutAnOpenSessionIsRefusedAndNothingIsApplied() throws Exception {
-    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
-    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    RaftControlPlane plane = startAlone();
     MetaRequest create = mknod(ROOT, "nosession", FileType.REGULAR).toBuilder()
         .setClientId(90).setRequestSeq(2).build();
     assertEquals(Status.SESSION_EXPIRED, plane.submit(create).get(30, TimeUnit.SECONDS).getStatus());
@@ -164,8 +162,7 @@ class RaftControlPlaneTest {
 
   @Test
   void aRetryOlderThanTheReplyWindowIsRefusedNotAppliedTwice() throws Exception {
-    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
-    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    RaftControlPlane plane = startAlone();
     ok(plane, openSession(77, 1));
     MetaRequest create = mknod(ROOT, "old", FileType.REGULAR).toBuilder()
         .setClientId(77).setRequestSeq(2).build();
@@ -182,8 +179,7 @@ class RaftControlPlaneTest {
 
   @Test
   void expirySparesSessionsSeenSinceTheMarkAndEndsTheOthers() throws Exception {
-    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
-    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    RaftControlPlane plane = startAlone();
     ok(plane, openSession(1, 1));
     ok(plane, openSession(2, 1));
     long mark = ok(plane, expire(0)).getAppliedIndex(); // expires nothing: no mark yet
@@ -201,8 +197,7 @@ class RaftControlPlaneTest {
 
   @Test
   void aJournalIsAppliedInOrderOnceEachOpAsIfAlone() throws Exception {
-    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
-    RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
+    RaftControlPlane plane = startAlone();
     ok(plane, openSession(77, 1));
     // Create, unlink, create of one name; a refused op in the middle stops nothing after it.
     MetaRequest journal = MetaRequest.newBuilder().setClientId(77).setRequestSeq(2)
@@ -231,6 +226,12 @@ class RaftControlPlaneTest {
     assertEquals(Status.BAD_REQUEST, plane.submit(mixed).get(30, TimeUnit.SECONDS).getStatus());
     assertEquals(Status.ENOENT, plane.submit(lookup(ROOT, "x")).get(30, TimeUnit.SECONDS)
         .getStatus(), "a journal refused whole applies nothing");
+  }
+
+  /** A one-member group, m1, under the test's directory. */
+  private RaftControlPlane startAlone() throws Exception {
+    RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
+    return start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
   }
 
   private long keysWithPrefix(byte[] prefix) throws IOException {
