@@ -46,8 +46,8 @@ public final class SessionReaper implements ControlPlaneOrchestrator {
   private final Duration period;
   private final Duration ttl;
   private final LongSupplier nanoClock;
-  /** (time, stamp) of this member's applied marks since the log last moved without a gap. */
-  private final Deque<long[]> marks = new ArrayDeque<>();
+  /** This member's applied marks since the log last moved without a gap, oldest first. */
+  private final Deque<Mark> marks = new ArrayDeque<>();
   private ScheduledExecutorService timer;
 
   /**
@@ -95,12 +95,12 @@ public final class SessionReaper implements ControlPlaneOrchestrator {
       return;
     }
     long now = nanoClock.getAsLong();
-    if (!marks.isEmpty() && now - marks.peekLast()[0] > 2 * period.toNanos()) {
+    if (!marks.isEmpty() && now - marks.peekLast().atNs() > 2 * period.toNanos()) {
       marks.clear(); // the log stood still (or this member did): start counting again
     }
     long seenBefore = 0;
-    while (!marks.isEmpty() && now - marks.peekFirst()[0] >= ttl.toNanos()) {
-      seenBefore = marks.pollFirst()[1];
+    while (!marks.isEmpty() && now - marks.peekFirst().atNs() >= ttl.toNanos()) {
+      seenBefore = marks.pollFirst().stamp();
     }
     MetaRequest expire = MetaRequest.newBuilder().setExpireSessions(ExpireSessionsOp.newBuilder()
         .setSeenBefore(seenBefore).setLimit(ENDED_PER_ENTRY)).build();
@@ -118,8 +118,11 @@ public final class SessionReaper implements ControlPlaneOrchestrator {
       marks.clear();
       return;
     }
-    marks.addLast(new long[] {now, answer.getAppliedIndex()});
+    marks.addLast(new Mark(now, answer.getAppliedIndex()));
   }
+
+  /** How far the log had got ({@code stamp}, an answer's applied index) at {@code atNs}. */
+  private record Mark(long atNs, long stamp) {}
 
   @Override
   public CompletableFuture<MetaResponse> submit(MetaRequest request) {

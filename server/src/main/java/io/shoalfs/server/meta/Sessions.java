@@ -42,7 +42,6 @@ final class Sessions {
     return bytes == null ? null : parse(bytes);
   }
 
-
   /**
    * Refused, or null when the request may run: the session must be open, and the request no
    * older than the reply window (a reply within the window was looked up before this).
@@ -64,7 +63,7 @@ final class Sessions {
   void applied(long clientId, long seq, long stamp, KvBatch batch) {
     SessionRecord session = get(clientId);
     if (session == null) {
-      return; // closed by this very request
+      return; // none to record in: apply refuses such a request before it runs
     }
     put(batch, clientId, session.toBuilder()
         .setSeenStamp(stamp)
