@@ -63,6 +63,9 @@ public final class Errno {
       // wait: EAGAIN would tell programs to try again at once ("Resource temporarily
       // unavailable"); the service did not answer in time, as a timed-out NFS call says.
       case UNAVAILABLE: return ETIMEDOUT;
+      // Another mount held a capability in the way past the recall bound: it neither released
+      // it nor lost its session in time.
+      case CAP_HELD: return ETIMEDOUT;
       case STALE_VERSION: return ESTALE;
       case BAD_REQUEST:
       case UNKNOWN_TYPE:
