@@ -12,7 +12,12 @@ import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
+import io.shoalfs.client.writeback.JournalSettings;
+import io.shoalfs.client.writeback.WriteBack;
+import io.shoalfs.proto.LeaseInodesOp;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -26,29 +31,58 @@ import java.util.List;
  * to overlapping calls can arrive in either order; the log index each carries decides which
  * one the cache keeps.
  */
-final class MetaClient {
+final class MetaClient implements WriteBack.Service {
   private final ShoalTransport transport;
   private final Duration timeout;
   private final MountSession session;
   private final AttrCache attrs;
   /** Xattr values by "inode/name"; {@link #NO_XATTR} for one that does not exist. */
   private final GuardedCache<String, byte[]> xattrs;
+  /** The namespace work done here under capabilities, and its journal. */
+  private final WriteBack writeBack;
 
   private static final byte[] NO_XATTR = new byte[0];
 
   /** Without caching (every getattr and getxattr asks the cluster). */
   MetaClient(ShoalTransport transport, Duration timeout, long clientId) {
-    this(transport, timeout, clientId, Duration.ZERO, 1);
+    this(transport, timeout, clientId, Duration.ZERO, 1, JournalSettings.off());
   }
 
   /** Attributes and xattrs cached for {@code cacheTtl}, at most {@code cacheSize} of each. */
   MetaClient(ShoalTransport transport, Duration timeout, long clientId, Duration cacheTtl,
       long cacheSize) {
+    this(transport, timeout, clientId, cacheTtl, cacheSize, JournalSettings.off());
+  }
+
+  /** As above, with metadata write-back under capabilities as {@code journal} says. */
+  MetaClient(ShoalTransport transport, Duration timeout, long clientId, Duration cacheTtl,
+      long cacheSize, JournalSettings journal) {
     this.transport = transport;
     this.timeout = timeout;
     this.session = new MountSession(transport, timeout, clientId);
     this.attrs = new AttrCache(cacheSize, cacheTtl);
     this.xattrs = new GuardedCache<>(cacheSize, cacheTtl, Ticker.systemTicker());
+    this.writeBack = new WriteBack(this, transport::members, journal);
+    session.onEvents(new MountSession.Events() {
+      @Override
+      public void ended() {
+        writeBack.sessionEnded();
+      }
+
+      @Override
+      public void recalled(List<Long> dirs) {
+        writeBack.recalled(dirs);
+      }
+    });
+    transport.onRecall(recall -> {
+      if (recall.getClientId() == session.id()) {
+        writeBack.recalled(recall.getDirsList());
+      }
+    });
+  }
+
+  WriteBack writeBack() {
+    return writeBack;
   }
 
   /** This mount's session id now (a session the servers ended is replaced by a new one). */
@@ -61,14 +95,20 @@ final class MetaClient {
     session.start();
   }
 
-  /** Ends this mount's session on the servers. */
+  /** Sends this mount's journal and ends its session on the servers. */
   void closeSession() {
+    writeBack.close();
     session.close();
   }
 
   /** Sends the request and returns the answer; any status but OK is thrown. */
   MetaResponse call(Caller caller, MetaRequest.Builder request) throws RpcException {
     request.setCaller(caller);
+    MetaResponse local = writeBack.local(request);
+    if (local != null) {
+      return local;
+    }
+    writeBack.beforeRemote(request);
     if (!isMutation(request.getOpCase())) {
       MetaResponse r = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
       if (r.hasAttr()) {
@@ -95,12 +135,41 @@ final class MetaClient {
    * included (not thrown); a journal that failed as a whole is thrown.
    */
   List<MetaResponse> journal(List<MetaRequest.Builder> ops) throws RpcException {
-    JournalOp.Builder journal = JournalOp.newBuilder();
+    // Those about held state are answered here (and journaled with the rest of it).
+    MetaResponse[] answers = new MetaResponse[ops.size()];
+    List<MetaRequest.Builder> remote = new ArrayList<>();
+    for (int i = 0; i < ops.size(); i++) {
+      answers[i] = writeBack.local(ops.get(i));
+      if (answers[i] == null) {
+        writeBack.beforeRemote(ops.get(i));
+        remote.add(ops.get(i));
+      }
+    }
+    if (!remote.isEmpty()) {
+      List<MetaResponse> sent = Replies.ok(sendJournal(remote, List.of())).getBatchedList();
+      for (int i = 0, next = 0; i < answers.length; i++) {
+        if (answers[i] == null) {
+          answers[i] = sent.get(next++);
+        }
+      }
+    }
+    return List.of(answers);
+  }
+
+  /**
+   * Sends {@code ops} as one journal, then gives back {@code release}; resent (same request,
+   * applied once) while the group is between leaders. The answer as it came, each op's in
+   * {@code batched}; thrown only when the journal as a whole failed.
+   */
+  @Override
+  public MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release)
+      throws RpcException {
+    JournalOp.Builder journal = JournalOp.newBuilder().addAllRelease(release);
     ops.forEach(journal::addOps);
     MetaRequest.Builder request = session.stamp(MetaRequest.newBuilder().setJournal(journal));
     MetaResponse r = null;
     try {
-      r = send(request);
+      r = sendResending(request);
     } finally {
       boolean answered = r != null && r.getStatus() == Status.OK
           && r.getBatchedCount() == ops.size();
@@ -108,8 +177,34 @@ final class MetaClient {
         remember(ops.get(i), answered ? r.getBatched(i) : r);
       }
     }
-    return Replies.ok(r).getBatchedList();
+    return Replies.ok(r);
   }
+
+  @Override
+  public MetaResponse leaseInodes(int count) throws RpcException {
+    return call(Caller.getDefaultInstance(), MetaRequest.newBuilder()
+        .setLeaseInodes(LeaseInodesOp.newBuilder().setCount(count)));
+  }
+
+  /**
+   * A journal is this mount's only copy of its work: one that met no leader within the call
+   * timeout (an election after a crash can take longer) is sent again, as the same request.
+   */
+  private MetaResponse sendResending(MetaRequest.Builder request) throws RpcException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return send(request);
+      } catch (RpcException e) {
+        boolean betweenLeaders = e.status() == Status.UNAVAILABLE
+            || e.status() == Status.DEADLINE_EXCEEDED;
+        if (!betweenLeaders || attempt == JOURNAL_ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static final int JOURNAL_ATTEMPTS = 3;
 
   /** Keeps the cache true to a mutation and its answer ({@code r} null: none came). */
   private void remember(MetaRequest.Builder request, MetaResponse r) {
@@ -197,6 +292,11 @@ final class MetaClient {
 
   /** The attributes of {@code inode} from the cache when they are fresh enough, else asked. */
   Attr cachedAttr(Caller caller, long inode) throws RpcException {
+    MetaResponse local = writeBack.local(MetaRequest.newBuilder().setCaller(caller)
+        .setGetAttr(GetAttrOp.newBuilder().setInode(inode)));
+    if (local != null) {
+      return local.getAttr();
+    }
     Attr cached = attrs.get(inode);
     return cached != null ? cached : getAttr(caller, inode);
   }
@@ -246,6 +346,10 @@ final class MetaClient {
 
   /** Resolves {@code path}; for a regular file, also where its first {@code chunkLookahead} chunks live. */
   MetaResponse resolve(Caller caller, String path, int chunkLookahead) throws RpcException {
+    MetaResponse local = writeBack.resolve(path);
+    if (local != null) {
+      return local;
+    }
     return call(caller, MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder()
         .setPath(path)
         .setChunkLookahead(chunkLookahead)));
@@ -262,6 +366,9 @@ final class MetaClient {
       case KEEP_ALIVE:
       case OPEN_SESSION:
       case CLOSE_SESSION:
+      case LEASE_INODES:
+      case ACQUIRE_CAPABILITY:
+      case RELEASE_CAPABILITY:
         return false;
       default:
         return isMutation(op);
@@ -292,6 +399,9 @@ final class MetaClient {
       case OPEN_SESSION:
       case CLOSE_SESSION:
       case JOURNAL:
+      case LEASE_INODES:
+      case ACQUIRE_CAPABILITY:
+      case RELEASE_CAPABILITY:
         return true;
       default:
         return false;

@@ -9,6 +9,7 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,11 +42,25 @@ final class MountSession implements AutoCloseable {
   private volatile boolean started;
   private volatile boolean open;
   private ScheduledExecutorService keepAlive;
+  private volatile Events events = new Events() { };
+
+  /** What a mount's other parts need to hear of its session. */
+  interface Events {
+    /** The servers ended the session: what it held there is gone. */
+    default void ended() { }
+
+    /** A keep-alive answer listed capabilities the servers are recalling. */
+    default void recalled(List<Long> dirs) { }
+  }
 
   MountSession(ShoalTransport transport, Duration timeout, long id) {
     this.transport = transport;
     this.timeout = timeout;
     this.id = id;
+  }
+
+  void onEvents(Events listener) {
+    this.events = listener;
   }
 
   long id() {
@@ -110,6 +125,7 @@ final class MountSession implements AutoCloseable {
         Long.toHexString(ended), Long.toHexString(fresh));
     id = fresh;
     open = false;
+    events.ended();
   }
 
   private void keepAlive() {
@@ -125,6 +141,9 @@ final class MountSession implements AutoCloseable {
       MetaResponse answer = Replies.await(transport.meta(request), timeout);
       answered(request, answer);
       Replies.ok(answer);
+      if (answer.getRecalledDirsCount() > 0) {
+        events.recalled(answer.getRecalledDirsList());
+      }
     } catch (RpcException | RuntimeException e) {
       LOG.warn("session keep-alive failed (the session ends if this lasts): {}", e.toString());
     }

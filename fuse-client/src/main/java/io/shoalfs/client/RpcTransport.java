@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.CapabilityRecall;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Envelope;
@@ -18,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -36,6 +38,7 @@ final class RpcTransport implements ShoalTransport {
   private final Map<String, RpcClient> clients = new ConcurrentHashMap<>();
   // The metadata leader's member id as the last answering server named it; null = none known.
   private volatile String metaLeader;
+  private volatile Consumer<CapabilityRecall> recalls = recall -> { };
 
   RpcTransport(Supplier<List<MemberInfo>> members, int maxFrameBytes, Duration callTimeout) {
     this.members = members;
@@ -58,6 +61,11 @@ final class RpcTransport implements ShoalTransport {
       return CompletableFuture.failedFuture(
           new RpcException(Status.UNAVAILABLE, "bad member address " + address));
     }
+  }
+
+  @Override
+  public void onRecall(Consumer<CapabilityRecall> listener) {
+    this.recalls = listener;
   }
 
   @Override
@@ -159,7 +167,8 @@ final class RpcTransport implements ShoalTransport {
       if (colon <= 0) {
         throw new IllegalArgumentException("not host:port: " + a);
       }
-      return new RpcClient(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1)), maxFrameBytes);
+      return new RpcClient(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1)),
+          maxFrameBytes, push -> recalls.accept(push.getCapRecall()));
     });
   }
 

@@ -103,7 +103,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config, long clientId) {
     this.config = config;
     this.meta = new MetaClient(transport, config.callTimeout(), clientId, config.attrCacheTtl(),
-        config.pathCacheSize());
+        config.pathCacheSize(), config.journal());
     this.data = new DataClient(transport, config.callTimeout());
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
     this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
@@ -586,8 +586,21 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
 
   @Override
   public int fsyncdir(String path, FuseFileInfo fi) {
-    // A namespace change is durable once the metadata service has answered it.
-    return calls.run("fsyncdir", path, () -> 0);
+    // A namespace change answered by the servers is durable; one answered here is once the
+    // journal that carries it is applied.
+    return calls.run("fsyncdir", path, () -> {
+      meta.writeBack().flush();
+      reportJournalFailure();
+      return 0;
+    });
+  }
+
+  /** A journaled operation the servers refused since the last report fails this call (EIO). */
+  private void reportJournalFailure() throws RpcException {
+    RpcException failure = meta.writeBack().takeFailure();
+    if (failure != null) {
+      throw failure;
+    }
   }
 
   @Override
@@ -636,9 +649,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       MetaResponse now = resolver.resolveNow(caller, path, ChunkLocations.LOOKAHEAD);
       Attr attr = now.getAttr();
       // Close-to-open: this open sees where the file's chunks are now (the first few came
-      // with the resolve).
-      locations.forget(attr.getInode());
-      locations.remember(now.getLocationsList());
+      // with the resolve). A file held here is nobody else's: what this mount knows is current.
+      if (!meta.writeBack().holdsLocally(attr.getInode())) {
+        locations.forget(attr.getInode());
+        locations.remember(now.getLocationsList());
+      }
       fi.fh.set(handles.open(attr.getInode(), fi.flags.get(), caller).fh());
       return 0;
     });
@@ -781,6 +796,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int flush(String path, FuseFileInfo fi) {
     return calls.run("flush", path, () -> {
       committer.commit(handles.get(fi.fh.get()));
+      reportJournalFailure();
       return 0;
     });
   }
@@ -789,6 +805,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   public int fsync(String path, int isdatasync, FuseFileInfo fi) {
     return calls.run("fsync", path, () -> {
       committer.fsync(handles.get(fi.fh.get()));
+      // Everything this mount did before is durable: its journal too.
+      meta.writeBack().flush();
+      reportJournalFailure();
       return 0;
     });
   }
@@ -943,8 +962,16 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     if (firstChunk) {
       op.setFirstChunk(AllocateChunkOp.getDefaultInstance());
     }
-    MetaResponse made = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
-        MetaRequest.newBuilder().setMakeNode(op.setParent(parent))));
+    // A directory this mount makes is its own until another mount looks (a capability): what
+    // is done in it next is done here and journaled.
+    op.setTakeCapability(type == FileType.DIRECTORY && meta.writeBack().enabled());
+    MetaResponse made = resolver.withInode(caller, p.parent(), parent -> {
+      MetaResponse r = meta.call(caller, MetaRequest.newBuilder().setMakeNode(op.setParent(parent)));
+      if (r.getCapabilityGranted()) {
+        meta.writeBack().madeDirectory(path, r.getAttr(), parent);
+      }
+      return r;
+    });
     resolver.created(path, made.getAttr().getInode());
     return made;
   }

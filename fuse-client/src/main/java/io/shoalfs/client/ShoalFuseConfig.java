@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.client.writeback.JournalSettings;
 import java.time.Duration;
 
 /**
@@ -15,6 +16,8 @@ import java.time.Duration;
  * @param readDirPageSize entries asked per ReadDirOp (0 = the server's default)
  * @param mountOptions the libfuse -o options
  * @param readAhead how far sequential readers are read ahead of, and the memory for it
+ * @param journal metadata write-back: how long and how much namespace work done under
+ *     capabilities waits before it goes to the servers
  */
 public record ShoalFuseConfig(
     long chunkSize,
@@ -25,7 +28,8 @@ public record ShoalFuseConfig(
     WriteBackSettings writeBack,
     int readDirPageSize,
     MountOptions mountOptions,
-    ReadAheadSettings readAhead) {
+    ReadAheadSettings readAhead,
+    JournalSettings journal) {
 
   public static final long DEFAULT_CHUNK_SIZE = 64L << 20;
 
@@ -51,36 +55,41 @@ public record ShoalFuseConfig(
   public static ShoalFuseConfig defaults() {
     return new ShoalFuseConfig(DEFAULT_CHUNK_SIZE, Duration.ofSeconds(60), Duration.ofSeconds(2),
         100_000, Duration.ofSeconds(1), WriteBackSettings.defaults(), 0, MountOptions.defaults(),
-        ReadAheadSettings.defaults());
+        ReadAheadSettings.defaults(), JournalSettings.defaults());
   }
 
   public ShoalFuseConfig withChunkSize(long bytes) {
     return new ShoalFuseConfig(bytes, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, readAhead);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal);
   }
 
   public ShoalFuseConfig withCallTimeout(Duration timeout) {
     return new ShoalFuseConfig(chunkSize, timeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, readAhead);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal);
   }
 
   public ShoalFuseConfig withAttrCacheTtl(Duration ttl) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, ttl,
-        writeBack, readDirPageSize, mountOptions, readAhead);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal);
   }
 
   public ShoalFuseConfig withWriteBack(WriteBackSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        settings, readDirPageSize, mountOptions, readAhead);
+        settings, readDirPageSize, mountOptions, readAhead, journal);
   }
 
   public ShoalFuseConfig withMountOptions(MountOptions options) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize,
-        attrCacheTtl, writeBack, readDirPageSize, options, readAhead);
+        attrCacheTtl, writeBack, readDirPageSize, options, readAhead, journal);
+  }
+
+  public ShoalFuseConfig withJournal(JournalSettings settings) {
+    return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        writeBack, readDirPageSize, mountOptions, readAhead, settings);
   }
 
   public ShoalFuseConfig withReadAhead(ReadAheadSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, settings);
+        writeBack, readDirPageSize, mountOptions, settings, journal);
   }
 }

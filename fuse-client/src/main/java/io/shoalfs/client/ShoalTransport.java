@@ -5,7 +5,9 @@ import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.CapabilityRecall;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -29,6 +31,12 @@ public interface ShoalTransport extends AutoCloseable {
    * ordered by id. Cheap enough to ask once per file operation.
    */
   List<MemberInfo> members();
+
+  /**
+   * {@code listener} gets every capability recall a server sends this mount unasked; it runs on
+   * a connection's thread and must not block. Transports that never receive one ignore it.
+   */
+  default void onRecall(Consumer<CapabilityRecall> listener) { }
 
   @Override
   void close();

@@ -9,6 +9,7 @@ import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.Status;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +23,13 @@ import org.slf4j.LoggerFactory;
  */
 final class PendingCalls extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(PendingCalls.class);
+
+  /** Envelopes the server sent unasked (a capability recall), not answers to a call. */
+  private final Consumer<Envelope> pushes;
+
+  PendingCalls(Consumer<Envelope> pushes) {
+    this.pushes = pushes;
+  }
 
   private final ConcurrentHashMap<Long, CompletableFuture<Envelope>> pending =
       new ConcurrentHashMap<>();
@@ -56,6 +64,14 @@ final class PendingCalls extends ChannelInboundHandlerAdapter {
       return;
     }
     Envelope response = (Envelope) msg;
+    if (response.getBodyCase() == Envelope.BodyCase.CAP_RECALL) {
+      try {
+        pushes.accept(response);
+      } catch (RuntimeException e) {
+        LOG.warn("a pushed {} was not taken: {}", response.getBodyCase(), e.toString());
+      }
+      return;
+    }
     CompletableFuture<Envelope> call = pending.remove(response.getCallId());
     if (call == null) {
       if (response.getStatus() != Status.OK) {

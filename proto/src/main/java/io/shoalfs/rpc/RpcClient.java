@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * One multiplexed connection to one server: any number of calls in flight, matched to their
@@ -44,11 +45,24 @@ public final class RpcClient implements AutoCloseable {
   private boolean closed; // guarded by lock
 
   public RpcClient(String host, int port, int maxFrameBytes) {
-    this(host, port, maxFrameBytes, HEARTBEAT_INTERVAL, HEARTBEATS_MISSED_BEFORE_DEAD);
+    this(host, port, maxFrameBytes, push -> { });
+  }
+
+  /**
+   * {@code pushes} gets what the server sends unasked (capability recalls), on the connection's
+   * event loop: it must not block.
+   */
+  public RpcClient(String host, int port, int maxFrameBytes, Consumer<Envelope> pushes) {
+    this(host, port, maxFrameBytes, HEARTBEAT_INTERVAL, HEARTBEATS_MISSED_BEFORE_DEAD, pushes);
   }
 
   RpcClient(String host, int port, int maxFrameBytes, Duration heartbeatInterval,
       int heartbeatsMissedBeforeDead) {
+    this(host, port, maxFrameBytes, heartbeatInterval, heartbeatsMissedBeforeDead, push -> { });
+  }
+
+  private RpcClient(String host, int port, int maxFrameBytes, Duration heartbeatInterval,
+      int heartbeatsMissedBeforeDead, Consumer<Envelope> pushes) {
     if (maxFrameBytes <= 0) {
       throw new IllegalArgumentException("maxFrameBytes must be positive: " + maxFrameBytes);
     }
@@ -66,7 +80,7 @@ public final class RpcClient implements AutoCloseable {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            PendingCalls calls = new PendingCalls();
+            PendingCalls calls = new PendingCalls(pushes);
             ch.attr(PENDING).set(calls);
             ch.pipeline().addLast("idle", new IdleStateHandler(
                 heartbeatInterval.toMillis(), 0, 0, TimeUnit.MILLISECONDS));

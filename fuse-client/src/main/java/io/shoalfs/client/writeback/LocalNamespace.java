@@ -1,0 +1,728 @@
+package io.shoalfs.client.writeback;
+
+import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.Caller;
+import io.shoalfs.proto.ChunkId;
+import io.shoalfs.proto.ChunkLocation;
+import io.shoalfs.proto.CommitWriteOp;
+import io.shoalfs.proto.DirEntry;
+import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.MakeNodeOp;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.ReadDirOp;
+import io.shoalfs.proto.RenameOp;
+import io.shoalfs.proto.SetAttrOp;
+import io.shoalfs.proto.Status;
+import io.shoalfs.proto.SymlinkOp;
+import io.shoalfs.rpc.RpcException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The part of the namespace this mount holds exclusive capabilities on, kept here and changed
+ * here: held directories with their complete listings, and the inodes made in them. An
+ * operation inside it is checked with the metadata service's own rules, applied at once, and
+ * handed to the journal; one this class cannot decide alone it declines (null), and the caller
+ * sends it to the servers instead.
+ *
+ * <p>Not thread-safe: {@link WriteBack} calls it under its lock, in the order its journal keeps.
+ */
+final class LocalNamespace {
+  static final int NAME_MAX = 255;
+  private static final int PERMISSION_BITS = 07777;
+  private static final int S_ISGID = 02000;
+  private static final int S_ISVTX = 01000;
+  private static final long DAY_NS = 24L * 3600 * 1_000_000_000L;
+  // SetAttrOp.valid bits.
+  private static final int MODE = 1;
+  private static final int UID = 2;
+  private static final int GID = 4;
+  private static final int SIZE = 8;
+  private static final int ATIME = 16;
+  private static final int MTIME = 32;
+  private static final int ATIME_NOW = 64;
+  private static final int MTIME_NOW = 128;
+  private static final int ACCESSED = 256;
+  private static final int OWNER_MAY_SET = MODE | ATIME | MTIME | ATIME_NOW | MTIME_NOW;
+
+  private final Map<Long, HeldDirectory> held = new HashMap<>();
+  private final Map<String, HeldDirectory> heldByPath = new HashMap<>();
+  private final Map<Long, LocalInode> inodes = new HashMap<>();
+  private final InodeLease lease;
+  private final ChunkPlacer placer;
+
+  LocalNamespace(InodeLease lease, ChunkPlacer placer) {
+    this.lease = lease;
+    this.placer = placer;
+  }
+
+  // ------------------------------------------------------------------ what is held
+
+  /** Starts holding a directory the servers just granted (made empty by this mount). */
+  void hold(String path, Attr dir, long parent, long nowNs) {
+    if (held.containsKey(dir.getInode())) {
+      return; // made here under a capability already
+    }
+    HeldDirectory d = new HeldDirectory(dir.getInode(), parent, path, nowNs);
+    held.put(d.inode, d);
+    heldByPath.put(path, d);
+    inodes.put(d.inode, new LocalInode(dir, d.inode, null));
+  }
+
+  boolean isHeld(long dir) {
+    return held.containsKey(dir);
+  }
+
+  boolean isLocal(long inode) {
+    return inodes.containsKey(inode);
+  }
+
+  boolean holdsAnything() {
+    return !held.isEmpty();
+  }
+
+  List<Long> heldDirs() {
+    return new ArrayList<>(held.keySet());
+  }
+
+  /** Forgets everything (the session that held it has ended). */
+  void clear() {
+    held.clear();
+    heldByPath.clear();
+    inodes.clear();
+  }
+
+  /** Held directories not used since {@code beforeNs}. */
+  List<Long> idleSince(long beforeNs) {
+    List<Long> out = new ArrayList<>();
+    held.values().forEach(d -> {
+      if (d.lastUsedNs < beforeNs) {
+        out.add(d.inode);
+      }
+    });
+    return out;
+  }
+
+  /** Whether a held directory lies on {@code path} (a resolve through it needs the journal). */
+  boolean heldOnPath(String path) {
+    for (String p = path; !p.isEmpty(); p = parentOf(p)) {
+      if (heldByPath.containsKey(p)) {
+        return true;
+      }
+      if (p.equals("/")) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Stops holding {@code dir}: its own attributes and those of the inodes it covers are the
+   * servers' again (once the journal is applied). Held directories below it stay held.
+   * {@code forgotten} gets every inode no longer kept here.
+   */
+  void release(long dir, Consumer<Long> forgotten) {
+    HeldDirectory d = held.remove(dir);
+    if (d == null) {
+      return;
+    }
+    heldByPath.remove(d.path, d);
+    inodes.entrySet().removeIf(e -> {
+      if (e.getValue().coveredBy == dir) {
+        forgotten.accept(e.getKey());
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /** Stops keeping one inode's attributes here (the servers change it next). */
+  void forget(long inode) {
+    LocalInode i = inodes.get(inode);
+    if (i != null && i.coveredBy != inode) {
+      inodes.remove(inode);
+    }
+  }
+
+  /** The held directory {@code inode} lives in (itself for a held directory), or 0. */
+  long coveringDir(long inode) {
+    LocalInode i = inodes.get(inode);
+    return i == null ? 0 : i.coveredBy;
+  }
+
+  /** The held child directory {@code name} of {@code parent}, or 0. */
+  long heldChild(long parent, String name) {
+    HeldDirectory d = held.get(parent);
+    HeldDirectory.Entry e = d == null ? null : d.entries.get(name);
+    return e != null && held.containsKey(e.inode()) ? e.inode() : 0;
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * Resolves {@code path} if a held directory answers for it: the deepest held directory on the
+   * path knows every name below it that this mount made. Null when the servers must answer.
+   */
+  MetaResponse resolve(String path) throws RpcException {
+    HeldDirectory start = null;
+    String p = path;
+    while (true) {
+      start = heldByPath.get(p);
+      if (start != null || p.equals("/") || p.isEmpty()) {
+        break;
+      }
+      p = parentOf(p);
+    }
+    if (start == null) {
+      return null;
+    }
+    List<String> names = new ArrayList<>();
+    for (String name : path.substring(p.length()).split("/")) {
+      if (!name.isEmpty()) {
+        names.add(name);
+      }
+    }
+    HeldDirectory dir = start;
+    long inode = start.inode;
+    for (int n = 0; n < names.size(); n++) {
+      if (dir == null) {
+        return null; // through a directory not held here: the servers know it
+      }
+      HeldDirectory.Entry e = dir.entries.get(names.get(n));
+      if (e == null) {
+        throw new RpcException(Status.ENOENT, path + ": no such entry");
+      }
+      if (e.type() != FileType.DIRECTORY && n < names.size() - 1) {
+        throw new RpcException(Status.ENOTDIR, path + ": not a directory on the way");
+      }
+      inode = e.inode();
+      dir = held.get(inode);
+    }
+    LocalInode found = inodes.get(inode);
+    return found == null ? null : ok(found.attr).build();
+  }
+
+  /** Answers a read about held state, or null when the servers must. */
+  MetaResponse read(MetaRequest.Builder request) throws RpcException {
+    switch (request.getOpCase()) {
+      case GET_ATTR: {
+        LocalInode i = inodes.get(request.getGetAttr().getInode());
+        return i == null ? null : ok(i.attr).build();
+      }
+      case LOOKUP: {
+        HeldDirectory d = held.get(request.getLookup().getParent());
+        if (d == null) {
+          return null;
+        }
+        HeldDirectory.Entry e = d.entries.get(request.getLookup().getName());
+        if (e == null) {
+          throw new RpcException(Status.ENOENT, request.getLookup().getName());
+        }
+        LocalInode i = inodes.get(e.inode());
+        return i == null ? null : ok(i.attr).build();
+      }
+      case READ_DIR:
+        return readDir(request.getReadDir());
+      case READ_LINK: {
+        LocalInode i = inodes.get(request.getReadLink().getInode());
+        if (i == null) {
+          return null;
+        }
+        if (i.target == null) {
+          throw new RpcException(Status.EINVAL, "not a symbolic link");
+        }
+        return MetaResponse.newBuilder().setStatus(Status.OK).setTarget(i.target).build();
+      }
+      case GET_XATTR:
+        if (inodes.containsKey(request.getGetXattr().getInode())) {
+          throw new RpcException(Status.ENODATA, "no xattr " + request.getGetXattr().getName());
+        }
+        return null;
+      case LIST_XATTR:
+        return inodes.containsKey(request.getListXattr().getInode())
+            ? MetaResponse.newBuilder().setStatus(Status.OK).build() : null;
+      default:
+        return null;
+    }
+  }
+
+  private MetaResponse readDir(ReadDirOp op) {
+    HeldDirectory d = held.get(op.getInode());
+    if (d == null) {
+      return null;
+    }
+    // A name without attributes here (none should be) sends the listing to the servers.
+    int limit = op.getLimit() == 0 ? 1024 : op.getLimit();
+    MetaResponse.Builder page = MetaResponse.newBuilder().setStatus(Status.OK);
+    for (Map.Entry<String, HeldDirectory.Entry> e
+        : d.entries.tailMap(op.getStartAfter(), false).entrySet()) {
+      if (page.getEntriesCount() == limit) {
+        page.setHasMore(true);
+        break;
+      }
+      LocalInode i = inodes.get(e.getValue().inode());
+      if (i == null) {
+        return null;
+      }
+      DirEntry.Builder entry = DirEntry.newBuilder().setName(e.getKey())
+          .setInode(e.getValue().inode()).setType(e.getValue().type());
+      if (op.getWithAttrs()) {
+        entry.setAttr(i.attr);
+      }
+      page.addEntries(entry);
+    }
+    return page.build();
+  }
+
+  // ------------------------------------------------------------------ mutations
+
+  /**
+   * Applies a mutation inside held state and adds what the servers must apply to
+   * {@code journal}; returns its answer, or null (nothing changed) when the servers must do it.
+   * A POSIX refusal is thrown, as the servers would answer it.
+   */
+  MetaResponse mutate(MetaRequest.Builder request, long nowNs, List<MetaRequest.Builder> journal)
+      throws RpcException {
+    Caller caller = request.getCaller();
+    switch (request.getOpCase()) {
+      case MAKE_NODE:
+        return makeNode(caller, request.getMakeNode(), journal, nowNs);
+      case SYMLINK:
+        return symlink(caller, request.getSymlink(), journal, nowNs);
+      case UNLINK:
+        return unlink(request, journal, nowNs);
+      case RMDIR:
+        return rmdir(request, journal, nowNs);
+      case RENAME:
+        return rename(request, journal, nowNs);
+      case SET_ATTR:
+        return setAttr(request, journal);
+      case COMMIT_WRITE: {
+        LocalInode i = inodes.get(request.getCommitWrite().getInode());
+        if (i == null) {
+          return null;
+        }
+        i.attr = committed(i.attr, request.getCommitWrite());
+        touchUse(i.coveredBy, nowNs);
+        journal.add(request.clone());
+        return ok(i.attr).build();
+      }
+      default:
+        return null;
+    }
+  }
+
+  private MetaResponse makeNode(Caller caller, MakeNodeOp op, List<MetaRequest.Builder> journal,
+      long nowNs) throws RpcException {
+    HeldDirectory parent = held.get(op.getParent());
+    if (parent == null) {
+      return null;
+    }
+    checkNewName(parent, op.getName());
+    boolean regular = op.getType() == FileType.REGULAR;
+    List<String> chain = null;
+    if (regular && op.hasFirstChunk()) {
+      chain = placer.place(lease.replication(), lease.minReplicas());
+      if (chain == null) {
+        return null;
+      }
+    }
+    long ino = lease.take();
+    if (ino == 0) {
+      return null;
+    }
+    Attr attr = create(caller, parent, op.getName(), op.getType(), op.getMode(), op.getRdev(),
+        ino, op.getNowNs(), 0, null, nowNs);
+    MakeNodeOp.Builder sent = op.toBuilder().setInode(ino).clearFirstChunk()
+        .setTakeCapability(op.getType() == FileType.DIRECTORY);
+    journal.add(MetaRequest.newBuilder().setCaller(caller).setMakeNode(sent));
+    MetaResponse.Builder answer = ok(attr).addChanged(inodes.get(parent.inode).attr);
+    if (chain != null) {
+      ChunkId chunk = ChunkId.newBuilder().setInode(ino).setIndex(0).build();
+      journal.add(MetaRequest.newBuilder().setCaller(caller).setAllocateChunk(
+          AllocateChunkOp.newBuilder().setChunk(chunk).addAllPlaced(chain)));
+      answer.addLocations(ChunkLocation.newBuilder().setChunk(chunk).setVersion(1)
+          .addAllReplicas(chain));
+    }
+    if (op.getType() == FileType.DIRECTORY) {
+      answer.setCapabilityGranted(true);
+    }
+    return answer.build();
+  }
+
+  private MetaResponse symlink(Caller caller, SymlinkOp op, List<MetaRequest.Builder> journal,
+      long nowNs) throws RpcException {
+    HeldDirectory parent = held.get(op.getParent());
+    if (parent == null) {
+      return null;
+    }
+    if (op.getTarget().isEmpty()) {
+      throw new RpcException(Status.ENOENT, "empty symlink target");
+    }
+    int targetBytes = op.getTarget().getBytes(StandardCharsets.UTF_8).length;
+    if (targetBytes >= 4096) {
+      throw new RpcException(Status.ENAMETOOLONG, "symlink target too long");
+    }
+    checkNewName(parent, op.getName());
+    long ino = lease.take();
+    if (ino == 0) {
+      return null;
+    }
+    Attr attr = create(caller, parent, op.getName(), FileType.SYMLINK, 0777, 0, ino,
+        op.getNowNs(), targetBytes, op.getTarget(), nowNs);
+    journal.add(MetaRequest.newBuilder().setCaller(caller).setSymlink(op.toBuilder().setInode(ino)));
+    return ok(attr).addChanged(inodes.get(parent.inode).attr).build();
+  }
+
+  private MetaResponse unlink(MetaRequest.Builder request, List<MetaRequest.Builder> journal,
+      long nowNs) throws RpcException {
+    var op = request.getUnlink();
+    HeldDirectory parent = held.get(op.getParent());
+    if (parent == null || op.getKeepOpen() || stickyFor(request.getCaller(), parent)) {
+      return null;
+    }
+    HeldDirectory.Entry e = parent.entries.get(op.getName());
+    if (e == null) {
+      throw new RpcException(Status.ENOENT, op.getName());
+    }
+    if (e.type() == FileType.DIRECTORY) {
+      throw new RpcException(Status.EISDIR, op.getName() + " is a directory");
+    }
+    LocalInode child = inodes.get(e.inode());
+    if (child == null) {
+      return null;
+    }
+    parent.entries.remove(op.getName());
+    touchDir(parent, op.getNowNs(), 0, nowNs);
+    long freed = dropLink(child, op.getNowNs());
+    journal.add(request.clone());
+    MetaResponse.Builder answer = MetaResponse.newBuilder().setStatus(Status.OK)
+        .setChangesListed(true).addChanged(inodes.get(parent.inode).attr).setFreedInode(freed);
+    if (freed != 0) {
+      answer.addFreed(freed);
+    } else {
+      answer.addChanged(child.attr);
+    }
+    return answer.build();
+  }
+
+  private MetaResponse rmdir(MetaRequest.Builder request, List<MetaRequest.Builder> journal,
+      long nowNs) throws RpcException {
+    var op = request.getRmdir();
+    HeldDirectory parent = held.get(op.getParent());
+    if (parent == null || stickyFor(request.getCaller(), parent)) {
+      return null;
+    }
+    HeldDirectory.Entry e = parent.entries.get(op.getName());
+    if (e == null) {
+      throw new RpcException(Status.ENOENT, op.getName());
+    }
+    if (e.type() != FileType.DIRECTORY) {
+      throw new RpcException(Status.ENOTDIR, op.getName() + " is not a directory");
+    }
+    HeldDirectory child = held.get(e.inode());
+    if (child == null) {
+      return null;
+    }
+    if (!child.entries.isEmpty()) {
+      throw new RpcException(Status.ENOTEMPTY, op.getName() + " is not empty");
+    }
+    parent.entries.remove(op.getName());
+    held.remove(child.inode);
+    heldByPath.remove(child.path, child);
+    inodes.remove(child.inode);
+    touchDir(parent, op.getNowNs(), -1, nowNs);
+    journal.add(request.clone());
+    return MetaResponse.newBuilder().setStatus(Status.OK).setChangesListed(true)
+        .addChanged(inodes.get(parent.inode).attr).setFreedInode(child.inode)
+        .addFreed(child.inode).build();
+  }
+
+  private MetaResponse rename(MetaRequest.Builder request, List<MetaRequest.Builder> journal,
+      long nowNs) throws RpcException {
+    RenameOp op = request.getRename();
+    HeldDirectory from = held.get(op.getSrcParent());
+    HeldDirectory to = held.get(op.getDstParent());
+    Caller caller = request.getCaller();
+    if (from == null || to == null || op.getFlags() != 0 || op.getKeepOpen()
+        || stickyFor(caller, from) || stickyFor(caller, to)) {
+      return null;
+    }
+    HeldDirectory.Entry src = from.entries.get(op.getSrcName());
+    if (src == null) {
+      throw new RpcException(Status.ENOENT, op.getSrcName());
+    }
+    LocalInode moved = inodes.get(src.inode());
+    if (moved == null || (from == to && op.getSrcName().equals(op.getDstName()))) {
+      return null;
+    }
+    checkName(op.getDstName());
+    boolean dir = src.type() == FileType.DIRECTORY;
+    HeldDirectory movedDir = dir ? held.get(src.inode()) : null;
+    if (dir && movedDir == null) {
+      return null;
+    }
+    if (dir && from != to && !outside(to, movedDir)) {
+      return null; // into its own subtree: the servers refuse it (EINVAL)
+    }
+    HeldDirectory.Entry dst = to.entries.get(op.getDstName());
+    LocalInode replaced = null;
+    HeldDirectory replacedDir = null;
+    if (dst != null) {
+      replaced = inodes.get(dst.inode());
+      if (replaced == null) {
+        return null;
+      }
+      boolean dstDir = dst.type() == FileType.DIRECTORY;
+      if (dir && !dstDir) {
+        throw new RpcException(Status.ENOTDIR, op.getDstName() + " is not a directory");
+      }
+      if (!dir && dstDir) {
+        throw new RpcException(Status.EISDIR, op.getDstName() + " is a directory");
+      }
+      if (dstDir) {
+        replacedDir = held.get(dst.inode());
+        if (replacedDir == null) {
+          return null;
+        }
+        if (!replacedDir.entries.isEmpty()) {
+          throw new RpcException(Status.ENOTEMPTY, op.getDstName() + " is not empty");
+        }
+      }
+    }
+    long now = op.getNowNs();
+    MetaResponse.Builder answer = MetaResponse.newBuilder().setStatus(Status.OK)
+        .setChangesListed(true);
+    from.entries.remove(op.getSrcName());
+    long freed = 0;
+    if (replaced != null) {
+      if (replacedDir != null) {
+        held.remove(replacedDir.inode);
+        heldByPath.remove(replacedDir.path, replacedDir);
+        inodes.remove(replacedDir.inode);
+        touchDir(to, now, -1, nowNs);
+        freed = replacedDir.inode;
+      } else {
+        freed = dropLink(replaced, now);
+        if (freed == 0) {
+          answer.addChanged(replaced.attr);
+        }
+      }
+    }
+    to.entries.put(op.getDstName(), src);
+    moved.attr = moved.attr.toBuilder().setCtimeNs(now).build();
+    if (movedDir != null) {
+      moved.coveredBy = movedDir.inode;
+      movedDir.parent = to.inode;
+      repath(movedDir, to.childPath(op.getDstName()));
+    } else {
+      moved.coveredBy = to.inode;
+    }
+    int nlinkMove = dir && from != to ? 1 : 0;
+    touchDir(from, now, -nlinkMove, nowNs);
+    if (to != from) {
+      touchDir(to, now, nlinkMove, nowNs);
+    }
+    journal.add(request.clone());
+    answer.addChanged(inodes.get(from.inode).attr).addChanged(moved.attr);
+    if (to != from) {
+      answer.addChanged(inodes.get(to.inode).attr);
+    }
+    if (freed != 0) {
+      answer.setFreedInode(freed).addFreed(freed);
+    }
+    return answer.build();
+  }
+
+  private MetaResponse setAttr(MetaRequest.Builder request, List<MetaRequest.Builder> journal) {
+    SetAttrOp op = request.getSetAttr();
+    LocalInode i = inodes.get(op.getInode());
+    int valid = op.getValid();
+    if (i == null || (valid & SIZE) != 0) {
+      return null;
+    }
+    Caller caller = request.getCaller();
+    Attr attr = i.attr;
+    if ((valid & ACCESSED) != 0) {
+      if (valid != ACCESSED) {
+        return null;
+      }
+      long now = op.getNowNs();
+      if (attr.getCtimeNs() <= now && (attr.getAtimeNs() <= attr.getMtimeNs()
+          || attr.getAtimeNs() <= attr.getCtimeNs() || now - attr.getAtimeNs() >= DAY_NS)) {
+        i.attr = attr.toBuilder().setAtimeNs(now).build();
+      }
+      journal.add(request.clone());
+      return ok(i.attr).build();
+    }
+    boolean root = caller.getUid() == 0;
+    if (!root && (caller.getUid() != attr.getUid() || (valid & ~OWNER_MAY_SET) != 0)) {
+      return null; // the servers' rules for others' and ownership changes
+    }
+    if (op.hasCommit()) {
+      if (op.getCommit().getInode() != op.getInode()) {
+        return null;
+      }
+      attr = committed(attr, op.getCommit());
+    }
+    if (valid != 0) {
+      Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
+      if ((valid & MODE) != 0) {
+        int mode = op.getMode() & PERMISSION_BITS;
+        if (!root && !inGroup(caller, attr.getGid())) {
+          mode &= ~S_ISGID;
+        }
+        b.setMode(mode);
+      }
+      if ((valid & UID) != 0) {
+        b.setUid(op.getUid());
+      }
+      if ((valid & GID) != 0) {
+        b.setGid(op.getGid());
+      }
+      if ((valid & (UID | GID)) != 0 && attr.getType() == FileType.REGULAR && (valid & MODE) == 0) {
+        int mode = b.getMode() & ~04000;
+        if ((mode & 010) != 0) {
+          mode &= ~S_ISGID;
+        }
+        b.setMode(mode);
+      }
+      if ((valid & ATIME_NOW) != 0) {
+        b.setAtimeNs(op.getNowNs());
+      } else if ((valid & ATIME) != 0) {
+        b.setAtimeNs(op.getAtimeNs());
+      }
+      if ((valid & MTIME_NOW) != 0) {
+        b.setMtimeNs(op.getNowNs());
+      } else if ((valid & MTIME) != 0) {
+        b.setMtimeNs(op.getMtimeNs());
+      }
+      attr = b.build();
+    }
+    i.attr = attr;
+    journal.add(request.clone());
+    return ok(attr).build();
+  }
+
+  // ------------------------------------------------------------------ the servers' rules
+
+  private Attr create(Caller caller, HeldDirectory parent, String name, FileType type, int mode,
+      int rdev, long ino, long opNowNs, long size, String target, long nowNs) {
+    Attr parentAttr = inodes.get(parent.inode).attr;
+    int perm = mode & PERMISSION_BITS;
+    int gid = caller.getGid();
+    if ((parentAttr.getMode() & S_ISGID) != 0) {
+      gid = parentAttr.getGid();
+      if (type == FileType.DIRECTORY) {
+        perm |= S_ISGID;
+      }
+    }
+    boolean dir = type == FileType.DIRECTORY;
+    Attr attr = Attr.newBuilder().setInode(ino).setType(type).setMode(perm)
+        .setUid(caller.getUid()).setGid(gid).setNlink(dir ? 2 : 1).setSize(size)
+        .setAtimeNs(opNowNs).setMtimeNs(opNowNs).setCtimeNs(opNowNs).setRdev(rdev).build();
+    parent.entries.put(name, new HeldDirectory.Entry(ino, type));
+    if (dir) {
+      HeldDirectory made = new HeldDirectory(ino, parent.inode, parent.childPath(name), nowNs);
+      held.put(ino, made);
+      heldByPath.put(made.path, made);
+      inodes.put(ino, new LocalInode(attr, ino, null));
+    } else {
+      inodes.put(ino, new LocalInode(attr, parent.inode, target));
+    }
+    touchDir(parent, opNowNs, dir ? 1 : 0, nowNs);
+    return attr;
+  }
+
+  private void checkNewName(HeldDirectory parent, String name) throws RpcException {
+    checkName(name);
+    if (parent.entries.containsKey(name)) {
+      throw new RpcException(Status.EEXIST, name + " exists");
+    }
+  }
+
+  private static void checkName(String name) throws RpcException {
+    if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0) {
+      throw new RpcException(Status.EINVAL, "bad name '" + name + "'");
+    }
+    if (name.getBytes(StandardCharsets.UTF_8).length > NAME_MAX) {
+      throw new RpcException(Status.ENAMETOOLONG, "name longer than " + NAME_MAX + " bytes");
+    }
+  }
+
+  /** Sticky directories: who may remove what is the servers' call, unless root asks. */
+  private boolean stickyFor(Caller caller, HeldDirectory dir) {
+    return caller.getUid() != 0 && (inodes.get(dir.inode).attr.getMode() & S_ISVTX) != 0;
+  }
+
+  /** The inode it freed (its last link went), or 0. */
+  private long dropLink(LocalInode child, long now) {
+    Attr a = child.attr;
+    if (a.getNlink() <= 1) {
+      inodes.remove(a.getInode());
+      return a.getInode();
+    }
+    child.attr = a.toBuilder().setNlink(a.getNlink() - 1).setCtimeNs(now).build();
+    return 0;
+  }
+
+  private void touchDir(HeldDirectory dir, long opNowNs, int nlinkDelta, long nowNs) {
+    LocalInode i = inodes.get(dir.inode);
+    i.attr = i.attr.toBuilder().setMtimeNs(opNowNs).setCtimeNs(opNowNs)
+        .setNlink(i.attr.getNlink() + nlinkDelta).build();
+    dir.lastUsedNs = nowNs;
+  }
+
+  private void touchUse(long dir, long nowNs) {
+    HeldDirectory d = held.get(dir);
+    if (d != null) {
+      d.lastUsedNs = nowNs;
+    }
+  }
+
+  private static Attr committed(Attr attr, CommitWriteOp op) {
+    return attr.toBuilder().setSize(Math.max(attr.getSize(), op.getEndOffset()))
+        .setMtimeNs(op.getNowNs()).setCtimeNs(op.getNowNs()).build();
+  }
+
+  /** Whether held directory {@code dir} lies outside {@code moved} (by their paths here). */
+  private static boolean outside(HeldDirectory dir, HeldDirectory moved) {
+    return !dir.path.equals(moved.path) && !dir.path.startsWith(moved.path + "/");
+  }
+
+  /** A held directory moved: its path and every held path below it change. */
+  private void repath(HeldDirectory moved, String newPath) {
+    String oldPrefix = moved.path;
+    List<HeldDirectory> below = new ArrayList<>();
+    heldByPath.forEach((p, d) -> {
+      if (p.equals(oldPrefix) || p.startsWith(oldPrefix + "/")) {
+        below.add(d);
+      }
+    });
+    for (HeldDirectory d : below) {
+      heldByPath.remove(d.path, d);
+      d.path = newPath + d.path.substring(oldPrefix.length());
+    }
+    below.forEach(d -> heldByPath.put(d.path, d));
+  }
+
+  private static boolean inGroup(Caller caller, int gid) {
+    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
+  }
+
+  private static MetaResponse.Builder ok(Attr attr) {
+    return MetaResponse.newBuilder().setStatus(Status.OK).setAttr(attr).setChangesListed(true);
+  }
+
+  static String parentOf(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash <= 0 ? "/" : path.substring(0, slash);
+  }
+
+}

@@ -1,0 +1,398 @@
+package io.shoalfs.client.writeback;
+
+import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MetaRequest;
+import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.RpcException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Metadata write-back for one mount: in the directories it holds exclusive capabilities on,
+ * namespace operations are decided and answered here ({@link LocalNamespace}) and journaled;
+ * the journal goes to the metadata group as one request, one Raft entry, when it is
+ * {@link JournalSettings#flushAge} old or {@link JournalSettings#maxOps} long, on fsync, on a
+ * recall, before any call to the servers about what it holds, and at unmount.
+ *
+ * <p>Order: journaled operations reach the servers in the order they were answered here, and an
+ * operation sent to the servers directly that concerns held state is sent only after the journal
+ * before it was applied ({@link #beforeRemote}). A journaled operation the servers refuse (it
+ * should not happen under a capability; a full disk can) is logged, fails the next fsync or
+ * close with EIO, and the mount gives back everything it holds, starting again from the servers'
+ * state.
+ */
+public final class WriteBack implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
+
+  /** What the write-back needs of the metadata service. */
+  public interface Service {
+    /**
+     * Sends one journal: the ops in order, then the capabilities given back; answers each op in
+     * order (MetaResponse.batched). Thrown when the journal as a whole was not applied.
+     */
+    MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release)
+        throws RpcException;
+
+    /** Leases {@code count} inode numbers to the session (LeaseInodesOp). */
+    MetaResponse leaseInodes(int count) throws RpcException;
+  }
+
+  private final Service service;
+  private final JournalSettings settings;
+  private final InodeLease lease;
+  private final LocalNamespace namespace;
+  private final ScheduledExecutorService flusher;
+  /** Guards the namespace and the journal: a journal's order is the order of answers. */
+  private final Object lock = new Object();
+  /** One flush at a time, so journals are applied in the order they were taken. */
+  private final ReentrantLock flushing = new ReentrantLock();
+  private List<MetaRequest.Builder> journal = new ArrayList<>(); // guarded by lock
+  private long oldestNs;                                          // guarded by lock
+  private volatile RpcException failure;
+  private volatile boolean closed;
+
+  public WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings) {
+    this(service, members, settings, null);
+  }
+
+  /** {@code leases} runs inode leases (null: the flusher thread, off every caller's path). */
+  WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings,
+      Executor leases) {
+    this.service = service;
+    this.settings = settings;
+    this.flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "journal-flush");
+      t.setDaemon(true);
+      return t;
+    });
+    this.lease = new InodeLease(this::lease, leases != null ? leases : flusher);
+    this.namespace = new LocalNamespace(lease, new ChunkPlacer(members));
+    if (settings.enabled()) {
+      long tick = Math.max(1, settings.flushAge().toMillis() / 2);
+      flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+      lease.prefetch();
+    }
+  }
+
+  public boolean enabled() {
+    return settings.enabled() && !closed;
+  }
+
+  // ------------------------------------------------------------------ answering locally
+
+  /** The answer from held state, or null when the servers must answer. */
+  public MetaResponse local(MetaRequest.Builder request) throws RpcException {
+    if (!enabled()) {
+      return null;
+    }
+    synchronized (lock) {
+      if (!namespace.holdsAnything()) {
+        return null;
+      }
+      MetaResponse read = namespace.read(request);
+      if (read != null) {
+        return read;
+      }
+      long now = System.nanoTime();
+      int before = journal.size();
+      MetaResponse answer = namespace.mutate(request, now, journal);
+      if (answer != null && before == 0 && !journal.isEmpty()) {
+        oldestNs = now;
+      }
+      if (journal.size() >= settings.maxOps()) {
+        flusher.execute(this::flushQuietly);
+      }
+      return answer;
+    }
+  }
+
+  /** Whether this mount keeps {@code inode}'s attributes itself (under a capability). */
+  public boolean holdsLocally(long inode) {
+    if (!enabled()) {
+      return false;
+    }
+    synchronized (lock) {
+      return namespace.isLocal(inode);
+    }
+  }
+
+  /** Resolves {@code path} from held state, or null when the servers must. */
+  public MetaResponse resolve(String path) throws RpcException {
+    if (!enabled()) {
+      return null;
+    }
+    synchronized (lock) {
+      return namespace.holdsAnything() ? namespace.resolve(path) : null;
+    }
+  }
+
+  /** A directory this mount made with the servers, granted to it exclusively. */
+  public void madeDirectory(String path, Attr dir, long parent) {
+    if (!enabled()) {
+      return;
+    }
+    synchronized (lock) {
+      namespace.hold(path, dir, parent, System.nanoTime());
+    }
+  }
+
+  // ------------------------------------------------------------------ ordering with the servers
+
+  /**
+   * Called before {@code request} goes to the servers: if it concerns held state, the journal
+   * goes first, and what the request will change there is given back (directories) or no longer
+   * kept here (inodes), since the servers' answer, not this mount, decides it now.
+   */
+  public void beforeRemote(MetaRequest.Builder request) throws RpcException {
+    if (!enabled()) {
+      return;
+    }
+    List<Long> release = new ArrayList<>();
+    long forget = 0;
+    boolean flush = false;
+    synchronized (lock) {
+      if (!namespace.holdsAnything() && journal.isEmpty()) {
+        return;
+      }
+      switch (request.getOpCase()) {
+        case GET_ATTR -> flush = namespace.isLocal(request.getGetAttr().getInode());
+        case READ_LINK -> flush = namespace.isLocal(request.getReadLink().getInode());
+        case GET_XATTR -> flush = namespace.isLocal(request.getGetXattr().getInode());
+        case LIST_XATTR -> flush = namespace.isLocal(request.getListXattr().getInode());
+        case GET_CHUNK_LOCATIONS ->
+            flush = namespace.isLocal(request.getGetChunkLocations().getInode());
+        case ALLOCATE_CHUNK -> flush = namespace.isLocal(request.getAllocateChunk().getChunk().getInode());
+        case GET_LOCK -> flush = namespace.isLocal(request.getGetLock().getInode());
+        case SET_LOCK -> flush = namespace.isLocal(request.getSetLock().getInode());
+        case RELEASE_ORPHAN -> flush = namespace.isLocal(request.getReleaseOrphan().getInode());
+        case LOOKUP -> flush = namespace.isHeld(request.getLookup().getParent());
+        case READ_DIR -> flush = namespace.isHeld(request.getReadDir().getInode());
+        case RESOLVE -> flush = !journal.isEmpty();
+        case SET_ATTR -> forget = request.getSetAttr().getInode();
+        case COMMIT_WRITE -> forget = request.getCommitWrite().getInode();
+        case SET_XATTR -> forget = request.getSetXattr().getInode();
+        case REMOVE_XATTR -> forget = request.getRemoveXattr().getInode();
+        case APPEND -> forget = request.getAppend().getInode();
+        case LINK -> {
+          forget = request.getLink().getInode();
+          releaseIfHeld(request.getLink().getNewParent(), release);
+        }
+        case MAKE_NODE -> releaseIfHeld(request.getMakeNode().getParent(), release);
+        case SYMLINK -> releaseIfHeld(request.getSymlink().getParent(), release);
+        case UNLINK -> releaseIfHeld(request.getUnlink().getParent(), release);
+        case RMDIR -> {
+          releaseIfHeld(request.getRmdir().getParent(), release);
+          releaseIfHeld(namespace.heldChild(request.getRmdir().getParent(),
+              request.getRmdir().getName()), release);
+        }
+        // A rename may move a directory held paths run through: give everything back.
+        case RENAME -> release.addAll(namespace.heldDirs());
+        default -> { }
+      }
+      flush = flush || forget != 0 && namespace.isLocal(forget) || !release.isEmpty();
+      if (forget != 0) {
+        long covering = namespace.coveringDir(forget);
+        if (covering == forget) {
+          release.add(forget); // a held directory's own attributes: give it back
+        } else {
+          namespace.forget(forget);
+        }
+      }
+    }
+    if (flush) {
+      flush(release);
+    }
+  }
+
+  private void releaseIfHeld(long dir, List<Long> release) {
+    if (dir != 0 && namespace.isHeld(dir)) {
+      release.add(dir);
+    }
+  }
+
+  // ------------------------------------------------------------------ flushing
+
+  /** Sends the journal and waits until it is applied (fsync, syncfs, unmount). */
+  public void flush() throws RpcException {
+    flush(List.of());
+  }
+
+  /**
+   * The servers want these back (a recall, or a keep-alive that lists recalled ones): the
+   * journal goes with them given back, off the caller's thread.
+   */
+  public void recalled(Collection<Long> dirs) {
+    if (!enabled()) {
+      return;
+    }
+    flusher.execute(() -> {
+      try {
+        List<Long> held;
+        synchronized (lock) {
+          held = dirs.stream().filter(namespace::isHeld).toList();
+        }
+        LOG.debug("recall of {}: giving back {}", dirs, held);
+        // Given back even when not held here (any more): the servers' record may still say so.
+        flush(new ArrayList<>(dirs));
+      } catch (RpcException e) {
+        LOG.warn("recall of {} not answered yet: {}", dirs, e.toString());
+      }
+    });
+  }
+
+  /** The session ended on the servers: what it held, and its unsent journal, are gone. */
+  public void sessionEnded() {
+    synchronized (lock) {
+      if (!journal.isEmpty()) {
+        LOG.error("the session ended with {} journaled operations unsent: they are lost",
+            journal.size());
+        failure = new RpcException(Status.EIO, journal.size()
+            + " operations were lost with the mount's ended session");
+      }
+      journal = new ArrayList<>();
+      namespace.clear();
+      lease.drop();
+    }
+  }
+
+  /** The failure of a journaled operation not yet reported, cleared by this call. */
+  public RpcException takeFailure() {
+    RpcException f = failure;
+    failure = null;
+    return f;
+  }
+
+  private void flush(List<Long> release) throws RpcException {
+    flushing.lock();
+    try {
+      List<MetaRequest.Builder> ops;
+      synchronized (lock) {
+        ops = journal;
+        journal = new ArrayList<>();
+        for (long dir : release) {
+          namespace.release(dir, inode -> { });
+        }
+      }
+      if (ops.isEmpty() && release.isEmpty()) {
+        return;
+      }
+      MetaResponse answer;
+      try {
+        answer = service.sendJournal(ops, release);
+      } catch (RpcException e) {
+        lost(ops, "the journal was not applied: " + e.getMessage());
+        throw e;
+      }
+      for (int i = 0; i < answer.getBatchedCount(); i++) {
+        MetaResponse op = answer.getBatched(i);
+        if (op.getStatus() != Status.OK) {
+          refused(ops.get(i), op);
+          break; // everything is given back: one report says it
+        }
+      }
+    } finally {
+      flushing.unlock();
+    }
+  }
+
+  private void flushQuietly() {
+    try {
+      flush();
+    } catch (RpcException | RuntimeException e) {
+      LOG.warn("journal flush failed: {}", e.toString());
+    }
+  }
+
+  /** Every {@code flushAge / 2}: a journal old enough goes; idle capabilities go back. */
+  private void tick() {
+    long now = System.nanoTime();
+    boolean due;
+    List<Long> idle;
+    synchronized (lock) {
+      due = !journal.isEmpty() && now - oldestNs >= settings.flushAge().toNanos();
+      idle = namespace.idleSince(now - settings.idleRelease().toNanos());
+    }
+    try {
+      if (!idle.isEmpty()) {
+        flush(idle);
+      } else if (due) {
+        flush();
+      }
+    } catch (RpcException | RuntimeException e) {
+      LOG.warn("journal flush failed: {}", e.toString());
+    }
+  }
+
+  /** An op the servers refused: the mount's view and theirs differ, so start again from theirs. */
+  private void refused(MetaRequest.Builder op, MetaResponse answer) {
+    LOG.error("a journaled {} was refused by the metadata service ({} {}): reported at the next "
+        + "fsync or close; giving back every capability", op.getOpCase(), answer.getStatus(),
+        answer.getError());
+    failure = new RpcException(Status.EIO, "a journaled " + op.getOpCase() + " was refused: "
+        + answer.getStatus() + " " + answer.getError());
+    giveBackEverything();
+  }
+
+  private void lost(List<MetaRequest.Builder> ops, String why) {
+    if (ops.isEmpty()) {
+      return;
+    }
+    LOG.error("{} journaled operations may be lost: {}", ops.size(), why);
+    failure = new RpcException(Status.EIO, why);
+    giveBackEverything();
+  }
+
+  private void giveBackEverything() {
+    List<Long> all;
+    synchronized (lock) {
+      all = namespace.heldDirs();
+      all.forEach(dir -> namespace.release(dir, inode -> { }));
+    }
+    if (!all.isEmpty()) {
+      flusher.execute(() -> {
+        try {
+          service.sendJournal(List.of(), all);
+        } catch (RpcException e) {
+          LOG.warn("cannot give back capabilities (they end with the session): {}", e.toString());
+        }
+      });
+    }
+  }
+
+  private InodeLease.Range lease(int count) throws RpcException {
+    MetaResponse r = service.leaseInodes(count);
+    return new InodeLease.Range(r.getInodeRangeStart(), r.getInodeRangeCount(),
+        r.getReplication(), r.getMinReplicas());
+  }
+
+  /** Unmount: the journal goes, every capability is given back. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    try {
+      List<Long> all;
+      synchronized (lock) {
+        all = namespace.heldDirs();
+      }
+      flush(all);
+    } catch (RpcException | RuntimeException e) {
+      LOG.error("unmount could not send the journal: {}", e.toString());
+    } finally {
+      closed = true;
+      flusher.shutdownNow();
+    }
+  }
+}
