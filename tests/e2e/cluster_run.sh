@@ -27,6 +27,7 @@ phases=${*:-three four}
 . "$here/shell_tools_tests.sh"
 . "$here/lifecycle_tests.sh"
 . "$here/cluster_tests.sh"
+. "$here/capability_tests.sh"
 # Tests write figures worth seeing even on success (note) here; run_test captures the rest.
 exec 3>&1
 

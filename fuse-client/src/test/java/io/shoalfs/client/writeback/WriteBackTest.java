@@ -44,6 +44,8 @@ class WriteBackTest {
     final List<List<MetaRequest>> journals = new ArrayList<>();
     final List<List<Long>> releases = new ArrayList<>();
     Status answerEach = Status.OK;
+    int leaseCount = -1; // -1: as asked
+    int leasesLeft = Integer.MAX_VALUE;
 
     @Override
     public synchronized MetaResponse sendJournal(List<MetaRequest.Builder> ops,
@@ -56,9 +58,12 @@ class WriteBackTest {
     }
 
     @Override
-    public MetaResponse leaseInodes(int count) {
+    public MetaResponse leaseInodes(int count) throws RpcException {
+      if (leasesLeft-- <= 0) {
+        throw new RpcException(Status.UNAVAILABLE, "no lease this time");
+      }
       return MetaResponse.newBuilder().setStatus(Status.OK).setInodeRangeStart(LEASE_START)
-          .setInodeRangeCount(count).setReplication(2).setMinReplicas(1).build();
+          .setInodeRangeCount(leaseCount < 0 ? count : leaseCount).setReplication(2).setMinReplicas(1).build();
     }
 
     synchronized List<MetaRequest> allOps() {
@@ -272,5 +277,30 @@ class WriteBackTest {
     assertNull(create(ROOT, DIR, "g"));
     writeBack.flush();
     assertTrue(service.journals.isEmpty());
+  }
+
+  @Test
+  void createsGoToTheServersWhenTheLeasedInodesRunOut() throws Exception {
+    RecordingService small = new RecordingService();
+    small.leaseCount = 2;
+    small.leasesLeft = 1;
+    try (WriteBack twoInodes = new WriteBack(small, WriteBackTest::members,
+        new JournalSettings(Duration.ofHours(1), 10_000, Duration.ofHours(1)), Runnable::run)) {
+      twoInodes.madeDirectory("/d", Attr.newBuilder().setInode(DIR)
+          .setType(FileType.DIRECTORY).setMode(0755).setNlink(2).build(), 1);
+      MakeNodeOp.Builder op = MakeNodeOp.newBuilder().setParent(DIR).setType(FileType.REGULAR)
+          .setMode(0644);
+      assertNotNull(twoInodes.local(MetaRequest.newBuilder().setCaller(ROOT)
+          .setMakeNode(op.clone().setName("a"))));
+      assertNotNull(twoInodes.local(MetaRequest.newBuilder().setCaller(ROOT)
+          .setMakeNode(op.clone().setName("b"))));
+      MetaRequest.Builder third = MetaRequest.newBuilder().setCaller(ROOT)
+          .setMakeNode(op.clone().setName("c"));
+      assertNull(twoInodes.local(third), "no inode number left: the servers create it");
+      twoInodes.beforeRemote(third);
+      assertEquals(List.of(DIR), small.releases.get(0),
+          "the journal went first, the directory given back with it");
+      assertEquals(2, small.journals.get(0).size());
+    }
   }
 }

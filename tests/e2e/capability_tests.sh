@@ -1,0 +1,142 @@
+# End-to-end tests of directory capabilities and the metadata journal, on real mounts of a
+# 3-server cluster (sourced by cluster_run.sh; discovered as cluster3_*). A directory a mount
+# makes is held by that mount: its namespace work is answered locally and journaled; a second
+# mount's access recalls it first. What these show: what the second mount sees, what a killed
+# holder loses, and that a leader kill under a capability-backed copy loses nothing.
+
+# caps_second_mount NAME: the second mount of these tests, at $SHOAL_RUN/mnt-NAME.
+caps_second_mount() {
+  . "$ROOT_DIR/scripts/lib/common.sh"
+  OTHER=$SHOAL_RUN/mnt-$1
+  start_mount "client-$1" "$OTHER" || fail "the second mount did not come up"
+}
+
+caps_stop_second_mount() {
+  . "$ROOT_DIR/scripts/lib/common.sh"
+  stop_mount "client-$1" "$SHOAL_RUN/mnt-$1"
+}
+
+# One mount copies a tree and writes numbered files into a directory it holds, logging each
+# file after its close; the other lists and reads meanwhile: every file logged before a pass
+# began is there with its content, and the copy is whole at the end.
+cluster3_caps_second_mount_sees_every_file_closed_before_it_looked() {
+  caps_second_mount caps-see
+  local dir=$MNT/caps-see log=$SCRATCH/caps-see.closed
+  mkdir "$dir" && : > "$log"
+  cp -a /usr/include/linux "$dir/linux" &
+  local copier=$!
+  ( for i in $(seq 1 400); do
+      printf 'file %s\n' "$i" > "$dir/f$i" || exit 1
+      echo "f$i" >> "$log"
+    done ) &
+  local writer=$!
+  local passes=0 seen f
+  while kill -0 "$writer" 2>/dev/null || kill -0 "$copier" 2>/dev/null; do
+    seen=$(cat "$log")
+    ls "$OTHER/caps-see" > /dev/null || fail "listing on the second mount failed"
+    ls -R "$OTHER/caps-see/linux" > /dev/null 2>&1 || true
+    for f in $seen; do
+      [ "$(cat "$OTHER/caps-see/$f" 2>&1)" = "file ${f#f}" ] \
+        || fail "$f was closed before the pass began but the second mount reads [$(cat "$OTHER/caps-see/$f" 2>&1)]"
+    done
+    passes=$((passes + 1))
+  done
+  wait "$writer" || fail "the writer failed"
+  wait "$copier" || fail "cp -a failed"
+  note "capabilities: $passes passes of the second mount during the copy"
+  [ "$passes" -ge 2 ] || fail "only $passes passes ran during the copy"
+  diff -r --no-dereference /usr/include/linux "$OTHER/caps-see/linux" \
+    || fail "the second mount does not see the copy whole"
+  assert_eq "$(ls "$OTHER/caps-see" | grep -c '^f')" 400 "files seen by the second mount"
+  caps_stop_second_mount caps-see
+}
+
+# Every kind of access from a second mount to a directory the first one holds: each sees the
+# holder's work, and the holder goes on working there afterwards.
+cluster3_caps_every_conflicting_access_from_a_second_mount() {
+  caps_second_mount caps-kinds
+  local kind d o
+  for kind in lookup readdir create unlink rename_in rename_out setattr open; do
+    d=$MNT/caps-$kind; o=$OTHER/caps-$kind
+    mkdir "$d" && printf 'written by the holder\n' > "$d/f" && mkdir "$d/sub" \
+      || fail "$kind: the holder could not set up"
+    case $kind in
+      lookup) stat "$o/f" > /dev/null || fail "lookup: the second mount cannot see f"
+              [ -d "$o/sub" ] || fail "lookup: no sub on the second mount" ;;
+      readdir) assert_eq "$(ls "$o" | tr '\n' ' ')" "f sub " "readdir on the second mount" ;;
+      create) echo other > "$o/new" || fail "create on the second mount failed"
+              assert_eq "$(cat "$d/new")" other "the holder reads the other mount's file" ;;
+      unlink) rm "$o/f" || fail "unlink on the second mount failed"
+              [ ! -e "$d/f" ] || fail "the holder still sees the removed file" ;;
+      rename_in) echo moved > "$OTHER/caps-in-src" && mv "$OTHER/caps-in-src" "$o/in" \
+                   || fail "rename into the held directory failed"
+                 assert_eq "$(cat "$d/in")" moved "the holder reads the renamed-in file" ;;
+      rename_out) mv "$o/f" "$OTHER/caps-out-dst" || fail "rename out of the held directory failed"
+                  [ ! -e "$d/f" ] || fail "the holder still sees the renamed-out file"
+                  assert_eq "$(cat "$MNT/caps-out-dst")" "written by the holder" "renamed-out content" ;;
+      setattr) chmod 600 "$o/f" || fail "chmod on the second mount failed"
+               poll_until 5 "the holder to see mode 600" test "$(stat -c %a "$d/f")" = 600 ;;
+      open) assert_eq "$(cat "$o/f")" "written by the holder" "the second mount reads the holder's file" ;;
+    esac
+    # The holder goes on working in the directory (now through the servers) and below.
+    echo after > "$d/after" && echo deeper > "$d/sub/deeper" || fail "$kind: the holder cannot go on"
+    assert_eq "$(cat "$o/after")" after "$kind: the second mount reads the holder's later file"
+    assert_eq "$(cat "$o/sub/deeper")" deeper "$kind: the second mount reads the holder's file below"
+  done
+  caps_stop_second_mount caps-kinds
+}
+
+# A mount holding capabilities is killed: the other mount gets into its directory once the
+# killed mount's session has expired, every fsynced file is whole, and every other file is
+# either whole, absent or empty (a create applied without its data's commit), never in part.
+cluster3_caps_killed_holder_loses_at_most_its_unflushed_journal() {
+  caps_second_mount caps-kill
+  local dir=$OTHER/caps-kill
+  mkdir "$dir" || fail "mkdir on the holder failed"
+  python3 - "$dir" <<'PY' || fail "the holder's writes failed"
+import os, sys
+d = sys.argv[1]
+for i in range(60):
+    with open(f"{d}/synced{i}", "wb") as f:
+        f.write(f"synced {i}\n".encode() * 100)
+        f.flush(); os.fsync(f.fileno())
+for i in range(300):
+    with open(f"{d}/loose{i}", "wb") as f:
+        f.write(f"loose {i}\n".encode() * 100)
+PY
+  kill -KILL "$(cat "$SHOAL_RUN/pids/client-caps-kill.pid")"
+  local t0=$SECONDS
+  ls "$MNT/caps-kill" > /dev/null || fail "the directory of a killed holder stays closed"
+  note "capabilities: a killed holder's directory opened after $((SECONDS - t0)) s"
+  local i f want got
+  for i in $(seq 0 59); do
+    want=$(python3 -c "import sys; sys.stdout.write('synced $i\n' * 100)" | md5sum)
+    got=$(md5sum < "$MNT/caps-kill/synced$i") || fail "fsynced file synced$i is gone"
+    assert_eq "$got" "$want" "fsynced file synced$i"
+  done
+  for f in "$MNT"/caps-kill/loose*; do
+    [ -e "$f" ] || continue
+    i=${f##*loose}
+    [ ! -s "$f" ] && continue
+    want=$(python3 -c "import sys; sys.stdout.write('loose $i\n' * 100)" | md5sum)
+    assert_eq "$(md5sum < "$f")" "$want" "$(basename "$f") is in part"
+  done
+  note "capabilities: $(ls "$MNT/caps-kill" | grep -c loose) of 300 unsynced files reached the servers"
+  caps_stop_second_mount caps-kill
+}
+
+# The metadata leader is killed while a copy runs in a directory the mount holds: the copy
+# completes and is whole (journals resent to the new leader are applied once).
+cluster3_caps_leader_kill_during_a_held_copy() {
+  local dir=$MNT/caps-leader leader n
+  mkdir "$dir" || fail "mkdir failed"
+  cp -a /usr/include/linux "$dir/linux" &
+  local copier=$!
+  sleep 2
+  leader=$(meta_leader) || fail "no metadata leader"
+  n=${leader#s}
+  kill -KILL "$(cat "$SHOAL_RUN/pids/server-$n.pid")"
+  wait_pid "$copier" 300 "cp -a across the leader kill"
+  diff -r --no-dereference /usr/include/linux "$dir/linux" || fail "the copy differs"
+  bash "$ROOT_DIR/scripts/node.sh" start "$n" > /dev/null
+}
