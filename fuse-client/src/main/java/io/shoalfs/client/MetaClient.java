@@ -297,6 +297,7 @@ final class MetaClient implements WriteBack.Service {
     if (local != null) {
       return local.getAttr();
     }
+    writeBack.awaitRelease();
     Attr cached = attrs.get(inode);
     return cached != null ? cached : getAttr(caller, inode);
   }

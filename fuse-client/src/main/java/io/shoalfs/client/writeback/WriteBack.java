@@ -60,6 +60,11 @@ public final class WriteBack implements AutoCloseable {
   private List<MetaRequest.Builder> journal = new ArrayList<>(); // guarded by lock
   private long oldestNs;                                          // guarded by lock
   private volatile RpcException failure;
+  /**
+   * A journal that gives capabilities back is on its way: what it covered is no longer answered
+   * here and not yet applied there, so calls about anything wait for it ({@link #awaitRelease}).
+   */
+  private volatile boolean releasing;
   private volatile boolean closed;
 
   public WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings) {
@@ -158,6 +163,7 @@ public final class WriteBack implements AutoCloseable {
     if (!enabled()) {
       return;
     }
+    awaitRelease();
     List<Long> release = new ArrayList<>();
     long forget = 0;
     boolean flush = false;
@@ -212,6 +218,18 @@ public final class WriteBack implements AutoCloseable {
     }
     if (flush) {
       flush(release);
+    }
+  }
+
+  /**
+   * Waits while a journal that gives capabilities back is on its way: until it is applied, the
+   * servers' answer about what it covered (and this mount's cached copy of it) may be older
+   * than what this mount did there.
+   */
+  public void awaitRelease() {
+    if (releasing) {
+      flushing.lock();
+      flushing.unlock();
     }
   }
 
@@ -280,6 +298,7 @@ public final class WriteBack implements AutoCloseable {
       synchronized (lock) {
         ops = journal;
         journal = new ArrayList<>();
+        releasing = !release.isEmpty();
         for (long dir : release) {
           namespace.release(dir, inode -> { });
         }
@@ -293,6 +312,8 @@ public final class WriteBack implements AutoCloseable {
       } catch (RpcException e) {
         lost(ops, "the journal was not applied: " + e.getMessage());
         throw e;
+      } finally {
+        releasing = false;
       }
       for (int i = 0; i < answer.getBatchedCount(); i++) {
         MetaResponse op = answer.getBatched(i);
