@@ -43,7 +43,8 @@ class ErrnoTest {
       Map.entry(Status.STALE_VERSION, 116), // ESTALE
       Map.entry(Status.REPLICA_FAILED, 5),
       Map.entry(Status.SESSION_EXPIRED, 5), // EIO: the call may or may not have been applied
-      Map.entry(Status.RETRY_TOO_OLD, 5));
+      Map.entry(Status.RETRY_TOO_OLD, 5),
+      Map.entry(Status.CAP_HELD, 110)); // ETIMEDOUT: a capability held past the recall bound
 
   @Test
   void everyStatusHasAnExpectedErrno() {
