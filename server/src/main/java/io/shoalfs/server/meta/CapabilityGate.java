@@ -62,7 +62,7 @@ final class CapabilityGate {
   }
 
   /** The open session other than this client's that holds {@code dir}'s capability, or 0. */
-  long otherHolder(long dir) {
+  private long otherHolder(long dir) {
     if (client == 0) {
       return 0;
     }

@@ -141,8 +141,9 @@ public final class Namespace {
     batch.mark();
     InodeWriter store = new InodeWriter(batch);
     long client = request.getClientId();
+    InodeLeases leases = new InodeLeases(store, batch);
     NamespaceWrites writes = new NamespaceWrites(store, permissions,
-        CapabilityGate.of(client, batch), new InodeLeases(store, batch));
+        CapabilityGate.of(client, batch), leases);
     ChunkMapWrites chunks = new ChunkMapWrites(batch);
     CapabilityOps capabilities = new CapabilityOps(batch);
     var caller = request.getCaller();
@@ -174,7 +175,7 @@ public final class Namespace {
       case ACQUIRE_CAPABILITY -> capabilities.acquire(client, request.getAcquireCapability());
       case RELEASE_CAPABILITY -> capabilities.release(client, request.getReleaseCapability());
       case RECALL_CAPABILITY -> capabilities.recall(client, request.getRecallCapability());
-      case LEASE_INODES -> new InodeLeases(store, batch).lease(client, request.getLeaseInodes());
+      case LEASE_INODES -> leases.lease(client, request.getLeaseInodes());
       case REPORT_REPLICA_FAILURE -> chunks.reportReplicaFailure(request.getReportReplicaFailure());
       case ADD_REPLICA -> chunks.addReplica(request.getAddReplica());
       case FENCE_CHUNK -> chunks.fence(request.getFenceChunk());

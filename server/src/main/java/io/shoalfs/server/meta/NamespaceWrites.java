@@ -65,9 +65,12 @@ final class NamespaceWrites {
     this.leases = leases;
   }
 
-  /** Null if the requester may touch directory {@code dir}, else CAP_HELD (see the gate). */
-  MetaResponse capabilityRefusal(Attr dir) {
-    return gate.refusal(dir);
+  /**
+   * Null if the requester may touch {@code inode}; CAP_HELD if it is a directory another
+   * session holds the capability of (see the gate).
+   */
+  MetaResponse capabilityRefusal(Attr inode) {
+    return gate.refusal(inode);
   }
 
   /** {@code clientId}: the requester, whose leased numbers op.inode may name. */
