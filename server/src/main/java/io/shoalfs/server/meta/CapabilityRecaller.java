@@ -7,8 +7,6 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.server.ControlPlaneOrchestrator;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -32,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * table, so the same request (client id, sequence number) is applied when the way is free.
  * Waiting costs no thread: the retries are timer tasks and future callbacks.
  *
+ * <p>A holder is recalled once for all the requests of this server in its way, and again
+ * while it stays in the way, once a second: it may have given the capability back and taken
+ * it anew meanwhile (a new record, not recalled), or missed the news.
+ *
  * <p>Not waited on: acquire_capability, whose CAP_HELD is the answer (the mount then does
  * without the capability), and a journal, whose ops are answered one by one for the mount to
  * sort out.
@@ -42,17 +44,17 @@ public final class CapabilityRecaller implements ControlPlaneOrchestrator {
   /** The first pause before asking again; each pause doubles, up to {@link #LONGEST_PAUSE}. */
   static final Duration FIRST_PAUSE = Duration.ofMillis(2);
   static final Duration LONGEST_PAUSE = Duration.ofMillis(50);
-  /**
-   * A holder still in the way this long after it was recalled is recalled again: it may have
-   * given the capability back and taken it anew since (a new record, not recalled), or missed
-   * the news.
-   */
+  /** A holder still in the way this long after it was recalled is recalled again. */
   static final Duration RECALL_AGAIN_AFTER = Duration.ofSeconds(1);
+  /** Recalls remembered before the ones older than {@link #RECALL_AGAIN_AFTER} are dropped. */
+  private static final int RECALLS_REMEMBERED = 1024;
 
   private final ControlPlaneOrchestrator delegate;
   private final long boundNs;
   private final ScheduledExecutorService timer;
   private final Set<Waiter> waiting = ConcurrentHashMap.newKeySet();
+  /** When this server last recalled each capability, for all its waiting requests. */
+  private final ConcurrentHashMap<Holding, Long> recalledAtNs = new ConcurrentHashMap<>();
 
   /**
    * @param bound how long a request waits for the capabilities in its way, from its first
@@ -100,7 +102,6 @@ public final class CapabilityRecaller implements ControlPlaneOrchestrator {
     private final MetaRequest request;
     private final long deadlineNs = System.nanoTime() + boundNs;
     private final CompletableFuture<MetaResponse> result = new CompletableFuture<>();
-    private final Map<Holding, Long> recalledAtNs = new HashMap<>();
     private long pauseNs = FIRST_PAUSE.toNanos();
 
     Waiter(MetaRequest request) {
@@ -122,11 +123,20 @@ public final class CapabilityRecaller implements ControlPlaneOrchestrator {
     private CompletableFuture<Void> recallIfDue(MetaResponse heldAnswer) {
       Holding holding = new Holding(heldAnswer.getCapHolder(), heldAnswer.getCapDir());
       long now = System.nanoTime();
-      Long last = recalledAtNs.get(holding);
-      if (last != null && now - last < RECALL_AGAIN_AFTER.toNanos()) {
+      boolean[] due = {false};
+      recalledAtNs.compute(holding, (h, last) -> {
+        if (last != null && now - last < RECALL_AGAIN_AFTER.toNanos()) {
+          return last;
+        }
+        due[0] = true;
+        return now;
+      });
+      if (!due[0]) {
         return CompletableFuture.completedFuture(null);
       }
-      recalledAtNs.put(holding, now);
+      if (recalledAtNs.size() > RECALLS_REMEMBERED) {
+        recalledAtNs.values().removeIf(at -> now - at >= RECALL_AGAIN_AFTER.toNanos());
+      }
       LOG.debug("recalling directory {} from session {}", holding.dir(),
           Long.toHexString(holding.holder()));
       MetaRequest recall = MetaRequest.newBuilder()
@@ -140,7 +150,7 @@ public final class CapabilityRecaller implements ControlPlaneOrchestrator {
       }
       return sent.handle((answer, failure) -> {
         if (failure != null || answer.getStatus() != Status.OK) {
-          recalledAtNs.remove(holding); // not recalled: the next CAP_HELD tries again
+          recalledAtNs.remove(holding, now); // not recalled: the next CAP_HELD tries again
         }
         return null;
       });

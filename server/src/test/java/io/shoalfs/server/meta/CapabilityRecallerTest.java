@@ -147,6 +147,7 @@ class CapabilityRecallerTest {
       answers.add(recaller.submit(LOOKUP));
     }
     assertEquals(200, recaller.waiting());
+    assertEquals(List.of(5L), group.recalled, "one recall for every request in the holder's way");
     recaller.close();
     for (CompletableFuture<MetaResponse> answer : answers) {
       ExecutionException closed = assertThrows(ExecutionException.class,
