@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts connections and answers framed {@code Envelope} requests through an
  * {@link EnvelopeHandler}. Event loops only decode and encode; the handler runs on the
- * executor given, so it may block (RocksDB, disk, Raft).
+ * executor given, so it may block (RocksDB, disk, Raft). Which connection each mount's
+ * metadata requests came on is kept in {@link ClientConnections}, for what the server pushes.
  */
 public final class RpcServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RpcServer.class);
@@ -30,6 +31,7 @@ public final class RpcServer implements AutoCloseable {
   private final int maxFrameBytes;
   private final EnvelopeHandler handler;
   private final Executor handlerExecutor;
+  private final ClientConnections clients;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
   private EventLoopGroup acceptGroup;
@@ -38,6 +40,15 @@ public final class RpcServer implements AutoCloseable {
 
   public RpcServer(String bindHost, int port, int maxFrameBytes, EnvelopeHandler handler,
       Executor handlerExecutor) {
+    this(bindHost, port, maxFrameBytes, handler, handlerExecutor, new ClientConnections());
+  }
+
+  /**
+   * @param clients told of every client id a metadata request comes with, and its connection:
+   *     the way to send that client something unasked
+   */
+  public RpcServer(String bindHost, int port, int maxFrameBytes, EnvelopeHandler handler,
+      Executor handlerExecutor, ClientConnections clients) {
     if (maxFrameBytes <= 0) {
       throw new IllegalArgumentException("maxFrameBytes must be positive: " + maxFrameBytes);
     }
@@ -46,6 +57,7 @@ public final class RpcServer implements AutoCloseable {
     this.maxFrameBytes = maxFrameBytes;
     this.handler = Objects.requireNonNull(handler, "handler");
     this.handlerExecutor = Objects.requireNonNull(handlerExecutor, "handlerExecutor");
+    this.clients = Objects.requireNonNull(clients, "clients");
   }
 
   /** Binds and starts accepting. Returns the bound port (the chosen one when port was 0). */
@@ -68,7 +80,7 @@ public final class RpcServer implements AutoCloseable {
             connections.add(ch);
             FrameCodec.install(ch.pipeline(), maxFrameBytes);
             ch.pipeline().addLast("dispatch",
-                new ServerConnectionHandler(handler, handlerExecutor, maxFrameBytes));
+                new ServerConnectionHandler(handler, handlerExecutor, maxFrameBytes, clients));
           }
         });
     try {

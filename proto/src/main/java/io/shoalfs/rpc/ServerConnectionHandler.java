@@ -36,13 +36,16 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
   private final EnvelopeHandler handler;
   private final Executor handlerExecutor;
   private final int maxFrameBytes;
+  private final ClientConnections clients;
   /** Set once a protocol violation has been answered; touched only on the event loop. */
   private boolean rejected;
 
-  ServerConnectionHandler(EnvelopeHandler handler, Executor handlerExecutor, int maxFrameBytes) {
+  ServerConnectionHandler(EnvelopeHandler handler, Executor handlerExecutor, int maxFrameBytes,
+      ClientConnections clients) {
     this.handler = handler;
     this.handlerExecutor = handlerExecutor;
     this.maxFrameBytes = maxFrameBytes;
+    this.clients = clients;
   }
 
   @Override
@@ -71,6 +74,10 @@ final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     long receivedNanos = System.nanoTime();
     Channel channel = ctx.channel();
+    if (request.getBodyCase() == Envelope.BodyCase.META_REQUEST) {
+      // The mount's connection, for what the server sends it unasked (ClientConnections).
+      clients.seen(request.getMetaRequest().getClientId(), channel);
+    }
     if (handler.answersOnEventLoop(request)) {
       dispatch(channel, request, receivedNanos);
       return;

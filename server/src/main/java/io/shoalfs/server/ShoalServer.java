@@ -4,6 +4,7 @@ import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.NamespaceStatsOp;
+import io.shoalfs.rpc.ClientConnections;
 import io.shoalfs.rpc.RpcServer;
 import java.io.IOException;
 import java.util.List;
@@ -27,6 +28,7 @@ public final class ShoalServer implements AutoCloseable {
   private final ControlPlaneOrchestrator control;
   private final DataPlaneOrchestrator data;
   private final AutoCloseable peerConnections;
+  private final ClientConnections mounts;
   private final ExecutorService rpcExecutor;
   private final ScheduledExecutorService housekeeping;
   private final long startedMs = System.currentTimeMillis();
@@ -34,10 +36,14 @@ public final class ShoalServer implements AutoCloseable {
 
   /**
    * @param peerConnections connections to other servers the planes share; closed last
+   * @param mounts where the RPC server keeps the connection of each mount, for the planes to
+   *     push to (capability recalls)
    */
   public ShoalServer(ServerConfig config, ClusterMembership membership,
-      ControlPlaneOrchestrator control, DataPlaneOrchestrator data, AutoCloseable peerConnections) {
+      ControlPlaneOrchestrator control, DataPlaneOrchestrator data, AutoCloseable peerConnections,
+      ClientConnections mounts) {
     this.peerConnections = peerConnections;
+    this.mounts = mounts;
     this.config = config;
     this.membership = membership;
     this.control = control;
@@ -52,7 +58,8 @@ public final class ShoalServer implements AutoCloseable {
     control.start();
     data.start();
     RpcDispatcher dispatcher = new RpcDispatcher(control, data, this::clusterStatus);
-    rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher, rpcExecutor);
+    rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher,
+        rpcExecutor, mounts);
     rpcServer.start();
     membership.register(memberInfo());
     // Free space changes as files are written: republish it now and then.

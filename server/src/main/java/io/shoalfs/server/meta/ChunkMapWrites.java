@@ -2,9 +2,11 @@ package io.shoalfs.server.meta;
 
 import io.shoalfs.proto.AddReplicaOp;
 import io.shoalfs.proto.AllocateChunkOp;
+import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.FenceChunkOp;
+import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReportReplicaFailureOp;
 import io.shoalfs.proto.Status;
@@ -75,6 +77,41 @@ final class ChunkMapWrites extends ChunkMap {
           + kept.size() + " live replicas of " + current.getReplicasList() + ", needs " + minReplicas);
     }
     return located(Status.OK, replace(current, kept));
+  }
+
+  /**
+   * A new file's chunk placed by the mount itself (AllocateChunkOp.placed, from its journal):
+   * created at version 1 on exactly those members, in that chain order. EEXIST if the chunk
+   * exists (the mount places only chunks of files it just made); the inode must be a live
+   * regular file, so a placement journaled after its file's unlink leaves nothing behind.
+   */
+  MetaResponse place(AllocateChunkOp op) {
+    ChunkId chunk = op.getChunk();
+    List<String> placed = op.getPlacedList();
+    if (placed.isEmpty() || placed.stream().anyMatch(String::isEmpty)
+        || placed.stream().distinct().count() != placed.size()) {
+      return Replies.fail(Status.EINVAL, "chunk " + describe(chunk)
+          + " placed on " + placed + ": distinct member ids needed");
+    }
+    if (location(chunk) != null) {
+      return Replies.fail(Status.EEXIST, "chunk " + describe(chunk) + " exists");
+    }
+    Attr file = new InodeReader(kv).attr(chunk.getInode());
+    if (file == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + chunk.getInode());
+    }
+    if (file.getType() != FileType.REGULAR) {
+      return Replies.fail(file.getType() == FileType.DIRECTORY ? Status.EISDIR : Status.EINVAL,
+          "chunks belong to regular files only");
+    }
+    ChunkLocation created = ChunkLocation.newBuilder()
+        .setChunk(chunk)
+        .setVersion(1)
+        .addAllReplicas(placed)
+        .build();
+    put(created);
+    addToCount(1);
+    return located(Status.OK, created);
   }
 
   /**

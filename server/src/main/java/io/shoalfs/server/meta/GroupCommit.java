@@ -39,11 +39,11 @@ final class GroupCommit {
 
   /**
    * @param maxInFlight entries on their way before new mutations start waiting to share one
-   * @param maxRequests most mutations in one entry (below MetaStateMachine.ENTRY_PLACES)
+   * @param maxRequests most mutations in one entry (below EntryApplier.ENTRY_PLACES)
    * @param maxBytes an entry stops growing at about this many bytes of requests
    */
   GroupCommit(int maxInFlight, int maxRequests, int maxBytes, EntrySender sender) {
-    if (maxInFlight < 1 || maxRequests < 1 || maxRequests >= MetaStateMachine.ENTRY_PLACES) {
+    if (maxInFlight < 1 || maxRequests < 1 || maxRequests >= EntryApplier.ENTRY_PLACES) {
       throw new IllegalArgumentException("maxInFlight " + maxInFlight + ", maxRequests " + maxRequests);
     }
     this.maxInFlight = maxInFlight;

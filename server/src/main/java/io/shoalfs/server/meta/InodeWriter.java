@@ -76,13 +76,29 @@ final class InodeWriter extends InodeReader {
     return next;
   }
 
+  /**
+   * Takes {@code count} ids from the stored counter for a session to create with later (see
+   * {@link InodeLeases}); they are not live inodes yet. Returns the first.
+   */
+  long reserveInodes(int count) {
+    long first = counter(KeySchema.NEXT_INODE);
+    batch.put(KeySchema.NEXT_INODE, KeySchema.u64(first + count));
+    return first;
+  }
+
+  /** Counts a new inode whose id was reserved earlier (the counter moved then). */
+  long adoptReservedInode(long ino) {
+    addToCounter(KeySchema.INODE_COUNT, 1);
+    return ino;
+  }
+
   void addToCounter(byte[] key, long delta) {
     batch.put(key, KeySchema.u64(counter(key) + delta));
   }
 
   /**
-   * Forgets an inode whose last link went away: its attributes, xattrs, symlink target and
-   * parent pointer. A regular file leaves a garbage record so its data can be reclaimed,
+   * Forgets an inode whose last link went away: its attributes, xattrs, symlink target,
+   * parent pointer and (a directory) capability. A regular file leaves a garbage record so its data can be reclaimed,
    * naming every member its chunk map lists as a replica: each of them deletes its copies and
    * then leaves the record (see {@link NamespaceWrites#purge}).
    */
@@ -98,6 +114,9 @@ final class InodeWriter extends InodeReader {
     kv.scan(prefix, prefix, (k, v) -> xattrs.add(k));
     xattrs.forEach(batch::delete);
     addToCounter(KeySchema.INODE_COUNT, -1);
+    if (attr.getType() == FileType.DIRECTORY) {
+      new Capabilities(batch).forget(ino, batch); // nobody can hold what is gone
+    }
     if (attr.getType() == FileType.REGULAR) {
       GarbageInode garbage = GarbageInode.newBuilder()
           .setInode(ino)

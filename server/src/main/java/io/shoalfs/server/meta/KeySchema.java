@@ -46,6 +46,14 @@ import java.nio.charset.StandardCharsets;
  *   O client(8) ino  -> (empty)                              an inode with no link left that the
  *                                                            client still has open (nlink 0); one
  *                                                            prefix scan per client
+ *   C dir            -> CapabilityRecord (protobuf)          the exclusive capability a session
+ *                                                            holds on a directory (see
+ *                                                            {@link Capabilities}); one get per
+ *                                                            directory a request touches
+ *   c client(8) dir  -> recalled flag (1)                    the same capability, indexed by its
+ *                                                            holder: one prefix scan finds what a
+ *                                                            session holds (its end drops them,
+ *                                                            its keep-alive lists the recalled)
  *   M "next_inode"   -> next inode id to hand out (8)
  *   M "inode_count"  -> number of live inodes (8)
  *   M "chunk_count"  -> number of K entries (8), kept in the batch that adds or removes one
@@ -75,6 +83,8 @@ public final class KeySchema {
   static final byte LOCK = 'F';
   static final byte SESSION = 'S';
   static final byte ORPHAN = 'O';
+  static final byte CAPABILITY = 'C';
+  static final byte HELD_CAPABILITY = 'c';
 
   static final byte[] NEXT_INODE = meta("next_inode");
   static final byte[] INODE_COUNT = meta("inode_count");
@@ -153,6 +163,24 @@ public final class KeySchema {
     return ByteBuffer.wrap(key, 9, 8).getLong();
   }
 
+  static byte[] capability(long dir) {
+    return inoKey(CAPABILITY, dir);
+  }
+
+  static byte[] heldCapability(long clientId, long dir) {
+    return ByteBuffer.allocate(17).put(HELD_CAPABILITY).putLong(clientId).putLong(dir).array();
+  }
+
+  /** Every capability one client holds. */
+  static byte[] heldCapabilityPrefix(long clientId) {
+    return inoKey(HELD_CAPABILITY, clientId);
+  }
+
+  /** The directory part of a c key. */
+  static long heldCapabilityDirOf(byte[] key) {
+    return ByteBuffer.wrap(key, 9, 8).getLong();
+  }
+
   static byte[] session(long clientId) {
     return inoKey(SESSION, clientId);
   }
@@ -184,7 +212,7 @@ public final class KeySchema {
     return new String(key, 9, key.length - 9, StandardCharsets.UTF_8);
   }
 
-  /** The inode (or client id) part of an A, P, L, G, K, R, S or O key. */
+  /** The inode (or client id) part of an A, P, L, G, K, R, S, O, C or c key. */
   static long inodeOf(byte[] key) {
     return ByteBuffer.wrap(key, 1, 8).getLong();
   }

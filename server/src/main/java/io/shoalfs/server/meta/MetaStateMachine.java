@@ -1,7 +1,6 @@
 package io.shoalfs.server.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.shoalfs.proto.BatchOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -10,7 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -33,23 +32,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The namespace as a Raft state machine. Each log entry is a {@link MetaRequest}; applying it
- * runs {@link Namespace} in one RocksDB batch that also records the applied term/index and the
- * client's reply, so a restart skips what is already applied and a retried request is
- * answered from the reply table instead of being applied twice. A client's replies belong to
- * its session ({@link Sessions}) and go with it.
+ * ({@link EntryApplier}) runs {@link Namespace} in one RocksDB batch that also records the
+ * applied term/index and the client's reply, so a restart skips what is already applied and a
+ * retried request is answered from the reply table instead of being applied twice. A client's
+ * replies belong to its session ({@link Sessions}) and go with it. Once an entry that recalls a
+ * directory capability is applied, the {@link CapabilityRecallListener} hears of it.
  */
 public final class MetaStateMachine extends BaseStateMachine {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetaStateMachine.class);
 
-  /**
-   * Places an answer can take within one log entry: answers are stamped log index x this +
-   * place (see MetaResponse.applied_index), so a group-committed entry's mutations stay ordered
-   * among themselves. The last place is a read's: it saw every mutation of its entry.
-   */
-  static final int ENTRY_PLACES = 1024;
-
   private final Namespace namespace;
+  private final EntryApplier entries;
+  private final CapabilityRecallListener recallListener;
   private final CheckpointSnapshotStorage storage = new CheckpointSnapshotStorage();
   // Read side: anything that touches the open database. Write side: opening and closing it.
   private final ReadWriteLock dbLock = new ReentrantReadWriteLock();
@@ -59,12 +54,22 @@ public final class MetaStateMachine extends BaseStateMachine {
   // Written under applyMutex; read without it by queries, to stamp their answers.
   private volatile long appliedIndex = RaftLog.INVALID_LOG_INDEX;
 
-  public MetaStateMachine(Namespace namespace) {
+  /**
+   * @param recallListener told, on this member, of each capability recall once its entry is
+   *     applied here (every member applies every entry, so every member tells its own)
+   */
+  public MetaStateMachine(Namespace namespace, CapabilityRecallListener recallListener) {
     this.namespace = namespace;
+    this.entries = new EntryApplier(namespace);
+    this.recallListener = recallListener;
+  }
+
+  public MetaStateMachine(CapabilityRecallListener recallListener) {
+    this(new Namespace(new ModePermissions()), recallListener);
   }
 
   public MetaStateMachine() {
-    this(new Namespace(new ModePermissions()));
+    this(CapabilityRecallListener.NONE);
   }
 
   @Override
@@ -111,14 +116,15 @@ public final class MetaStateMachine extends BaseStateMachine {
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     TermIndex termIndex = TermIndex.valueOf(entry);
-    MetaResponse response;
+    EntryApplier.Applied applied;
     try {
-      response = apply(termIndex, entry.getStateMachineLogEntry().getLogData());
+      applied = apply(termIndex, entry.getStateMachineLogEntry().getLogData());
     } catch (RuntimeException e) {
       LOG.error("cannot apply {}", termIndex, e);
       return CompletableFuture.failedFuture(e);
     }
-    return CompletableFuture.completedFuture(toMessage(response));
+    announce(applied.recalls());
+    return CompletableFuture.completedFuture(toMessage(applied.response()));
   }
 
   /**
@@ -158,7 +164,7 @@ public final class MetaStateMachine extends BaseStateMachine {
       long asOf = appliedIndex;
       MetaResponse answer = kv.read(r -> namespace.read(parsed, r));
       return CompletableFuture.completedFuture(
-          toMessage(answer.toBuilder().setAppliedIndex(readStamp(asOf)).build()));
+          toMessage(answer.toBuilder().setAppliedIndex(EntryApplier.readStamp(asOf)).build()));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     } finally {
@@ -206,7 +212,8 @@ public final class MetaStateMachine extends BaseStateMachine {
 
   // ------------------------------------------------------------------ apply
 
-  private MetaResponse apply(TermIndex termIndex, ByteString logData) {
+  /** Applies one entry; serial with other applies and snapshots. */
+  private EntryApplier.Applied apply(TermIndex termIndex, ByteString logData) {
     synchronized (applyMutex) {
       dbLock.readLock().lock();
       try {
@@ -215,21 +222,18 @@ public final class MetaStateMachine extends BaseStateMachine {
         }
         if (termIndex.getIndex() <= appliedIndex) {
           // Replay of an entry the store already holds: the store is the truth, do nothing.
-          return Replies.fail(Status.INTERNAL, "entry " + termIndex + " was already applied");
+          return new EntryApplier.Applied(Replies.fail(Status.INTERNAL,
+              "entry " + termIndex + " was already applied"), List.of());
         }
-        MetaResponse response;
+        EntryApplier.Applied applied;
         try (KvBatch batch = kv.newBatch()) {
-          MetaRequest request = parse(logData);
-          long index = termIndex.getIndex();
-          response = request != null && request.getOpCase() == MetaRequest.OpCase.BATCH
-              ? applyBatch(request.getBatch(), batch, index)
-              : applyOnce(request, batch, stamp(index, 0));
+          applied = entries.apply(parse(logData), batch, termIndex.getIndex());
           AppliedIndex.write(batch, termIndex);
           kv.commit(batch);
         }
         appliedIndex = termIndex.getIndex();
         updateLastAppliedTermIndex(termIndex);
-        return response;
+        return applied;
       } finally {
         dbLock.readLock().unlock();
       }
@@ -237,90 +241,18 @@ public final class MetaStateMachine extends BaseStateMachine {
   }
 
   /**
-   * A group-committed entry: each request applied as if it had an entry of its own (its own
-   * reply-table record, its own place), so one that fails leaves the others as they are.
+   * Tells the listener of the recalls an entry committed. Never throws: the entry is applied
+   * whatever becomes of the news (a holder that misses it finds it in its keep-alive answer).
    */
-  private MetaResponse applyBatch(BatchOp requests, KvBatch batch, long index) {
-    if (requests.getRequestsCount() >= ENTRY_PLACES) {
-      return Replies.fail(Status.BAD_REQUEST, "a batch of " + requests.getRequestsCount()
-          + " requests; at most " + (ENTRY_PLACES - 1));
-    }
-    MetaResponse.Builder answers = MetaResponse.newBuilder()
-        .setStatus(Status.OK)
-        .setAppliedIndex(readStamp(index));
-    for (int place = 0; place < requests.getRequestsCount(); place++) {
-      MetaRequest request = requests.getRequests(place);
-      answers.addBatched(request.getOpCase() == MetaRequest.OpCase.BATCH
-          ? Replies.fail(Status.BAD_REQUEST, "a batch inside a batch").toBuilder()
-              .setAppliedIndex(stamp(index, place)).build()
-          : applyOnce(request, batch, stamp(index, place)));
-    }
-    return answers.build();
-  }
-
-  /** Where an answer stands in log order (see {@link #ENTRY_PLACES}). */
-  static long stamp(long logIndex, int place) {
-    return logIndex * ENTRY_PLACES + place;
-  }
-
-  /** A read that saw every entry up to {@code appliedIndex}; 0 if none was applied. */
-  private static long readStamp(long appliedIndex) {
-    return appliedIndex <= 0 ? 0 : stamp(appliedIndex, ENTRY_PLACES - 1);
-  }
-
-  /**
-   * Runs the request unless the reply table says this client already got an answer, or its
-   * session refuses it ({@link Sessions}: not open, or a retry older than the reply window).
-   */
-  private MetaResponse applyOnce(MetaRequest request, KvBatch batch, long stamp) {
-    if (request == null) {
-      return Replies.fail(Status.BAD_REQUEST, "log entry is not a MetaRequest");
-    }
-    boolean tracked = request.getClientId() != 0 && !Namespace.isReadOnly(request);
-    long client = request.getClientId();
-    long seq = request.getRequestSeq();
-    Sessions sessions = new Sessions(batch);
-    if (tracked) {
-      byte[] stored = batch.get(KeySchema.reply(client, seq));
-      if (stored != null) {
-        return parseReply(stored);
-      }
-      if (request.getOpCase() != MetaRequest.OpCase.OPEN_SESSION) {
-        MetaResponse refused = Sessions.refusal(client, seq, sessions.get(client));
-        if (refused != null) {
-          return refused.toBuilder().setAppliedIndex(stamp).build();
-        }
+  private void announce(List<EntryApplier.Recall> recalls) {
+    for (EntryApplier.Recall recall : recalls) {
+      try {
+        recallListener.recalled(recall.holder(), recall.dir());
+      } catch (RuntimeException e) {
+        LOG.warn("recall of directory {} from session {} not announced: {}", recall.dir(),
+            Long.toHexString(recall.holder()), e.toString());
       }
     }
-    // Stamped before it goes into the reply table: a resent call gets the index it was applied at.
-    MetaResponse response = (request.getOpCase() == MetaRequest.OpCase.JOURNAL
-        ? applyJournal(request, batch, stamp)
-        : namespace.apply(request, batch)).toBuilder().setAppliedIndex(stamp).build();
-    if (tracked && request.getOpCase() != MetaRequest.OpCase.CLOSE_SESSION) {
-      batch.put(KeySchema.reply(client, seq), response.toByteArray());
-      // Calls arrive out of order, so each keeps its own reply; the window bounds the table.
-      batch.delete(KeySchema.reply(client, seq - KeySchema.REPLY_WINDOW));
-      sessions.applied(client, seq, stamp, batch);
-    }
-    return response;
-  }
-
-  /**
-   * A mount's journal: its ops in order, each applied as if alone under the journal's client
-   * id (orphans, renames over open files), each answered at the journal's stamp.
-   */
-  private MetaResponse applyJournal(MetaRequest journal, KvBatch batch, long stamp) {
-    for (MetaRequest op : journal.getJournal().getOpsList()) {
-      if (!Namespace.isJournaled(op)) {
-        return Replies.fail(Status.BAD_REQUEST, op.getOpCase() + " cannot be journaled");
-      }
-    }
-    MetaResponse.Builder answers = MetaResponse.newBuilder().setStatus(Status.OK);
-    for (MetaRequest op : journal.getJournal().getOpsList()) {
-      MetaRequest own = op.toBuilder().setClientId(journal.getClientId()).clearRequestSeq().build();
-      answers.addBatched(namespace.apply(own, batch).toBuilder().setAppliedIndex(stamp));
-    }
-    return answers.build();
   }
 
   private static MetaRequest parse(ByteString logData) {
@@ -328,14 +260,6 @@ public final class MetaStateMachine extends BaseStateMachine {
       return MetaRequest.parseFrom(logData.asReadOnlyByteBuffer());
     } catch (InvalidProtocolBufferException e) {
       return null;
-    }
-  }
-
-  private static MetaResponse parseReply(byte[] bytes) {
-    try {
-      return MetaResponse.parseFrom(bytes);
-    } catch (InvalidProtocolBufferException e) {
-      throw new KvException("corrupt reply record", e);
     }
   }
 

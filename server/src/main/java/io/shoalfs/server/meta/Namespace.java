@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ExpireSessionsOp;
@@ -11,8 +12,9 @@ import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 
 /**
- * The POSIX namespace and the chunk map ({@link ChunkMap}): every rule about names, links,
- * attributes and where file data lives is behind this class, executed against an
+ * The POSIX namespace, the chunk map ({@link ChunkMap}), mount sessions and their directory
+ * capabilities: every rule about names, links, attributes, who may touch a directory and
+ * where file data lives is behind this class, executed against an
  * {@link OrderedKv} batch. Deterministic: the same requests applied to the same store produce
  * the same bytes on every replica. Failures are statuses, never exceptions
  * (a {@link KvException} means the storage itself broke).
@@ -29,16 +31,20 @@ public final class Namespace {
     this(Permissions.NOT_ENFORCED);
   }
 
-  /** True for the operations that only read: they are answered without the Raft log. */
-  /** Whether a mount's journal may carry {@code request}: the namespace mutations. */
+  /**
+   * Whether a mount's journal may carry {@code request}: the namespace mutations, and the
+   * placement of a new file's chunk the mount chose itself (allocate_chunk with placed).
+   */
   static boolean isJournaled(MetaRequest request) {
     return switch (request.getOpCase()) {
       case MAKE_NODE, SYMLINK, LINK, UNLINK, RMDIR, RENAME, SET_ATTR, COMMIT_WRITE, SET_XATTR,
           REMOVE_XATTR, RELEASE_ORPHAN -> true;
+      case ALLOCATE_CHUNK -> request.getAllocateChunk().getPlacedCount() > 0;
       default -> false;
     };
   }
 
+  /** True for the operations that only read: they are answered without the Raft log. */
   public static boolean isReadOnly(MetaRequest request) {
     return switch (request.getOpCase()) {
       case LOOKUP, GET_ATTR, RESOLVE, READ_DIR, READ_LINK, GET_XATTR, LIST_XATTR, LIST_GARBAGE,
@@ -68,9 +74,13 @@ public final class Namespace {
     return true;
   }
 
-  /** Answers a read-only request from {@code kv}; a mutation is refused with EINVAL. */
+  /**
+   * Answers a read-only request from {@code kv}; a mutation is refused with EINVAL. A read of
+   * a directory another session holds the capability of is answered CAP_HELD.
+   */
   public MetaResponse read(MetaRequest request, KvReader kv) {
-    NamespaceReads reads = new NamespaceReads(new InodeReader(kv));
+    NamespaceReads reads = new NamespaceReads(new InodeReader(kv),
+        CapabilityGate.of(request.getClientId(), kv));
     ChunkMap chunks = new ChunkMap(kv);
     return switch (request.getOpCase()) {
       case LOOKUP -> reads.lookup(request.getLookup());
@@ -109,21 +119,39 @@ public final class Namespace {
   /**
    * Applies any request to {@code batch}, which may already hold other requests' writes (a
    * group-committed entry). When the answer is not OK the batch holds none of this request's
-   * writes, and the others' are untouched.
+   * writes, and the others' are untouched. A request that touches a directory another
+   * session holds the capability of is answered CAP_HELD (see {@link CapabilityGate}).
    */
   public MetaResponse apply(MetaRequest request, KvBatch batch) {
+    return apply(request, batch, false);
+  }
+
+  /**
+   * Applies one op of a mount's journal (its client id is the journal's): as {@link #apply},
+   * and a chunk placed by the mount (allocate_chunk with placed) is taken from it.
+   */
+  MetaResponse applyJournaled(MetaRequest op, KvBatch batch) {
+    return apply(op, batch, true);
+  }
+
+  private MetaResponse apply(MetaRequest request, KvBatch batch, boolean journaled) {
     if (isReadOnly(request) || request.getOpCase() == MetaRequest.OpCase.OP_NOT_SET) {
       return read(request, batch);
     }
     batch.mark();
     InodeWriter store = new InodeWriter(batch);
-    NamespaceWrites writes = new NamespaceWrites(store, permissions);
+    long client = request.getClientId();
+    InodeLeases leases = new InodeLeases(store, batch);
+    NamespaceWrites writes = new NamespaceWrites(store, permissions,
+        CapabilityGate.of(client, batch), leases);
     ChunkMapWrites chunks = new ChunkMapWrites(batch);
+    CapabilityOps capabilities = new CapabilityOps(batch);
     var caller = request.getCaller();
     MetaResponse response = switch (request.getOpCase()) {
-      case MAKE_NODE -> placeFirstChunk(writes.makeNode(caller, request.getMakeNode()),
-          request.getMakeNode(), chunks);
-      case SYMLINK -> writes.symlink(caller, request.getSymlink());
+      case MAKE_NODE -> takeCapability(client, request.getMakeNode(), capabilities,
+          placeFirstChunk(writes.makeNode(caller, request.getMakeNode(), client),
+              request.getMakeNode(), chunks));
+      case SYMLINK -> writes.symlink(caller, request.getSymlink(), client);
       case LINK -> writes.link(caller, request.getLink());
       case UNLINK -> writes.unlink(caller, request.getUnlink(), request.getClientId());
       case RELEASE_ORPHAN ->
@@ -135,15 +163,19 @@ public final class Namespace {
       case COMMIT_WRITE -> writes.commitWrite(request.getCommitWrite());
       case APPEND -> writes.append(request.getAppend());
       case SET_LOCK -> new Locks(batch).set(request.getClientId(), request.getSetLock(), batch);
-      case KEEP_ALIVE ->
-          new Locks(batch).keepAlive(request.getClientId(), request.getKeepAlive(), batch);
+      case KEEP_ALIVE -> capabilities.withRecalledDirs(
+          new Locks(batch).keepAlive(client, request.getKeepAlive(), batch), client);
       case OPEN_SESSION -> openSession(request, batch);
       case CLOSE_SESSION -> closeSession(request.getClientId(), writes, batch);
       case EXPIRE_SESSIONS -> expireSessions(request, writes, batch);
       case SET_XATTR -> writes.setXattr(caller, request.getSetXattr());
       case REMOVE_XATTR -> writes.removeXattr(caller, request.getRemoveXattr());
       case PURGE -> writes.purge(request.getPurge(), chunks);
-      case ALLOCATE_CHUNK -> chunks.allocate(request.getAllocateChunk());
+      case ALLOCATE_CHUNK -> allocateChunk(request.getAllocateChunk(), journaled, chunks);
+      case ACQUIRE_CAPABILITY -> capabilities.acquire(client, request.getAcquireCapability());
+      case RELEASE_CAPABILITY -> capabilities.release(client, request.getReleaseCapability());
+      case RECALL_CAPABILITY -> capabilities.recall(client, request.getRecallCapability());
+      case LEASE_INODES -> leases.lease(client, request.getLeaseInodes());
       case REPORT_REPLICA_FAILURE -> chunks.reportReplicaFailure(request.getReportReplicaFailure());
       case ADD_REPLICA -> chunks.addReplica(request.getAddReplica());
       case FENCE_CHUNK -> chunks.fence(request.getFenceChunk());
@@ -155,6 +187,34 @@ public final class Namespace {
     }
     batch.releaseMark();
     return withChanges(response, store);
+  }
+
+  /**
+   * A mount places its new files' chunks itself only in its journal, where the file's create
+   * comes first; anywhere else allocate_chunk places by the proposer's view of the members.
+   */
+  private static MetaResponse allocateChunk(AllocateChunkOp op, boolean journaled,
+      ChunkMapWrites chunks) {
+    if (op.getPlacedCount() == 0) {
+      return chunks.allocate(op);
+    }
+    return journaled
+        ? chunks.place(op)
+        : Replies.fail(Status.BAD_REQUEST, "a chunk placed by the mount comes in its journal");
+  }
+
+  /**
+   * A directory made with take_capability starts out held by the maker's session: nobody else
+   * can have looked into it yet. Without a session (a server's request) there is no holder.
+   */
+  private static MetaResponse takeCapability(long client, MakeNodeOp op,
+      CapabilityOps capabilities, MetaResponse made) {
+    if (made.getStatus() != Status.OK || !op.getTakeCapability()
+        || op.getType() != FileType.DIRECTORY || client == 0) {
+      return made;
+    }
+    capabilities.grantNew(client, made.getAttr().getInode());
+    return made.toBuilder().setCapabilityGranted(true).build();
   }
 
   /**

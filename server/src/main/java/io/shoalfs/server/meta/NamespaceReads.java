@@ -12,7 +12,10 @@ import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
 import java.util.Arrays;
 
-/** The read-only namespace operations; they never write. */
+/**
+ * The read-only namespace operations; they never write. Each asks the {@link CapabilityGate}
+ * about the directories it reads: the one looked up in, listed, walked through or asked about.
+ */
 final class NamespaceReads {
 
   static final int DEFAULT_READDIR_LIMIT = 1000;
@@ -21,9 +24,11 @@ final class NamespaceReads {
   static final int MAX_GARBAGE_LIMIT = 10_000;
 
   private final InodeReader store;
+  private final CapabilityGate gate;
 
-  NamespaceReads(InodeReader store) {
+  NamespaceReads(InodeReader store, CapabilityGate gate) {
     this.store = store;
+    this.gate = gate;
   }
 
   MetaResponse lookup(LookupOp op) {
@@ -34,6 +39,10 @@ final class NamespaceReads {
     if (parent.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, "inode " + op.getParent() + " is not a directory");
     }
+    MetaResponse held = gate.refusal(op.getParent());
+    if (held != null) {
+      return held;
+    }
     Status nameStatus = Names.checkEntryName(op.getName());
     if (nameStatus != Status.OK) {
       return Replies.fail(nameStatus, "bad name");
@@ -42,17 +51,25 @@ final class NamespaceReads {
     if (child == null) {
       return Replies.fail(Status.ENOENT, "no entry " + op.getName());
     }
-    return getAttr(child.inode());
+    // The child is not touched: its attributes are the parent's entry's business.
+    Attr attr = store.attr(child.inode());
+    return attr == null ? Replies.fail(Status.ENOENT, "no inode " + child.inode()) : Replies.ok(attr);
   }
 
+  /** A directory's attributes are its holder's to change: asking about one touches it. */
   MetaResponse getAttr(long ino) {
     Attr attr = store.attr(ino);
-    return attr == null ? Replies.fail(Status.ENOENT, "no inode " + ino) : Replies.ok(attr);
+    if (attr == null) {
+      return Replies.fail(Status.ENOENT, "no inode " + ino);
+    }
+    MetaResponse held = gate.refusal(attr);
+    return held != null ? held : Replies.ok(attr);
   }
 
   /**
    * Walks an absolute path from the root, entry by entry; symlinks are not followed. Each
-   * component is limited to NAME_MAX, the whole path is not.
+   * component is limited to NAME_MAX, the whole path is not. Every directory walked through
+   * touches the gate, and so does the end of the walk when it is a directory.
    */
   MetaResponse resolve(ResolveOp op) {
     String path = op.getPath();
@@ -68,6 +85,10 @@ final class NamespaceReads {
       }
       if (current.getType() != FileType.DIRECTORY) {
         return Replies.fail(Status.ENOTDIR, "not a directory on the way to " + path);
+      }
+      MetaResponse held = gate.refusal(current.getInode());
+      if (held != null) {
+        return held;
       }
       long next;
       if (component.equals("..")) {
@@ -87,7 +108,8 @@ final class NamespaceReads {
         return Replies.fail(Status.ENOENT, "dangling entry in " + path);
       }
     }
-    return Replies.ok(current);
+    MetaResponse held = gate.refusal(current);
+    return held != null ? held : Replies.ok(current);
   }
 
   /**
@@ -101,6 +123,10 @@ final class NamespaceReads {
     }
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, "inode " + op.getInode() + " is not a directory");
+    }
+    MetaResponse held = gate.refusal(op.getInode());
+    if (held != null) {
+      return held;
     }
     int limit = op.getLimit() == 0 ? DEFAULT_READDIR_LIMIT : Math.min(op.getLimit(), MAX_READDIR_LIMIT);
     byte[] prefix = KeySchema.dentryPrefix(op.getInode());

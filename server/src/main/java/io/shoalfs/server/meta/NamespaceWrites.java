@@ -25,8 +25,11 @@ import java.util.List;
 
 /**
  * The namespace mutations other than rename. Each checks everything before it writes, takes
- * time only from the op's now_ns and inode ids only from the stored counter, so every
- * replica applying the same log ends with the same bytes.
+ * time only from the op's now_ns and inode ids only from the stored counter (or from a range
+ * the store leased to the requester's session), so every replica applying the same log ends
+ * with the same bytes. The first check on every directory an op touches is the
+ * {@link CapabilityGate}'s: while another session holds it, what the store says of its
+ * entries may be out of date.
  */
 final class NamespaceWrites {
 
@@ -51,13 +54,27 @@ final class NamespaceWrites {
 
   private final InodeWriter store;
   private final Permissions permissions;
+  private final CapabilityGate gate;
+  private final InodeLeases leases;
 
-  NamespaceWrites(InodeWriter store, Permissions permissions) {
+  NamespaceWrites(InodeWriter store, Permissions permissions, CapabilityGate gate,
+      InodeLeases leases) {
     this.store = store;
     this.permissions = permissions;
+    this.gate = gate;
+    this.leases = leases;
   }
 
-  MetaResponse makeNode(Caller caller, MakeNodeOp op) {
+  /**
+   * Null if the requester may touch {@code inode}; CAP_HELD if it is a directory another
+   * session holds the capability of (see the gate).
+   */
+  MetaResponse capabilityRefusal(Attr inode) {
+    return gate.refusal(inode);
+  }
+
+  /** {@code clientId}: the requester, whose leased numbers op.inode may name. */
+  MetaResponse makeNode(Caller caller, MakeNodeOp op, long clientId) {
     switch (op.getType()) {
       case REGULAR, DIRECTORY, FIFO, SOCKET, CHAR_DEVICE, BLOCK_DEVICE -> { }
       default -> {
@@ -69,13 +86,18 @@ final class NamespaceWrites {
     if (refused != null) {
       return refused;
     }
+    refused = takeLeased(clientId, op.getInode());
+    if (refused != null) {
+      return refused;
+    }
     boolean device = op.getType() == FileType.CHAR_DEVICE || op.getType() == FileType.BLOCK_DEVICE;
     Attr attr = create(caller, parent, op.getName(), op.getType(), op.getMode(),
-        device ? op.getRdev() : 0, op.getNowNs());
+        device ? op.getRdev() : 0, op.getNowNs(), newInode(op.getInode()));
     return Replies.ok(attr);
   }
 
-  MetaResponse symlink(Caller caller, SymlinkOp op) {
+  /** As {@link #makeNode}: {@code clientId} may have leased op.inode. */
+  MetaResponse symlink(Caller caller, SymlinkOp op, long clientId) {
     if (op.getTarget().isEmpty()) {
       return Replies.fail(Status.ENOENT, "empty symlink target");
     }
@@ -87,7 +109,12 @@ final class NamespaceWrites {
     if (refused != null) {
       return refused;
     }
-    Attr attr = create(caller, parent, op.getName(), FileType.SYMLINK, 0777, 0, op.getNowNs());
+    refused = takeLeased(clientId, op.getInode());
+    if (refused != null) {
+      return refused;
+    }
+    Attr attr = create(caller, parent, op.getName(), FileType.SYMLINK, 0777, 0, op.getNowNs(),
+        newInode(op.getInode()));
     attr = attr.toBuilder().setSize(Names.utf8Length(op.getTarget())).build();
     store.putAttr(attr);
     store.putSymlinkTarget(attr.getInode(), op.getTarget());
@@ -162,6 +189,10 @@ final class NamespaceWrites {
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, op.getName() + " is not a directory");
     }
+    MetaResponse held = gate.refusal(dir);
+    if (held != null) {
+      return held;
+    }
     Status sticky = permissions.mayRemove(caller, parent, dir);
     if (sticky != Status.OK) {
       return Replies.fail(sticky, "sticky directory");
@@ -190,6 +221,10 @@ final class NamespaceWrites {
     Attr attr = store.attr(op.getInode());
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    MetaResponse held = gate.refusal(attr);
+    if (held != null) {
+      return held;
     }
     int valid = op.getValid();
     if (valid == 0) {
@@ -316,6 +351,10 @@ final class NamespaceWrites {
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
     }
+    MetaResponse held = gate.refusal(attr);
+    if (held != null) {
+      return held;
+    }
     Status nameStatus = Names.checkXattrName(op.getName());
     if (nameStatus != Status.OK) {
       return Replies.fail(nameStatus, "bad xattr name");
@@ -347,6 +386,10 @@ final class NamespaceWrites {
     Attr attr = store.attr(op.getInode());
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
+    }
+    MetaResponse held = gate.refusal(attr);
+    if (held != null) {
+      return held;
     }
     Status nameStatus = Names.checkXattrName(op.getName());
     if (nameStatus != Status.OK) {
@@ -408,13 +451,21 @@ final class NamespaceWrites {
     return null;
   }
 
-  /** Null if {@code parent} is a directory the caller may change and {@code name} is valid. */
+  /**
+   * Null if {@code parent} is a directory the caller may change and {@code name} is valid.
+   * Every op that adds or removes an entry comes through here: this is where it touches the
+   * parent.
+   */
   MetaResponse checkExistingEntry(Caller caller, Attr parent, long parentIno, String name) {
     if (parent == null) {
       return Replies.fail(Status.ENOENT, "no inode " + parentIno);
     }
     if (parent.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, "inode " + parentIno + " is not a directory");
+    }
+    MetaResponse held = gate.refusal(parentIno);
+    if (held != null) {
+      return held;
     }
     Status nameStatus = Names.checkEntryName(name);
     if (nameStatus != Status.OK) {
@@ -457,9 +508,18 @@ final class NamespaceWrites {
     return dir.toBuilder().setMtimeNs(nowNs).setCtimeNs(nowNs).build();
   }
 
+  /** Null when {@code ino} is 0 (the counter's next) or leased to the client, else EINVAL. */
+  private MetaResponse takeLeased(long clientId, long ino) {
+    return ino == 0 ? null : leases.take(clientId, ino);
+  }
+
+  /** The id of a new inode: {@code leased} (taken by {@link #takeLeased}), or the next free. */
+  private long newInode(long leased) {
+    return leased == 0 ? store.allocateInode() : store.adoptReservedInode(leased);
+  }
+
   private Attr create(Caller caller, Attr parent, String name, FileType type, int mode, int rdev,
-      long nowNs) {
-    long ino = store.allocateInode();
+      long nowNs, long ino) {
     int perm = mode & PERMISSION_BITS;
     int gid = caller.getGid();
     // BSD group semantics in a setgid directory: the group comes from the directory, and

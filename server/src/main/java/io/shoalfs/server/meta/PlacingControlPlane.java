@@ -20,7 +20,9 @@ import java.util.function.Supplier;
  * the membership before it is proposed: candidates in placement order ({@link ChunkPlacement}),
  * the live member ids, the replication factor and the minimum. The state machine cannot ask the membership itself
  * (apply must be deterministic), so the proposer decides and the log carries the decision.
- * Every other request, and start/close/leaderId, pass through to the delegate unchanged.
+ * A lease_inodes gets the factor and the minimum too: the mount places its new files' chunks
+ * itself and is told them in the answer. Every other request, and start/close/leaderId, pass
+ * through to the delegate unchanged.
  */
 public final class PlacingControlPlane implements ControlPlaneOrchestrator {
 
@@ -72,15 +74,23 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
 
   private static boolean placesChunks(MetaRequest request) {
     return request.getOpCase() == MetaRequest.OpCase.ALLOCATE_CHUNK
+        || request.getOpCase() == MetaRequest.OpCase.LEASE_INODES
         || (request.getOpCase() == MetaRequest.OpCase.MAKE_NODE
             && request.getMakeNode().hasFirstChunk());
   }
 
   /**
    * The request with candidates, live, replication and min_replicas set from the membership:
-   * an allocate_chunk's, or the first_chunk of a make_node.
+   * an allocate_chunk's, or the first_chunk of a make_node; replication and min_replicas of a
+   * lease_inodes.
    */
   MetaRequest place(MetaRequest request) {
+    if (request.getOpCase() == MetaRequest.OpCase.LEASE_INODES) {
+      int known = members.get().size();
+      return request.toBuilder().setLeaseInodes(request.getLeaseInodes().toBuilder()
+          .setReplication(factor(known))
+          .setMinReplicas(minimum(known))).build();
+    }
     if (request.getOpCase() == MetaRequest.OpCase.MAKE_NODE) {
       // The inode does not exist yet, so the rendezvous order is drawn for a random stand-in:
       // what spreads files over the members is that each file gets its own draw.
@@ -98,16 +108,24 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
   private AllocateChunkOp fill(AllocateChunkOp op, ChunkId orderFor) {
     List<MemberInfo> known = members.get();
     List<MemberInfo> up = known.stream().filter(m -> UP.equals(m.getState())).toList();
-    int factor = Math.max(1, Math.min(replication, known.size()));
-    int minimum = Math.min(minReplicas, factor);
     return op.toBuilder()
         .clearCandidates()
         .addAllCandidates(ChunkPlacement.order(up, orderFor))
         .clearLive()
         .addAllLive(up.stream().map(MemberInfo::getId).sorted().toList())
-        .setReplication(factor)
-        .setMinReplicas(minimum)
+        .setReplication(factor(known.size()))
+        .setMinReplicas(minimum(known.size()))
         .build();
+  }
+
+  /** The configured factor, capped at the {@code known} members (at least 1). */
+  private int factor(int known) {
+    return Math.max(1, Math.min(replication, known));
+  }
+
+  /** The configured minimum, capped at the factor. */
+  private int minimum(int known) {
+    return Math.min(minReplicas, factor(known));
   }
 
   @Override

@@ -102,6 +102,7 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
   }
 
   private final Config config;
+  private final CapabilityRecallListener recalls;
   private final RaftGroup group;
   private final RaftPeer self;
   private RaftServer server;
@@ -113,7 +114,16 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
   }
 
   public RaftControlPlane(Config config) {
+    this(config, CapabilityRecallListener.NONE);
+  }
+
+  /**
+   * @param recalls hears of each capability recall this member applies (see
+   *     {@link MetaStateMachine})
+   */
+  public RaftControlPlane(Config config, CapabilityRecallListener recalls) {
     this.config = config;
+    this.recalls = Objects.requireNonNull(recalls, "recalls");
     this.group = RaftGroup.valueOf(groupId(config.groupName()), config.peers());
     this.self = config.peers().stream()
         .filter(p -> p.getId().toString().equals(config.selfId()))
@@ -147,7 +157,7 @@ public final class RaftControlPlane implements ControlPlaneOrchestrator {
     server = RaftServer.newBuilder()
         .setServerId(self.getId())
         .setGroup(group)
-        .setStateMachine(new MetaStateMachine())
+        .setStateMachine(new MetaStateMachine(recalls))
         .setProperties(properties)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();

@@ -9,7 +9,8 @@ import io.shoalfs.proto.Status;
 
 /**
  * rename(2) as one batch: every check first, then the entry moves, the replaced target (if
- * any) loses its link, and the parents' link counts follow a moved directory's "..".
+ * any) loses its link, and the parents' link counts follow a moved directory's "..". It
+ * touches (see {@link CapabilityGate}) both parents, a moved directory and a replaced one.
  */
 final class Rename {
 
@@ -56,6 +57,11 @@ final class Rename {
     }
     Attr src = store.attr(srcChild.inode());
     boolean srcIsDir = src.getType() == FileType.DIRECTORY;
+    // A moved directory's ".." changes: it is touched like both parents.
+    refused = writes.capabilityRefusal(src);
+    if (refused != null) {
+      return refused;
+    }
     Status sticky = writes.mayRemove(caller, srcParent, src);
     if (sticky != Status.OK) {
       return Replies.fail(sticky, "sticky directory");
@@ -75,6 +81,10 @@ final class Rename {
       }
       dst = store.attr(dstChild.inode());
       boolean dstIsDir = dst.getType() == FileType.DIRECTORY;
+      refused = writes.capabilityRefusal(dst);
+      if (refused != null) {
+        return refused;
+      }
       sticky = writes.mayRemove(caller, dstParent, dst);
       if (sticky != Status.OK) {
         return Replies.fail(sticky, "sticky directory");

@@ -19,8 +19,9 @@ import java.util.List;
  *       is refused with SESSION_EXPIRED: its replies are gone, so a retry could be applied twice;
  *   <li>a retry whose sequence number lies a whole reply window behind the newest one applied
  *       is refused with RETRY_TOO_OLD, never applied again (its reply may be gone);
- *   <li>a session ends by the mount's close or by the leader's expiry, and takes its replies and
- *       orphans with it (the orphans are freed, their data reclaimed like any unlinked file's).
+ *   <li>a session ends by the mount's close or by the leader's expiry, and takes its replies,
+ *       orphans, directory capabilities and leased inode numbers with it (the orphans are freed,
+ *       their data reclaimed like any unlinked file's).
  * </ul>
  *
  * <p>Expiry is measured in log progress, not in wall-clock time that apply cannot read: every
@@ -65,10 +66,10 @@ final class Sessions {
     if (session == null) {
       return; // none to record in: apply refuses such a request before it runs
     }
-    put(batch, clientId, session.toBuilder()
+    put(clientId, session.toBuilder()
         .setSeenStamp(stamp)
         .setMaxSeq(Math.max(session.getMaxSeq(), seq))
-        .build());
+        .build(), batch);
   }
 
   /**
@@ -78,7 +79,7 @@ final class Sessions {
   void seenAt(long clientId, long nowNs, KvBatch batch) {
     SessionRecord session = get(clientId);
     SessionRecord.Builder record = session == null ? SessionRecord.newBuilder() : session.toBuilder();
-    put(batch, clientId, record.setSeenNs(nowNs).build());
+    put(clientId, record.setSeenNs(nowNs).build(), batch);
   }
 
   /** Whether the client was seen within {@code ttlNs} of {@code nowNs} (its own clock). */
@@ -89,10 +90,12 @@ final class Sessions {
 
   /**
    * Ends a session: its replies go, its orphans are freed (through {@code writes}, as their
-   * last close would), the record goes.
+   * last close would), its directory capabilities are dropped, the record goes (with the inode
+   * numbers leased to it).
    */
   void end(long clientId, NamespaceWrites writes, KvBatch batch) {
     keys(KeySchema.replyPrefix(clientId)).forEach(batch::delete);
+    new Capabilities(batch).dropAll(clientId, batch);
     for (byte[] orphan : keys(KeySchema.orphanPrefix(clientId))) {
       writes.releaseOrphan(clientId,
           ReleaseOrphanOp.newBuilder().setInode(KeySchema.orphanInodeOf(orphan)).build(), batch);
@@ -118,7 +121,8 @@ final class Sessions {
     return out;
   }
 
-  private static void put(KvBatch batch, long clientId, SessionRecord record) {
+  /** Writes the session record of {@code clientId}. */
+  void put(long clientId, SessionRecord record, KvBatch batch) {
     batch.put(KeySchema.session(clientId), record.toByteArray());
   }
 

@@ -8,9 +8,11 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
 import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.ClientConnections;
 import io.shoalfs.server.ClusterMembership;
 import io.shoalfs.server.ControlPlaneOrchestrator;
 import io.shoalfs.server.DataPlaneOrchestrator;
+import io.shoalfs.server.RecallPusher;
 import io.shoalfs.server.ServerConfig;
 import io.shoalfs.server.ShoalServer;
 import io.shoalfs.server.Topology;
@@ -22,6 +24,7 @@ import io.shoalfs.server.data.OrphanCollector;
 import io.shoalfs.server.data.ReplicaChecker;
 import io.shoalfs.server.data.ReplicaSettings;
 import io.shoalfs.server.data.ReplicationManager;
+import io.shoalfs.server.meta.CapabilityRecaller;
 import io.shoalfs.server.meta.PlacingControlPlane;
 import io.shoalfs.server.meta.RaftControlPlane;
 import io.shoalfs.server.meta.SessionReaper;
@@ -39,8 +42,10 @@ import org.apache.ratis.protocol.RaftPeer;
  *
  * <ol>
  *   <li>the control plane: this server's member of the Raft group over RocksDB (state in
- *       {@code <data-dir>/meta}), placing new chunks as it proposes them and ending the sessions
- *       of silent mounts while it leads;
+ *       {@code <data-dir>/meta}), placing new chunks as it proposes them, ending the sessions
+ *       of silent mounts while it leads, and waiting out the directory capabilities in a
+ *       request's way (recalling them; every member pushes each recall it applies to the
+ *       holder's mount, if that mount is connected to it);
  *   <li>the data plane: chunk copies on this server's disk ({@code <data-dir>/chunks}),
  *       forwarded down the replica chain, healed by the metadata leader, and garbage-collected
  *       by asking the chunk map which copies are still wanted;
@@ -57,14 +62,19 @@ public final class ConvergedTopology implements Topology {
   @Override
   public ShoalServer assemble(ServerConfig config) {
     ClusterMembership membership = new ClusterMembership(config);
+    // The mounts' connections to this server, kept by its RPC server: a capability recall this
+    // member applies is pushed to the holder's mount on its connection, if it has one.
+    ClientConnections mounts = new ClientConnections();
     // Control plane: a Raft member, behind placement (allocate_chunk gets live members filled in
     // by the proposer, so that apply stays deterministic).
-    RaftControlPlane raft =
-        new RaftControlPlane(config.id(), raftPeers(config.peers()), config.dataDir().resolve("meta"));
-    // Mount sessions end when a mount goes silent: expired by whichever member leads.
-    ControlPlaneOrchestrator control = new SessionReaper(
+    RaftControlPlane raft = new RaftControlPlane(RaftControlPlane.Config.of(config.id(),
+        raftPeers(config.peers()), config.dataDir().resolve("meta")), new RecallPusher(mounts));
+    // Mount sessions end when a mount goes silent: expired by whichever member leads. A request
+    // in the way of another mount's directory capability waits while it is recalled.
+    ControlPlaneOrchestrator control = new CapabilityRecaller(new SessionReaper(
         new PlacingControlPlane(raft, membership::members, config.replication(), config.minReplicas()),
-        () -> raft.leaderId().filter(config.id()::equals).isPresent(), SESSION_PERIOD, SESSION_TTL);
+        () -> raft.leaderId().filter(config.id()::equals).isPresent(), SESSION_PERIOD, SESSION_TTL),
+        RECALL_BOUND);
     // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
@@ -83,13 +93,18 @@ public final class ConvergedTopology implements Topology {
     GarbageSource garbage = new NamespaceGarbage(control,
         holder -> leading.getAsBoolean() && membership.isDead(holder));
     DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
-    return new ShoalServer(config, membership, control, data, peers);
+    return new ShoalServer(config, membership, control, data, peers, mounts);
   }
 
   private static final Duration HEAL_PERIOD = Duration.ofSeconds(5);
   // Mounts keep alive every 5 s; one silent for 20 s of a moving log is gone (as lock owners).
   private static final Duration SESSION_PERIOD = Duration.ofSeconds(5);
   private static final Duration SESSION_TTL = Duration.ofNanos(SessionReaper.SESSION_TTL_NS);
+  // A holder that never gives a recalled capability back loses it with its session: within
+  // the TTL plus a reaper period (and the margin of an expiry entry), after which a waiting
+  // request goes through. Past this the mount is answered CAP_HELD (ETIMEDOUT).
+  private static final Duration RECALL_BOUND =
+      SESSION_TTL.plus(SESSION_PERIOD).plus(Duration.ofSeconds(5));
 
   /** Adapts the chunk map's check_replicas to the orphan collector. */
   private record ChunkMapChecker(ControlPlaneOrchestrator control) implements ReplicaChecker {

@@ -34,7 +34,11 @@ final class NamespaceFixture implements AutoCloseable {
 
   final RocksKv kv;
   final Namespace namespace;
+  final EntryApplier entries;
+  /** The capability recalls the entries applied so far announced, in order. */
+  final List<EntryApplier.Recall> recalls = new ArrayList<>();
   long clock = 1_000_000_000L;
+  private long logIndex;
 
   NamespaceFixture(Path dir) throws IOException {
     this(dir, Permissions.NOT_ENFORCED);
@@ -42,6 +46,7 @@ final class NamespaceFixture implements AutoCloseable {
 
   NamespaceFixture(Path dir, Permissions permissions) throws IOException {
     namespace = new Namespace(permissions);
+    entries = new EntryApplier(namespace);
     kv = RocksKv.open(dir);
     try (KvBatch batch = kv.newBatch()) {
       if (Namespace.bootstrap(batch)) {
@@ -58,6 +63,32 @@ final class NamespaceFixture implements AutoCloseable {
       MetaResponse response = namespace.apply(request.build(), batch);
       kv.commit(batch);
       return response;
+    }
+  }
+
+  /**
+   * Applies the request as the state machine applies a log entry (reply table, sessions,
+   * journals), as the next entry of the log.
+   */
+  MetaResponse entry(MetaRequest.Builder request) {
+    if (!request.hasCaller()) {
+      request.setCaller(USER);
+    }
+    try (KvBatch batch = kv.newBatch()) {
+      EntryApplier.Applied applied = entries.apply(request.build(), batch, ++logIndex);
+      kv.commit(batch);
+      recalls.addAll(applied.recalls());
+      return applied.response();
+    }
+  }
+
+  /** Applies the request to a batch that is dropped, not committed: the store stays as it is. */
+  MetaResponse tryApply(MetaRequest.Builder request) {
+    if (!request.hasCaller()) {
+      request.setCaller(USER);
+    }
+    try (KvBatch batch = kv.newBatch()) {
+      return namespace.apply(request.build(), batch);
     }
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.LeaseInodesOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.MemberInfo;
@@ -109,6 +110,20 @@ class PlacingControlPlaneTest {
     assertEquals(3, first.getReplication());
     assertEquals(2, first.getMinReplicas());
     assertEquals(5, recorder.last().getRequestSeq());
+  }
+
+  @Test
+  void anInodeLeaseGetsTheCappedFactorsForTheChunksTheMountPlaces() {
+    Recorder recorder = new Recorder();
+    List<MemberInfo> two = List.of(member("x", "up", GIB), member("y", "down", GIB));
+    MetaRequest lease = MetaRequest.newBuilder().setClientId(3).setRequestSeq(8)
+        .setLeaseInodes(LeaseInodesOp.newBuilder().setCount(100).setReplication(99)).build();
+    new PlacingControlPlane(recorder, () -> two, 3, 3).submit(lease);
+    LeaseInodesOp sent = recorder.last().getLeaseInodes();
+    assertEquals(100, sent.getCount(), "the count is the mount's");
+    assertEquals(2, sent.getReplication(), "capped at the known members");
+    assertEquals(2, sent.getMinReplicas());
+    assertEquals(8, recorder.last().getRequestSeq());
   }
 
   @Test
