@@ -40,7 +40,7 @@ public final class ShoalCli {
   public static final List<String> COMMANDS = List.of("mount", "status", "wait", "locate");
 
   static final int MAX_FRAME = 16 << 20;
-  static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration CALL_TIMEOUT = Duration.ofSeconds(40);
 
   private ShoalCli() {}
 

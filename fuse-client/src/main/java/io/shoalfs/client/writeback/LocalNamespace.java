@@ -156,11 +156,23 @@ final class LocalNamespace {
     return i == null ? 0 : i.coveredBy;
   }
 
-  /** The held child directory {@code name} of {@code parent}, or 0. */
+  /**
+   * The held directory named {@code name} in {@code parent}, or 0: from the parent's listing
+   * when the parent is held, else among the directories held since this mount made them
+   * through the servers (their parent is not held).
+   */
   long heldChild(long parent, String name) {
     HeldDirectory d = held.get(parent);
-    HeldDirectory.Entry e = d == null ? null : d.entries.get(name);
-    return e != null && held.containsKey(e.inode()) ? e.inode() : 0;
+    if (d != null) {
+      HeldDirectory.Entry e = d.entries.get(name);
+      return e != null && held.containsKey(e.inode()) ? e.inode() : 0;
+    }
+    for (HeldDirectory h : held.values()) {
+      if (h.parent == parent && h.path.endsWith("/" + name)) {
+        return h.inode;
+      }
+    }
+    return 0;
   }
 
   // ------------------------------------------------------------------ reads

@@ -303,4 +303,20 @@ class WriteBackTest {
       assertEquals(2, small.journals.get(0).size());
     }
   }
+
+  @Test
+  void removingAHeldDirectoryThroughTheServersSendsItsJournalAndGivesItBackFirst()
+      throws Exception {
+    holdDir("/d");
+    create(ROOT, DIR, "f");
+    unlink(DIR, "f");
+    // /d's parent (1) is not held: rm -rf's rmdir of /d goes to the servers.
+    MetaRequest.Builder rmdir = MetaRequest.newBuilder().setCaller(ROOT)
+        .setRmdir(RmdirOp.newBuilder().setParent(1).setName("d"));
+    assertNull(writeBack.local(rmdir));
+    writeBack.beforeRemote(rmdir);
+    assertEquals(List.of(DIR), service.releases.get(0));
+    assertEquals(3, service.journals.get(0).size(), "the create and unlink went first");
+    assertNull(writeBack.resolve("/d"), "no longer answered here");
+  }
 }
