@@ -110,6 +110,9 @@ final class MetaClient implements WriteBack.Service {
     }
     writeBack.beforeRemote(request);
     if (!isMutation(request.getOpCase())) {
+      // Reads carry the session too (no sequence number: they are never replayed), so that a
+      // directory another mount holds is recalled before this one reads it.
+      request.setClientId(session.id());
       MetaResponse r = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
       if (r.hasAttr()) {
         attrs.put(r.getAttr(), r.getAppliedIndex());
@@ -187,24 +190,39 @@ final class MetaClient implements WriteBack.Service {
   }
 
   /**
-   * A journal is this mount's only copy of its work: one that met no leader within the call
-   * timeout (an election after a crash can take longer) is sent again, as the same request.
+   * A journal is this mount's only copy of its work: one that met no leader (an election after
+   * a crash, a quorum outage) is sent again, as the same request (applied once), with a growing
+   * pause, for as long as a FUSE call may wait.
    */
   private MetaResponse sendResending(MetaRequest.Builder request) throws RpcException {
-    for (int attempt = 1; ; attempt++) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long pauseMs = 50;
+    while (true) {
+      Status outcome;
       try {
-        return send(request);
+        MetaResponse r = send(request);
+        outcome = r.getStatus();
+        if (!betweenLeaders(outcome) || System.nanoTime() > deadline) {
+          return r;
+        }
       } catch (RpcException e) {
-        boolean betweenLeaders = e.status() == Status.UNAVAILABLE
-            || e.status() == Status.DEADLINE_EXCEEDED;
-        if (!betweenLeaders || attempt == JOURNAL_ATTEMPTS) {
+        if (!betweenLeaders(e.status()) || System.nanoTime() > deadline) {
           throw e;
         }
       }
+      try {
+        Thread.sleep(pauseMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new RpcException(Status.UNAVAILABLE, "interrupted while resending a journal");
+      }
+      pauseMs = Math.min(1000, pauseMs * 2);
     }
   }
 
-  private static final int JOURNAL_ATTEMPTS = 3;
+  private static boolean betweenLeaders(Status status) {
+    return status == Status.UNAVAILABLE || status == Status.DEADLINE_EXCEEDED;
+  }
 
   /** Keeps the cache true to a mutation and its answer ({@code r} null: none came). */
   private void remember(MetaRequest.Builder request, MetaResponse r) {

@@ -219,11 +219,11 @@ class MetaClientTest {
   }
 
   @Test
-  void readsCarryTheCallerButNoSequence() throws Exception {
+  void readsCarryTheCallerAndTheSessionButNoSequence() throws Exception {
     meta.call(BOB, MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(1)));
     MetaRequest sent = transport.metaRequests.get(0);
     assertEquals(BOB, sent.getCaller());
-    assertEquals(0, sent.getClientId());
+    assertEquals(77, sent.getClientId(), "another mount's capability is recalled for it");
     assertEquals(0, sent.getRequestSeq());
   }
 
