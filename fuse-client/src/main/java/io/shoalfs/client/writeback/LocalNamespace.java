@@ -1,5 +1,7 @@
 package io.shoalfs.client.writeback;
 
+import io.shoalfs.fs.AttrRules;
+import io.shoalfs.fs.Relatime;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
@@ -35,21 +37,10 @@ import java.util.function.Consumer;
  */
 final class LocalNamespace {
   static final int NAME_MAX = 255;
-  private static final int PERMISSION_BITS = 07777;
-  private static final int S_ISGID = 02000;
   private static final int S_ISVTX = 01000;
-  private static final long DAY_NS = 24L * 3600 * 1_000_000_000L;
-  // SetAttrOp.valid bits.
-  private static final int MODE = 1;
-  private static final int UID = 2;
-  private static final int GID = 4;
-  private static final int SIZE = 8;
-  private static final int ATIME = 16;
-  private static final int MTIME = 32;
-  private static final int ATIME_NOW = 64;
-  private static final int MTIME_NOW = 128;
-  private static final int ACCESSED = 256;
-  private static final int OWNER_MAY_SET = MODE | ATIME | MTIME | ATIME_NOW | MTIME_NOW;
+  /** What an owner who is not root may change here; the rest is the servers' to decide. */
+  private static final int OWNER_MAY_SET = AttrRules.SET_MODE | AttrRules.SET_ATIME
+      | AttrRules.SET_MTIME | AttrRules.SET_ATIME_NOW | AttrRules.SET_MTIME_NOW;
 
   private final Map<Long, HeldDirectory> held = new HashMap<>();
   private final Map<String, HeldDirectory> heldByPath = new HashMap<>();
@@ -556,18 +547,17 @@ final class LocalNamespace {
     SetAttrOp op = request.getSetAttr();
     LocalInode i = inodes.get(op.getInode());
     int valid = op.getValid();
-    if (i == null || (valid & SIZE) != 0) {
-      return null;
+    if (i == null || (valid & AttrRules.SET_SIZE) != 0) {
+      return null; // a size change touches data: the servers'
     }
     Caller caller = request.getCaller();
     Attr attr = i.attr;
-    if ((valid & ACCESSED) != 0) {
-      if (valid != ACCESSED) {
+    if ((valid & AttrRules.SET_ACCESSED) != 0) {
+      if (valid != AttrRules.SET_ACCESSED) {
         return null;
       }
       long now = op.getNowNs();
-      if (attr.getCtimeNs() <= now && (attr.getAtimeNs() <= attr.getMtimeNs()
-          || attr.getAtimeNs() <= attr.getCtimeNs() || now - attr.getAtimeNs() >= DAY_NS)) {
+      if (attr.getCtimeNs() <= now && Relatime.isDue(attr, now)) {
         i.attr = attr.toBuilder().setAtimeNs(now).build();
       }
       journal.add(request.clone());
@@ -584,38 +574,7 @@ final class LocalNamespace {
       attr = committed(attr, op.getCommit());
     }
     if (valid != 0) {
-      Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
-      if ((valid & MODE) != 0) {
-        int mode = op.getMode() & PERMISSION_BITS;
-        if (!root && !inGroup(caller, attr.getGid())) {
-          mode &= ~S_ISGID;
-        }
-        b.setMode(mode);
-      }
-      if ((valid & UID) != 0) {
-        b.setUid(op.getUid());
-      }
-      if ((valid & GID) != 0) {
-        b.setGid(op.getGid());
-      }
-      if ((valid & (UID | GID)) != 0 && attr.getType() == FileType.REGULAR && (valid & MODE) == 0) {
-        int mode = b.getMode() & ~04000;
-        if ((mode & 010) != 0) {
-          mode &= ~S_ISGID;
-        }
-        b.setMode(mode);
-      }
-      if ((valid & ATIME_NOW) != 0) {
-        b.setAtimeNs(op.getNowNs());
-      } else if ((valid & ATIME) != 0) {
-        b.setAtimeNs(op.getAtimeNs());
-      }
-      if ((valid & MTIME_NOW) != 0) {
-        b.setMtimeNs(op.getNowNs());
-      } else if ((valid & MTIME) != 0) {
-        b.setMtimeNs(op.getMtimeNs());
-      }
-      attr = b.build();
+      attr = AttrRules.setAttr(caller, attr, op);
     }
     i.attr = attr;
     journal.add(request.clone());
@@ -626,19 +585,9 @@ final class LocalNamespace {
 
   private Attr create(Caller caller, HeldDirectory parent, String name, FileType type, int mode,
       int rdev, long ino, long opNowNs, long size, String target, long nowNs) {
-    Attr parentAttr = inodes.get(parent.inode).attr;
-    int perm = mode & PERMISSION_BITS;
-    int gid = caller.getGid();
-    if ((parentAttr.getMode() & S_ISGID) != 0) {
-      gid = parentAttr.getGid();
-      if (type == FileType.DIRECTORY) {
-        perm |= S_ISGID;
-      }
-    }
+    Attr attr = AttrRules.newNode(caller, inodes.get(parent.inode).attr, ino, type, mode, rdev,
+        opNowNs).toBuilder().setSize(size).build();
     boolean dir = type == FileType.DIRECTORY;
-    Attr attr = Attr.newBuilder().setInode(ino).setType(type).setMode(perm)
-        .setUid(caller.getUid()).setGid(gid).setNlink(dir ? 2 : 1).setSize(size)
-        .setAtimeNs(opNowNs).setMtimeNs(opNowNs).setCtimeNs(opNowNs).setRdev(rdev).build();
     parent.entries.put(name, new HeldDirectory.Entry(ino, type));
     if (dir) {
       HeldDirectory made = new HeldDirectory(ino, parent.inode, parent.childPath(name), nowNs);
@@ -686,7 +635,7 @@ final class LocalNamespace {
 
   private void touchDir(HeldDirectory dir, long opNowNs, int nlinkDelta, long nowNs) {
     LocalInode i = inodes.get(dir.inode);
-    i.attr = i.attr.toBuilder().setMtimeNs(opNowNs).setCtimeNs(opNowNs)
+    i.attr = AttrRules.touched(i.attr, opNowNs).toBuilder()
         .setNlink(i.attr.getNlink() + nlinkDelta).build();
     dir.lastUsedNs = nowNs;
   }
@@ -699,8 +648,7 @@ final class LocalNamespace {
   }
 
   private static Attr committed(Attr attr, CommitWriteOp op) {
-    return attr.toBuilder().setSize(Math.max(attr.getSize(), op.getEndOffset()))
-        .setMtimeNs(op.getNowNs()).setCtimeNs(op.getNowNs()).build();
+    return AttrRules.committed(attr, op.getEndOffset(), op.getNowNs());
   }
 
   /** Whether held directory {@code dir} lies outside {@code moved} (by their paths here). */
@@ -722,10 +670,6 @@ final class LocalNamespace {
       d.path = newPath + d.path.substring(oldPrefix.length());
     }
     below.forEach(d -> heldByPath.put(d.path, d));
-  }
-
-  private static boolean inGroup(Caller caller, int gid) {
-    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
   }
 
   private static MetaResponse.Builder ok(Attr attr) {

@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.fs.AttrRules;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.FileType;
@@ -95,6 +96,6 @@ public final class ModePermissions implements Permissions {
   }
 
   static boolean inGroup(Caller caller, int gid) {
-    return caller.getGid() == gid || caller.getGroupsList().contains(gid);
+    return AttrRules.inGroup(caller, gid);
   }
 }

@@ -1,5 +1,6 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.fs.AttrRules;
 import io.shoalfs.fs.Relatime;
 import io.shoalfs.proto.AppendOp;
 import io.shoalfs.proto.Attr;
@@ -237,7 +238,6 @@ final class NamespaceWrites {
     if (allowed != Status.OK) {
       return Replies.fail(allowed, "not allowed to change these attributes");
     }
-    Attr.Builder b = attr.toBuilder().setCtimeNs(op.getNowNs());
     if ((valid & SET_SIZE) != 0) {
       if (attr.getType() == FileType.DIRECTORY) {
         return Replies.fail(Status.EISDIR, "cannot set the size of a directory");
@@ -245,44 +245,8 @@ final class NamespaceWrites {
       if (attr.getType() != FileType.REGULAR) {
         return Replies.fail(Status.EINVAL, "size applies to regular files only");
       }
-      b.setSize(op.getSize()).setMtimeNs(op.getNowNs());
     }
-    if ((valid & SET_MODE) != 0) {
-      int mode = op.getMode() & PERMISSION_BITS;
-      // Like Linux chmod: a caller outside the file's group cannot keep setgid on it.
-      if (caller.getUid() != 0 && !inGroup(caller, attr.getGid())) {
-        mode &= ~S_ISGID;
-      }
-      b.setMode(mode);
-    }
-    if ((valid & (SET_UID | SET_GID)) != 0) {
-      if ((valid & SET_UID) != 0) {
-        b.setUid(op.getUid());
-      }
-      if ((valid & SET_GID) != 0) {
-        b.setGid(op.getGid());
-      }
-      // Like Linux chown of a regular file: setuid always goes, setgid goes when it means
-      // "execute as group" (with group-exec set; without it, it marks mandatory locking).
-      if (attr.getType() == FileType.REGULAR && (valid & SET_MODE) == 0) {
-        int mode = b.getMode() & ~S_ISUID;
-        if ((mode & S_IXGRP) != 0) {
-          mode &= ~S_ISGID;
-        }
-        b.setMode(mode);
-      }
-    }
-    if ((valid & SET_ATIME_NOW) != 0) {
-      b.setAtimeNs(op.getNowNs());
-    } else if ((valid & SET_ATIME) != 0) {
-      b.setAtimeNs(op.getAtimeNs());
-    }
-    if ((valid & SET_MTIME_NOW) != 0) {
-      b.setMtimeNs(op.getNowNs());
-    } else if ((valid & SET_MTIME) != 0) {
-      b.setMtimeNs(op.getMtimeNs());
-    }
-    Attr updated = b.build();
+    Attr updated = AttrRules.setAttr(caller, attr, op);
     store.putAttr(updated);
     return Replies.ok(updated);
   }
@@ -314,11 +278,7 @@ final class NamespaceWrites {
     if (attr.getType() != FileType.REGULAR) {
       return Replies.fail(Status.EINVAL, "data belongs to regular files only");
     }
-    Attr updated = attr.toBuilder()
-        .setSize(Math.max(attr.getSize(), op.getEndOffset()))
-        .setMtimeNs(op.getNowNs())
-        .setCtimeNs(op.getNowNs())
-        .build();
+    Attr updated = AttrRules.committed(attr, op.getEndOffset(), op.getNowNs());
     store.putAttr(updated);
     return Replies.ok(updated);
   }
@@ -505,7 +465,7 @@ final class NamespaceWrites {
   }
 
   static Attr touch(Attr dir, long nowNs) {
-    return dir.toBuilder().setMtimeNs(nowNs).setCtimeNs(nowNs).build();
+    return AttrRules.touched(dir, nowNs);
   }
 
   /** Null when {@code ino} is 0 (the counter's next) or leased to the client, else EINVAL. */
@@ -520,29 +480,8 @@ final class NamespaceWrites {
 
   private Attr create(Caller caller, Attr parent, String name, FileType type, int mode, int rdev,
       long nowNs, long ino) {
-    int perm = mode & PERMISSION_BITS;
-    int gid = caller.getGid();
-    // BSD group semantics in a setgid directory: the group comes from the directory, and
-    // subdirectories carry the bit on.
-    if ((parent.getMode() & S_ISGID) != 0) {
-      gid = parent.getGid();
-      if (type == FileType.DIRECTORY) {
-        perm |= S_ISGID;
-      }
-    }
+    Attr attr = AttrRules.newNode(caller, parent, ino, type, mode, rdev, nowNs);
     boolean dir = type == FileType.DIRECTORY;
-    Attr attr = Attr.newBuilder()
-        .setInode(ino)
-        .setType(type)
-        .setMode(perm)
-        .setUid(caller.getUid())
-        .setGid(gid)
-        .setNlink(dir ? 2 : 1)
-        .setAtimeNs(nowNs)
-        .setMtimeNs(nowNs)
-        .setCtimeNs(nowNs)
-        .setRdev(rdev)
-        .build();
     store.putAttr(attr);
     store.putChild(parent.getInode(), name, ino, type);
     Attr.Builder p = touch(parent, nowNs).toBuilder();
@@ -552,10 +491,6 @@ final class NamespaceWrites {
     }
     store.putAttr(p.build());
     return attr;
-  }
-
-  private static boolean inGroup(Caller caller, int gid) {
-    return ModePermissions.inGroup(caller, gid);
   }
 
   /** OK, or EPERM when a sticky directory keeps the caller from removing or replacing child. */
