@@ -212,17 +212,22 @@ final class LocalNamespace {
   }
 
   /** Answers a read about held state, or null when the servers must. */
-  MetaResponse read(MetaRequest.Builder request) throws RpcException {
+  MetaResponse read(MetaRequest.Builder request, long nowNs) throws RpcException {
     switch (request.getOpCase()) {
       case GET_ATTR: {
         LocalInode i = inodes.get(request.getGetAttr().getInode());
-        return i == null ? null : ok(i.attr).build();
+        if (i == null) {
+          return null;
+        }
+        touchUse(i.coveredBy, nowNs);
+        return ok(i.attr).build();
       }
       case LOOKUP: {
         HeldDirectory d = held.get(request.getLookup().getParent());
         if (d == null) {
           return null;
         }
+        d.lastUsedNs = nowNs;
         HeldDirectory.Entry e = d.entries.get(request.getLookup().getName());
         if (e == null) {
           throw new RpcException(Status.ENOENT, request.getLookup().getName());
@@ -231,6 +236,7 @@ final class LocalNamespace {
         return i == null ? null : ok(i.attr).build();
       }
       case READ_DIR:
+        touchUse(request.getReadDir().getInode(), nowNs);
         return readDir(request.getReadDir());
       case READ_LINK: {
         LocalInode i = inodes.get(request.getReadLink().getInode());

@@ -105,11 +105,11 @@ public final class WriteBack implements AutoCloseable {
       if (!namespace.holdsAnything()) {
         return null;
       }
-      MetaResponse read = namespace.read(request);
+      long now = System.nanoTime();
+      MetaResponse read = namespace.read(request, now);
       if (read != null) {
         return read;
       }
-      long now = System.nanoTime();
       int before = journal.size();
       MetaResponse answer = namespace.mutate(request, now, journal);
       if (answer != null && before == 0 && !journal.isEmpty()) {
