@@ -27,6 +27,7 @@ command="${SHOAL_SKIP_BUILD:+SHOAL_SKIP_BUILD=$SHOAL_SKIP_BUILD }${BENCH_TARGETS
 export MFS_BASE=$work/mfs
 shoal_mnt=$work/shoal-mnt mfs_mnt=$work/mfs-mnt local_dir=$work/local
 mfs_up=0 shoal_up=0 ticker=""
+cpu_pids=$work/cpu-pids
 declare -A RESULT RSS LOAD
 
 say() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -45,21 +46,51 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Every 20 s: which fsbench workload is running in $1 and for how long (fsbench prints only at the end).
-progress() {
-  local dir=$1 name=$2 start=$SECONDS phase
-  while sleep 20; do
-    phase="starting"
-    for w in "$dir"/fsbench.*; do
-      [ -d "$w" ] || continue
-      if [ -e "$w/seq" ]; then phase="fio: sequential write, sequential read, 4k random read"
-      elif [ -d "$w/small" ]; then phase="small files: $(ls "$w/small" 2>/dev/null | wc -l) of 2000"
-      elif compgen -G "$w/mdbench.*" >/dev/null; then phase="metadata (mdbench)"
-      elif [ -d "$w/tree" ]; then phase="tree: copy in / find / read / rm"
-      fi
-    done
-    say "$name: $((SECONDS - start)) s, $phase"
+# The fsbench workload running in $1 now (fsbench prints only at the end): fio, small, md,
+# tree, or other. Existence checks only: a listing would add work to what is measured.
+workload() {
+  local w
+  for w in "$1"/fsbench.*; do
+    [ -d "$w" ] || continue
+    if [ -e "$w/seq" ]; then echo fio; return
+    elif [ -d "$w/small" ]; then echo small; return
+    elif compgen -G "$w/mdbench.*" >/dev/null; then echo md; return
+    elif [ -d "$w/tree" ]; then echo tree; return
+    fi
   done
+  echo other
+}
+
+# CPU time (user + system, clock ticks) the file system's processes used so far: the pids
+# listed in $cpu_pids (a file, rewritten by the target once its processes run).
+fs_cpu_ticks() {
+  local p t=0
+  for p in $(cat "$cpu_pids" 2>/dev/null); do
+    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo $t
+}
+
+# Every 2 s: the CPU the file system used since the last look, added to the workload running
+# (in $work/cpu.KEY.WORKLOAD); every 20 s, which one runs and for how long.
+progress() {
+  local dir=$1 name=$2 key=$3 start=$SECONDS phase before now n=0
+  before=$(fs_cpu_ticks)
+  while sleep 2; do
+    phase=$(workload "$dir")
+    now=$(fs_cpu_ticks)
+    echo $((now - before)) >> "$work/cpu.$key.$phase"
+    before=$now
+    n=$((n + 1))
+    [ $((n % 10)) = 0 ] && say "$name: $((SECONDS - start)) s, $phase"
+  done
+}
+
+# CPU seconds the file system used during one workload of a run (summed from progress()).
+cpu_seconds() {
+  local f=$work/cpu.$1.$2
+  [ -f "$f" ] || { echo -; return; }
+  awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.1f", t / hz }' "$f"
 }
 
 # Runs fsbench on $2 and keeps its figures as RESULT[$1,metric].
@@ -67,7 +98,7 @@ run_fsbench() {
   local key=$1 dir=$2 name=$3 out line
   say "$name: fsbench $dir ${size} MB"
   LOAD[$key]="$(cut -d' ' -f1 /proc/loadavg)"
-  progress "$dir" "$name" & ticker=$!
+  progress "$dir" "$name" "$key" & ticker=$!
   out=$(bash "$shared/bench/fsbench.sh" "$dir" "$size") || { kill $ticker; die "fsbench failed on $name"; }
   kill $ticker 2>/dev/null; wait $ticker 2>/dev/null || true; ticker=""
   LOAD[$key]+=" / $(cut -d' ' -f1 /proc/loadavg)"
@@ -86,6 +117,7 @@ bench_shoal() {
   mkdir -p "$shoal_mnt"
   shoal_up=1
   bash "$SHOAL_ROOT/scripts/up.sh" -n 3 "$shoal_mnt"
+  cat "$PIDS"/client.pid "$PIDS"/server-*.pid > "$cpu_pids"
   run_fsbench shoal "$shoal_mnt" ShoalFS
   RSS[shoal,client]=$(peak_mib "$(cat "$PIDS/client.pid")")
   local i max=0 sum=0 v
@@ -109,6 +141,8 @@ bench_mfs() {
   say "MooseFS: master + 3 chunkservers, goal 3"
   mfs_up=1
   bash "$shared/peers/moosefs.sh" up "$mfs_mnt" 3 >&2
+  # Master, chunkservers and the mount: every process of the peer's network namespace.
+  ip netns pids mfspeer 2>/dev/null > "$cpu_pids"
   run_fsbench mfs "$mfs_mnt" MooseFS
   local p max=0 sum=0 v mount_pid=""
   for p in $(ip netns pids mfspeer 2>/dev/null); do
@@ -123,6 +157,7 @@ bench_mfs() {
 
 bench_local() {
   mkdir -p "$local_dir"
+  : > "$cpu_pids" # the kernel's work: not a process to count
   run_fsbench local "$local_dir" "local ($(df --output=fstype "$local_dir" | tail -1))"
 }
 
@@ -153,6 +188,20 @@ table=$(
   echo "| peak RSS client MiB (VmHWM) | lower | ${RSS[shoal,client]:--} | ${RSS[mfs,client]:--} | - | - |"
   echo "| peak RSS largest server MiB | lower | ${RSS[shoal,server]:--} | ${RSS[mfs,server]:--} | - | - |"
   echo "| peak RSS all processes MiB | lower | ${RSS[shoal,all]:--} | ${RSS[mfs,all]:--} | - | - |"
+  # CPU per operation: the file system's processes' CPU time during each workload, divided by
+  # the operations it made (sampled every 2 s, so a workload's edges blur by up to 2 s).
+  for w in small md tree; do
+    case $w in
+      small) what="small files (2000 written + 2000 read), ms per file"; ops=4000 ;;
+      md) what="metadata (mdbench: 4000 creates, stats, renames, unlinks; 20000 entries listed; 1000 mkdirs, rmdirs), ms per op"; ops=$((4000 * 4 + 20000 + 2000)) ;;
+      tree) what="tree ($(find /usr/include | wc -l) entries copied, walked, read, removed), ms per entry"; ops=$(( $(find /usr/include | wc -l) * 4 )) ;;
+    esac
+    cs=$(cpu_seconds shoal $w) cm=$(cpu_seconds mfs $w)
+    per() { [ "$1" = - ] && echo - || python3 -c "print('%.2f' % ($1 * 1000 / $2))"; }
+    ps=$(per "$cs" $ops) pm=$(per "$cm" $ops)
+    ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.2f' % (float(a)/float(b)) if a!='-' and b!='-' and float(b) else '-')" "$ps" "$pm")
+    echo "| CPU: $what | lower | $ps | $pm | - | $ratio |"
+  done
   echo "| machine load average (1 min) at start / end | - | ${LOAD[shoal]:--} | ${LOAD[mfs]:--} | ${LOAD[local]:--} | - |"
 )
 echo
