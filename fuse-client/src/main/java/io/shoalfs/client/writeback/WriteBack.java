@@ -179,6 +179,9 @@ public final class WriteBack implements AutoCloseable {
         case GET_CHUNK_LOCATIONS ->
             flush = namespace.isLocal(request.getGetChunkLocations().getInode());
         case ALLOCATE_CHUNK -> flush = namespace.isLocal(request.getAllocateChunk().getChunk().getInode());
+        // A replica of a chunk this mount placed failed: the journal that registers it first.
+        case REPORT_REPLICA_FAILURE ->
+            flush = namespace.isLocal(request.getReportReplicaFailure().getChunk().getInode());
         case GET_LOCK -> flush = namespace.isLocal(request.getGetLock().getInode());
         case SET_LOCK -> flush = namespace.isLocal(request.getSetLock().getInode());
         case RELEASE_ORPHAN -> flush = namespace.isLocal(request.getReleaseOrphan().getInode());

@@ -1,5 +1,8 @@
 package io.shoalfs.server.meta;
 
+import static io.shoalfs.server.meta.RaftGroupSupport.freePort;
+import static io.shoalfs.server.meta.RaftGroupSupport.ok;
+import static io.shoalfs.server.meta.RaftGroupSupport.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -521,7 +524,6 @@ class RaftControlPlaneTest {
     }
   }
 
-
   private RaftControlPlane start(RaftControlPlane.Config config) throws Exception {
     RaftControlPlane plane = new RaftControlPlane(config);
     open.add(plane);
@@ -563,32 +565,10 @@ class RaftControlPlaneTest {
     return MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(ino)).build();
   }
 
-  private static MetaResponse ok(RaftControlPlane plane, MetaRequest request) throws Exception {
-    MetaResponse response = plane.submit(request).get(30, TimeUnit.SECONDS);
-    assertEquals(Status.OK, response.getStatus(), response.getError());
-    return response;
-  }
-
   private static Path findDir(Path root, String name) throws IOException {
     try (Stream<Path> walk = Files.walk(root)) {
       return walk.filter(p -> Files.isDirectory(p) && p.getFileName().toString().equals(name))
           .findFirst().orElseThrow(() -> new AssertionError("no " + name + " under " + root));
-    }
-  }
-
-  private static void waitFor(Duration timeout, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + timeout);
-      }
-      TimeUnit.MILLISECONDS.sleep(20); // the poll interval; the deadline bounds the wait
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
     }
   }
 }

@@ -1,5 +1,8 @@
 package io.shoalfs.server.meta;
 
+import static io.shoalfs.server.meta.RaftGroupSupport.freePort;
+import static io.shoalfs.server.meta.RaftGroupSupport.ok;
+import static io.shoalfs.server.meta.RaftGroupSupport.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -151,28 +154,5 @@ class RaftGroupLatencyBench {
   private static MetaRequest lookup(String name) {
     return MetaRequest.newBuilder().setLookup(LookupOp.newBuilder().setParent(ROOT).setName(name))
         .build();
-  }
-
-  private static MetaResponse ok(RaftControlPlane plane, MetaRequest request) throws Exception {
-    MetaResponse response = plane.submit(request).get(30, TimeUnit.SECONDS);
-    assertEquals(Status.OK, response.getStatus(), response.getError());
-    return response;
-  }
-
-  private static void waitFor(Duration timeout, BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + timeout);
-      }
-      TimeUnit.MILLISECONDS.sleep(20); // the poll interval; the deadline bounds the wait
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
   }
 }
