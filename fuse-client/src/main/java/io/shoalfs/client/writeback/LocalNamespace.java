@@ -199,6 +199,7 @@ final class LocalNamespace {
       }
       HeldDirectory.Entry e = dir.entries.get(names.get(n));
       if (e == null) {
+        checkName(names.get(n));
         throw new RpcException(Status.ENOENT, path + ": no such entry");
       }
       if (e.type() != FileType.DIRECTORY && n < names.size() - 1) {
@@ -230,6 +231,7 @@ final class LocalNamespace {
         d.lastUsedNs = nowNs;
         HeldDirectory.Entry e = d.entries.get(request.getLookup().getName());
         if (e == null) {
+          checkName(request.getLookup().getName());
           throw new RpcException(Status.ENOENT, request.getLookup().getName());
         }
         LocalInode i = inodes.get(e.inode());

@@ -61,10 +61,11 @@ public final class WriteBack implements AutoCloseable {
   private long oldestNs;                                          // guarded by lock
   private volatile RpcException failure;
   /**
-   * A journal that gives capabilities back is on its way: what it covered is no longer answered
-   * here and not yet applied there, so calls about anything wait for it ({@link #awaitRelease}).
+   * Journals on their way that give capabilities back or hand an inode to the servers: what
+   * they covered is no longer answered here and not yet applied there, so calls wait for them
+   * ({@link #awaitRelease}). Guarded by lock, which is also what waiters wait on.
    */
-  private volatile boolean releasing;
+  private int settling;
   private volatile boolean closed;
 
   public WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings) {
@@ -209,18 +210,17 @@ public final class WriteBack implements AutoCloseable {
         case RENAME -> release.addAll(namespace.heldDirs());
         default -> { }
       }
-      flush = flush || forget != 0 && namespace.isLocal(forget) || !release.isEmpty();
-      if (forget != 0) {
-        long covering = namespace.coveringDir(forget);
-        if (covering == forget) {
-          release.add(forget); // a held directory's own attributes: give it back
-        } else {
-          namespace.forget(forget);
-        }
+      boolean local = forget != 0 && namespace.isLocal(forget);
+      flush = flush || local || !release.isEmpty();
+      if (local && namespace.coveringDir(forget) == forget) {
+        release.add(forget); // a held directory's own attributes: give it back
+        forget = 0;
+      } else if (!local) {
+        forget = 0;
       }
     }
     if (flush) {
-      flush(release);
+      flush(release, forget);
     }
   }
 
@@ -230,9 +230,15 @@ public final class WriteBack implements AutoCloseable {
    * than what this mount did there.
    */
   public void awaitRelease() {
-    if (releasing) {
-      flushing.lock();
-      flushing.unlock();
+    synchronized (lock) {
+      while (settling > 0) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
@@ -295,15 +301,31 @@ public final class WriteBack implements AutoCloseable {
   }
 
   private void flush(List<Long> release) throws RpcException {
+    flush(release, 0);
+  }
+
+  /**
+   * Sends the journal with {@code release} given back; {@code forget} (0: none) stops being
+   * kept here in the same step. Until the servers have applied it, calls about anything wait.
+   */
+  private void flush(List<Long> release, long forget) throws RpcException {
+    boolean settles = !release.isEmpty() || forget != 0;
+    if (settles) {
+      synchronized (lock) {
+        settling++;
+      }
+    }
     flushing.lock();
     try {
       List<MetaRequest.Builder> ops;
       synchronized (lock) {
         ops = journal;
         journal = new ArrayList<>();
-        releasing = !release.isEmpty();
         for (long dir : release) {
           namespace.release(dir, inode -> { });
+        }
+        if (forget != 0) {
+          namespace.forget(forget);
         }
       }
       if (ops.isEmpty() && release.isEmpty()) {
@@ -315,8 +337,6 @@ public final class WriteBack implements AutoCloseable {
       } catch (RpcException e) {
         lost(ops, "the journal was not applied: " + e.getMessage());
         throw e;
-      } finally {
-        releasing = false;
       }
       for (int i = 0; i < answer.getBatchedCount(); i++) {
         MetaResponse op = answer.getBatched(i);
@@ -327,6 +347,12 @@ public final class WriteBack implements AutoCloseable {
       }
     } finally {
       flushing.unlock();
+      if (settles) {
+        synchronized (lock) {
+          settling--;
+          lock.notifyAll();
+        }
+      }
     }
   }
 

@@ -44,14 +44,23 @@ class WriteBackTest {
     final List<List<MetaRequest>> journals = new ArrayList<>();
     final List<List<Long>> releases = new ArrayList<>();
     Status answerEach = Status.OK;
+    /** Journals wait for it before they are answered (a slow group). */
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
     int leaseCount = -1; // -1: as asked
     int leasesLeft = Integer.MAX_VALUE;
 
     @Override
-    public synchronized MetaResponse sendJournal(List<MetaRequest.Builder> ops,
+    public MetaResponse sendJournal(List<MetaRequest.Builder> ops,
         Collection<Long> release) {
-      journals.add(ops.stream().map(MetaRequest.Builder::build).collect(Collectors.toList()));
-      releases.add(new ArrayList<>(release));
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      synchronized (this) {
+        journals.add(ops.stream().map(MetaRequest.Builder::build).collect(Collectors.toList()));
+        releases.add(new ArrayList<>(release));
+      }
       MetaResponse.Builder r = MetaResponse.newBuilder().setStatus(Status.OK);
       ops.forEach(op -> r.addBatched(MetaResponse.newBuilder().setStatus(answerEach)));
       return r.build();
@@ -318,5 +327,56 @@ class WriteBackTest {
     assertEquals(List.of(DIR), service.releases.get(0));
     assertEquals(3, service.journals.get(0).size(), "the create and unlink went first");
     assertNull(writeBack.resolve("/d"), "no longer answered here");
+  }
+
+  @Test
+  void aNameTooLongIsRefusedAsTheServersWould() {
+    holdDir("/d");
+    String tooLong = "b".repeat(256);
+    assertEquals(Status.ENAMETOOLONG,
+        assertThrows(RpcException.class, () -> writeBack.resolve("/d/" + tooLong)).status());
+    assertEquals(Status.ENAMETOOLONG, assertThrows(RpcException.class,
+        () -> create(ROOT, DIR, tooLong)).status());
+  }
+
+  @Test
+  void callsAboutAnInodeHandedToTheServersWaitUntilItsJournalIsApplied() throws Exception {
+    holdDir("/d");
+    long f = create(ROOT, DIR, "f").getAttr().getInode();
+    service.gate = new java.util.concurrent.CountDownLatch(1);
+    MetaRequest.Builder append = MetaRequest.newBuilder().setCaller(ROOT).setAppend(
+        io.shoalfs.proto.AppendOp.newBuilder().setInode(f).setLength(10));
+    Thread first = new Thread(() -> {
+      try {
+        writeBack.beforeRemote(append.clone());
+      } catch (RpcException e) {
+        throw new AssertionError(e);
+      }
+    });
+    first.start();
+    // The first caller is sending the journal that creates f; a second one must not reach
+    // the servers about f before it is applied.
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (getattr(f) != null && System.nanoTime() < deadline) {
+      Thread.sleep(1);
+    }
+    java.util.concurrent.atomic.AtomicBoolean secondDone =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread second = new Thread(() -> {
+      try {
+        writeBack.beforeRemote(append.clone());
+        secondDone.set(true);
+      } catch (RpcException e) {
+        throw new AssertionError(e);
+      }
+    });
+    second.start();
+    Thread.sleep(200);
+    assertFalse(secondDone.get(), "the second call went on before the create was applied");
+    service.gate.countDown();
+    first.join(5000);
+    second.join(5000);
+    assertTrue(secondDone.get());
+    assertEquals(1, service.journals.size());
   }
 }
