@@ -93,6 +93,7 @@ final class MetaClient implements WriteBack.Service {
   /** Opens this mount's session on the servers, and keeps it alive until {@link #closeSession}. */
   void startSession() {
     session.start();
+    writeBack.sessionStarted();
   }
 
   /** Sends this mount's journal and ends its session on the servers. */
@@ -185,8 +186,11 @@ final class MetaClient implements WriteBack.Service {
 
   @Override
   public MetaResponse leaseInodes(int count) throws RpcException {
-    return call(Caller.getDefaultInstance(), MetaRequest.newBuilder()
+    // Straight to the servers: a create may wait for this under the write-back's lock.
+    MetaRequest.Builder request = session.stamp(MetaRequest.newBuilder()
+        .setCaller(Caller.getDefaultInstance())
         .setLeaseInodes(LeaseInodesOp.newBuilder().setCount(count)));
+    return Replies.ok(send(request));
   }
 
   /**

@@ -7,8 +7,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Inode numbers leased to this mount's session, for the nodes it makes locally. A range is
- * asked for ahead of need (when a quarter of it is left), off the caller's thread, so a create
- * never waits for one; when none is left the create is simply not done locally.
+ * asked for ahead of need (when half of it is left), off the caller's thread, so a create
+ * rarely waits for one; one that finds none left waits for the lease on its way (bounded), and
+ * only when none comes is the create not done locally.
  */
 final class InodeLease {
   private static final Logger LOG = LoggerFactory.getLogger(InodeLease.class);
@@ -22,7 +23,9 @@ final class InodeLease {
     Range lease(int count) throws Exception;
   }
 
-  static final int RANGE = 4096;
+  static final int RANGE = 16384;
+  /** How long a create waits for a lease on its way before the servers make the node. */
+  private static final long WAIT_NS = 2_000_000_000L;
 
   private final Source source;
   private final Executor executor;
@@ -39,17 +42,32 @@ final class InodeLease {
     this.executor = executor;
   }
 
-  /** A leased number, or 0 when none is left (a lease is then on its way). */
+  /** A leased number, or 0 when none is left and none came within the wait. */
   synchronized long take() {
-    if (next == end && nextStart != 0) {
-      next = nextStart;
-      end = nextEnd;
-      nextStart = 0;
+    long deadline = System.nanoTime() + WAIT_NS;
+    while (true) {
+      if (next == end && nextStart != 0) {
+        next = nextStart;
+        end = nextEnd;
+        nextStart = 0;
+      }
+      if (end - next <= RANGE / 2 && nextStart == 0) {
+        askAhead();
+      }
+      if (next < end) {
+        return next++;
+      }
+      long left = deadline - System.nanoTime();
+      if (!asking.get() || left <= 0) {
+        return 0; // the lease failed, or is late: the servers make this one
+      }
+      try {
+        wait(Math.max(1, left / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 0;
+      }
     }
-    if (end - next <= RANGE / 4 && nextStart == 0) {
-      askAhead();
-    }
-    return next < end ? next++ : 0;
   }
 
   /** Asks for a range now, ahead of the first create. */
@@ -94,7 +112,10 @@ final class InodeLease {
         LOG.warn("cannot lease inode numbers (creates go to the servers meanwhile): {}",
             e.toString());
       } finally {
-        asking.set(false);
+        synchronized (this) {
+          asking.set(false);
+          notifyAll();
+        }
       }
     });
   }

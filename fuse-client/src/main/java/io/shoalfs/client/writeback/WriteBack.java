@@ -53,6 +53,7 @@ public final class WriteBack implements AutoCloseable {
   private final InodeLease lease;
   private final LocalNamespace namespace;
   private final ScheduledExecutorService flusher;
+  private final java.util.concurrent.ExecutorService leaseThread; // null when a test runs leases
   /** Guards the namespace and the journal: a journal's order is the order of answers. */
   private final Object lock = new Object();
   /** One flush at a time, so journals are applied in the order they were taken. */
@@ -82,11 +83,23 @@ public final class WriteBack implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.lease = new InodeLease(this::lease, leases != null ? leases : flusher);
+    // Its own thread: a lease must not wait behind journals, since a create may wait for it.
+    this.leaseThread = leases != null ? null : Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "inode-lease");
+      t.setDaemon(true);
+      return t;
+    });
+    this.lease = new InodeLease(this::lease, leases != null ? leases : leaseThread);
     this.namespace = new LocalNamespace(lease, new ChunkPlacer(members));
     if (settings.enabled()) {
       long tick = Math.max(1, settings.flushAge().toMillis() / 2);
       flusher.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** The mount's session is open: the first inode range is asked for ahead of the first create. */
+  public void sessionStarted() {
+    if (enabled()) {
       lease.prefetch();
     }
   }
@@ -443,6 +456,9 @@ public final class WriteBack implements AutoCloseable {
     } finally {
       closed = true;
       flusher.shutdownNow();
+      if (leaseThread != null) {
+        leaseThread.shutdownNow();
+      }
     }
   }
 }
