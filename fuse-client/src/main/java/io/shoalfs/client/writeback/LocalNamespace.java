@@ -336,17 +336,17 @@ final class LocalNamespace {
       return null;
     }
     checkNewName(parent, op.getName());
-    boolean regular = op.getType() == FileType.REGULAR;
-    List<String> chain = null;
-    if (regular && op.hasFirstChunk()) {
-      chain = placer.place(lease.replication(), lease.minReplicas());
-      if (chain == null) {
-        return null;
-      }
-    }
+    // The number first: its lease also says how a new file's chunk is replicated.
     long ino = lease.take();
     if (ino == 0) {
       return null;
+    }
+    List<String> chain = null;
+    if (op.getType() == FileType.REGULAR && op.hasFirstChunk()) {
+      chain = placer.place(lease.replication(), lease.minReplicas());
+      if (chain == null) {
+        return null; // too few members up: the servers place it (the number stays unused)
+      }
     }
     Attr attr = create(caller, parent, op.getName(), op.getType(), op.getMode(), op.getRdev(),
         ino, op.getNowNs(), 0, null, nowNs);
