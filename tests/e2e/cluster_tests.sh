@@ -381,8 +381,10 @@ cluster3_rm_leaves_no_copy_on_any_server() {
   local period=${REAP_PERIOD:?cluster_run.sh sets REAP_PERIOD} dir=$MNT/rm-copies
   local f i ino got idx replicas r cf copies=() inos=()
   # Every server up and placed on (a test before may have just restarted some): each chunk
-  # then gets all its replicas.
-  poll_until 120 "all $SERVERS servers to be up and every chunk at the factor" \
+  # then gets all its replicas. The tests before leave thousands of chunks short of a replica
+  # (a leader killed during a tree copy, two servers stopped), which the healer copies at ~50 a
+  # second here: measured 120 s was not always enough.
+  poll_until 300 "all $SERVERS servers to be up and every chunk at the factor" \
     cluster_converged "$SERVERS" "$SERVERS"
   mkdir -p "$dir"
   for i in 1 2 3; do head -c $((i * 300000 + 11)) /dev/urandom > "$dir/f$i"; done
