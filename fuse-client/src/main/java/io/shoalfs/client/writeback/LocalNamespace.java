@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * The part of the namespace this mount holds exclusive capabilities on, kept here and changed
@@ -116,21 +115,14 @@ final class LocalNamespace {
   /**
    * Stops holding {@code dir}: its own attributes and those of the inodes it covers are the
    * servers' again (once the journal is applied). Held directories below it stay held.
-   * {@code forgotten} gets every inode no longer kept here.
    */
-  void release(long dir, Consumer<Long> forgotten) {
+  void release(long dir) {
     HeldDirectory d = held.remove(dir);
     if (d == null) {
       return;
     }
     heldByPath.remove(d.path, d);
-    inodes.entrySet().removeIf(e -> {
-      if (e.getValue().coveredBy == dir) {
-        forgotten.accept(e.getKey());
-        return true;
-      }
-      return false;
-    });
+    inodes.values().removeIf(i -> i.coveredBy == dir);
   }
 
   /** Stops keeping one inode's attributes here (the servers change it next). */

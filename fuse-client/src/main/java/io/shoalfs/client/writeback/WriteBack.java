@@ -278,11 +278,7 @@ public final class WriteBack implements AutoCloseable {
     }
     flusher.execute(() -> {
       try {
-        List<Long> held;
-        synchronized (lock) {
-          held = dirs.stream().filter(namespace::isHeld).toList();
-        }
-        LOG.debug("recall of {}: giving back {}", dirs, held);
+        LOG.debug("recall of {}", dirs);
         // Given back even when not held here (any more): the servers' record may still say so.
         flush(new ArrayList<>(dirs));
       } catch (RpcException e) {
@@ -335,7 +331,7 @@ public final class WriteBack implements AutoCloseable {
         ops = journal;
         journal = new ArrayList<>();
         for (long dir : release) {
-          namespace.release(dir, inode -> { });
+          namespace.release(dir);
         }
         if (forget != 0) {
           namespace.forget(forget);
@@ -420,7 +416,7 @@ public final class WriteBack implements AutoCloseable {
     List<Long> all;
     synchronized (lock) {
       all = namespace.heldDirs();
-      all.forEach(dir -> namespace.release(dir, inode -> { }));
+      all.forEach(namespace::release);
     }
     if (!all.isEmpty()) {
       flusher.execute(() -> {

@@ -34,21 +34,21 @@ import java.util.List;
  */
 final class NamespaceWrites {
 
-  static final int S_ISUID = 04000;
-  static final int S_ISGID = 02000;
-  static final int S_IXGRP = 00010;
-  static final int PERMISSION_BITS = 07777;
+  static final int S_ISUID = AttrRules.S_ISUID;
+  static final int S_ISGID = AttrRules.S_ISGID;
+  static final int S_IXGRP = AttrRules.S_IXGRP;
+  static final int PERMISSION_BITS = AttrRules.PERMISSION_BITS;
 
-  // SetAttrOp.valid bits.
-  static final int SET_MODE = 1;
-  static final int SET_UID = 2;
-  static final int SET_GID = 4;
-  static final int SET_SIZE = 8;
-  static final int SET_ATIME = 16;
-  static final int SET_MTIME = 32;
-  static final int SET_ATIME_NOW = 64;
-  static final int SET_MTIME_NOW = 128;
-  static final int SET_ACCESSED = 256;
+  // SetAttrOp.valid bits (one definition, AttrRules, shared with the mounts).
+  static final int SET_MODE = AttrRules.SET_MODE;
+  static final int SET_UID = AttrRules.SET_UID;
+  static final int SET_GID = AttrRules.SET_GID;
+  static final int SET_SIZE = AttrRules.SET_SIZE;
+  static final int SET_ATIME = AttrRules.SET_ATIME;
+  static final int SET_MTIME = AttrRules.SET_MTIME;
+  static final int SET_ATIME_NOW = AttrRules.SET_ATIME_NOW;
+  static final int SET_MTIME_NOW = AttrRules.SET_MTIME_NOW;
+  static final int SET_ACCESSED = AttrRules.SET_ACCESSED;
 
   static final int XATTR_CREATE = 1;
   static final int XATTR_REPLACE = 2;
