@@ -1,6 +1,8 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.AcquireCapabilityOp;
 import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.Caller;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.shoalfs.proto.GetAttrOp;
@@ -9,6 +11,7 @@ import io.shoalfs.proto.JournalOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaRequest.OpCase;
 import io.shoalfs.proto.MetaResponse;
+import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
@@ -42,6 +45,8 @@ final class MetaClient implements WriteBack.Service {
   private final WriteBack writeBack;
 
   private static final byte[] NO_XATTR = new byte[0];
+  /** Entries asked for at a time when a directory is taken with its listing. */
+  private static final int LIST_PAGE = 1000;
 
   /** Without caching (every getattr and getxattr asks the cluster). */
   MetaClient(ShoalTransport transport, Duration timeout, long clientId) {
@@ -102,14 +107,36 @@ final class MetaClient implements WriteBack.Service {
     session.close();
   }
 
+  /**
+   * A namespace mutation in the directory at {@code parentPath} (and, for a rename, the one at
+   * {@code dstParentPath}): sent as {@link #call} sends it, after taking the capability of
+   * those directories when this mount works there alone (see WriteBack.takeCapabilities).
+   */
+  MetaResponse mutateIn(Caller caller, String parentPath, String dstParentPath,
+      MetaRequest.Builder request) throws RpcException {
+    request.setCaller(caller);
+    writeBack.takeCapabilities(request, parentPath, dstParentPath);
+    return call(caller, request);
+  }
+
   /** Sends the request and returns the answer; any status but OK is thrown. */
   MetaResponse call(Caller caller, MetaRequest.Builder request) throws RpcException {
     request.setCaller(caller);
-    MetaResponse local = writeBack.local(request);
-    if (local != null) {
-      return local;
+    MetaResponse local;
+    do {
+      local = writeBack.local(request);
+      if (local != null) {
+        return local;
+      }
+    } while (!writeBack.beforeRemote(request));
+    try {
+      return remote(request);
+    } finally {
+      writeBack.afterRemote(request);
     }
-    writeBack.beforeRemote(request);
+  }
+
+  private MetaResponse remote(MetaRequest.Builder request) throws RpcException {
     if (!isMutation(request.getOpCase())) {
       // Reads carry the session too (no sequence number: they are never replayed), so that a
       // directory another mount holds is recalled before this one reads it.
@@ -143,14 +170,20 @@ final class MetaClient implements WriteBack.Service {
     MetaResponse[] answers = new MetaResponse[ops.size()];
     List<MetaRequest.Builder> remote = new ArrayList<>();
     for (int i = 0; i < ops.size(); i++) {
-      answers[i] = writeBack.local(ops.get(i));
+      do {
+        answers[i] = writeBack.local(ops.get(i));
+      } while (answers[i] == null && !writeBack.beforeRemote(ops.get(i)));
       if (answers[i] == null) {
-        writeBack.beforeRemote(ops.get(i));
         remote.add(ops.get(i));
       }
     }
     if (!remote.isEmpty()) {
-      List<MetaResponse> sent = Replies.ok(sendJournal(remote, List.of())).getBatchedList();
+      List<MetaResponse> sent;
+      try {
+        sent = Replies.ok(sendJournal(remote, List.of())).getBatchedList();
+      } finally {
+        remote.forEach(writeBack::afterRemote);
+      }
       for (int i = 0, next = 0; i < answers.length; i++) {
         if (answers[i] == null) {
           answers[i] = sent.get(next++);
@@ -185,12 +218,51 @@ final class MetaClient implements WriteBack.Service {
   }
 
   @Override
+  public MetaResponse acquireCapability(long dir) throws RpcException {
+    return sendForSession(MetaRequest.newBuilder()
+        .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir)));
+  }
+
+  @Override
+  public List<DirEntry> listDirectory(long dir, int max) throws RpcException {
+    List<DirEntry> entries = new ArrayList<>();
+    String after = "";
+    while (true) {
+      MetaRequest.Builder request = MetaRequest.newBuilder()
+          .setCaller(Caller.getDefaultInstance())
+          .setClientId(session.id())
+          .setReadDir(ReadDirOp.newBuilder().setInode(dir).setStartAfter(after)
+              .setLimit(Math.min(max + 1, LIST_PAGE)).setWithAttrs(true));
+      MetaResponse page = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+      for (DirEntry e : page.getEntriesList()) {
+        if (e.hasAttr()) {
+          attrs.put(e.getAttr(), page.getAppliedIndex());
+        }
+      }
+      entries.addAll(page.getEntriesList());
+      if (entries.size() > max) {
+        return null;
+      }
+      if (!page.getHasMore() || page.getEntriesCount() == 0) {
+        return entries;
+      }
+      after = page.getEntries(page.getEntriesCount() - 1).getName();
+    }
+  }
+
+  @Override
   public MetaResponse leaseInodes(int count) throws RpcException {
-    // Straight to the servers: a create may wait for this under the write-back's lock.
-    MetaRequest.Builder request = session.stamp(MetaRequest.newBuilder()
-        .setCaller(Caller.getDefaultInstance())
+    // A create may wait for this under the write-back's lock.
+    return sendForSession(MetaRequest.newBuilder()
         .setLeaseInodes(LeaseInodesOp.newBuilder().setCount(count)));
-    return Replies.ok(send(request));
+  }
+
+  /**
+   * A mutation about the session's own rights, straight to the servers: nothing held is
+   * concerned and nothing cached changes.
+   */
+  private MetaResponse sendForSession(MetaRequest.Builder op) throws RpcException {
+    return Replies.ok(send(session.stamp(op.setCaller(Caller.getDefaultInstance()))));
   }
 
   /**
@@ -369,9 +441,12 @@ final class MetaClient implements WriteBack.Service {
 
   /** Resolves {@code path}; for a regular file, also where its first {@code chunkLookahead} chunks live. */
   MetaResponse resolve(Caller caller, String path, int chunkLookahead) throws RpcException {
-    MetaResponse local = writeBack.resolve(path);
+    WriteBack.Resolved local = writeBack.resolve(path);
     if (local != null) {
-      return local;
+      // Held here: the attributes are this mount's, or (a name that existed before) asked of
+      // the servers by inode, as they are now.
+      Attr attr = local.hasAttr() ? local.attr() : getAttr(caller, local.inode());
+      return MetaResponse.newBuilder().setStatus(Status.OK).setAttr(attr).build();
     }
     return call(caller, MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder()
         .setPath(path)

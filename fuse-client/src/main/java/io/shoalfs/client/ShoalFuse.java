@@ -322,8 +322,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     return calls.run("symlink", path, () -> {
       Caller caller = caller();
       FusePath p = FusePath.of(path);
-      Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
-          MetaRequest.newBuilder().setSymlink(SymlinkOp.newBuilder()
+      Attr attr = resolver.withInode(caller, p.parent(), parent -> meta.mutateIn(caller,
+          p.parent(), null, MetaRequest.newBuilder().setSymlink(SymlinkOp.newBuilder()
               .setParent(parent)
               .setName(p.name())
               .setTarget(target)
@@ -388,8 +388,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       FusePath p = FusePath.of(path);
       boolean keepOpen = isOpenHere(caller, path);
       try {
-        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
-            MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
+        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.mutateIn(caller,
+            p.parent(), null, MetaRequest.newBuilder().setUnlink(UnlinkOp.newBuilder()
                 .setParent(parent)
                 .setName(p.name())
                 .setKeepOpen(keepOpen)
@@ -408,8 +408,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       Caller caller = caller();
       FusePath p = FusePath.of(path);
       try {
-        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.call(caller,
-            MetaRequest.newBuilder().setRmdir(RmdirOp.newBuilder()
+        MetaResponse r = resolver.withInode(caller, p.parent(), parent -> meta.mutateIn(caller,
+            p.parent(), null, MetaRequest.newBuilder().setRmdir(RmdirOp.newBuilder()
                 .setParent(parent)
                 .setName(p.name())
                 .setNowNs(FuseTimes.nowNs()))));
@@ -443,8 +443,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       boolean keepTarget = isOpenHereIfExists(caller, newpath);
       try {
         MetaResponse r = resolver.withInode(caller, src.parent(), srcParent ->
-            resolver.withInode(caller, dst.parent(), dstParent -> meta.call(caller,
-                MetaRequest.newBuilder().setRename(RenameOp.newBuilder()
+            resolver.withInode(caller, dst.parent(), dstParent -> meta.mutateIn(caller,
+                src.parent(), dst.parent(), MetaRequest.newBuilder().setRename(RenameOp.newBuilder()
                     .setSrcParent(srcParent)
                     .setSrcName(src.name())
                     .setDstParent(dstParent)
@@ -966,7 +966,8 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     // is done in it next is done here and journaled.
     op.setTakeCapability(type == FileType.DIRECTORY && meta.writeBack().enabled());
     MetaResponse made = resolver.withInode(caller, p.parent(), parent -> {
-      MetaResponse r = meta.call(caller, MetaRequest.newBuilder().setMakeNode(op.setParent(parent)));
+      MetaResponse r = meta.mutateIn(caller, p.parent(), null,
+          MetaRequest.newBuilder().setMakeNode(op.setParent(parent)));
       if (r.getCapabilityGranted()) {
         meta.writeBack().madeDirectory(path, r.getAttr(), parent);
       }

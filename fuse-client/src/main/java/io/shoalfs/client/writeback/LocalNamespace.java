@@ -22,15 +22,24 @@ import io.shoalfs.rpc.RpcException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The part of the namespace this mount holds exclusive capabilities on, kept here and changed
  * here: held directories with their complete listings, and the inodes made in them. An
  * operation inside it is checked with the metadata service's own rules, applied at once, and
  * handed to the journal; one this class cannot decide alone it declines (null), and the caller
- * sends it to the servers instead.
+ * sends it to the servers instead, or first takes the directories {@link #wanted} names.
+ *
+ * <p>A directory that existed before this mount took it ({@link #adopt}) lists names whose
+ * inodes this mount did not make. Their names are this mount's to change (nobody else can reach
+ * them through the directory), but their attributes stay the servers': another mount may hold
+ * such a file open and write it. So they are answered as names only, their attributes asked of
+ * the servers, and an inode whose name the unsent journal moved or removed is {@link #pending}:
+ * the journal goes before the servers are asked about it.
  *
  * <p>Not thread-safe: {@link WriteBack} calls it under its lock, in the order its journal keeps.
  */
@@ -44,6 +53,8 @@ final class LocalNamespace {
   private final Map<Long, HeldDirectory> held = new HashMap<>();
   private final Map<String, HeldDirectory> heldByPath = new HashMap<>();
   private final Map<Long, LocalInode> inodes = new HashMap<>();
+  /** Inodes whose attributes are the servers' and whose names the unsent journal changed. */
+  private Set<Long> pending = new HashSet<>();
   private final InodeLease lease;
   private final ChunkPlacer placer;
 
@@ -65,8 +76,44 @@ final class LocalNamespace {
     inodes.put(d.inode, new LocalInode(dir, d.inode, null));
   }
 
+  /**
+   * Starts holding a directory that existed before: granted just now, {@code entries} its whole
+   * listing as the servers had it at the grant (nobody can have changed it since).
+   */
+  void adopt(String path, Attr dir, long parent, List<DirEntry> entries, long nowNs) {
+    if (held.containsKey(dir.getInode())) {
+      return;
+    }
+    HeldDirectory d = new HeldDirectory(dir.getInode(), parent, path, nowNs);
+    for (DirEntry e : entries) {
+      d.entries.put(e.getName(), new HeldDirectory.Entry(e.getInode(), e.getType()));
+    }
+    held.put(d.inode, d);
+    heldByPath.put(path, d);
+    inodes.put(d.inode, new LocalInode(dir, d.inode, null));
+  }
+
   boolean isHeld(long dir) {
     return held.containsKey(dir);
+  }
+
+  int heldCount() {
+    return held.size();
+  }
+
+  /**
+   * Whether the servers' answer about {@code inode} may be older than what this mount did:
+   * its attributes are kept here, or the unsent journal changed one of its names.
+   */
+  boolean answersFor(long inode) {
+    return inodes.containsKey(inode) || pending.contains(inode);
+  }
+
+  /** The journal was taken to be sent: the inodes it changed names of, no longer pending. */
+  Set<Long> takePending() {
+    Set<Long> taken = pending;
+    pending = new HashSet<>();
+    return taken;
   }
 
   boolean isLocal(long inode) {
@@ -86,6 +133,7 @@ final class LocalNamespace {
     held.clear();
     heldByPath.clear();
     inodes.clear();
+    pending.clear();
   }
 
   /** Held directories not used since {@code beforeNs}. */
@@ -151,20 +199,93 @@ final class LocalNamespace {
       return e != null && held.containsKey(e.inode()) ? e.inode() : 0;
     }
     for (HeldDirectory h : held.values()) {
-      if (h.parent == parent && h.path.endsWith("/" + name)) {
+      // An adopted directory whose parent this mount never learned matches by name alone:
+      // giving back one directory too many costs a flush, keeping one too few loses its work.
+      if ((h.parent == parent || h.parent == 0) && h.path.endsWith("/" + name)) {
         return h.inode;
       }
     }
     return 0;
   }
 
+  /** A directory to take the capability of: its inode, its path, its parent (0: unknown). */
+  record Wanted(long dir, String path, long parent) {}
+
+  /**
+   * The directory whose capability would let {@code request} be answered here, or null: none
+   * would, or all it needs is held. {@code parentPath} and {@code dstParentPath} are the paths
+   * of the request's directory and of a rename's destination directory, as the caller resolved
+   * them (null: unknown, nothing is taken).
+   */
+  Wanted wanted(MetaRequest.Builder request, String parentPath, String dstParentPath) {
+    switch (request.getOpCase()) {
+      case MAKE_NODE:
+        return parentWanted(request.getMakeNode().getParent(), parentPath);
+      case SYMLINK:
+        return parentWanted(request.getSymlink().getParent(), parentPath);
+      case UNLINK:
+        return parentWanted(request.getUnlink().getParent(), parentPath);
+      case RMDIR: {
+        Wanted parent = parentWanted(request.getRmdir().getParent(), parentPath);
+        return parent != null ? parent
+            : childDirWanted(request.getRmdir().getParent(), request.getRmdir().getName());
+      }
+      case RENAME: {
+        RenameOp op = request.getRename();
+        Wanted w = parentWanted(op.getSrcParent(), parentPath);
+        if (w == null) {
+          w = parentWanted(op.getDstParent(), dstParentPath);
+        }
+        if (w == null) {
+          w = childDirWanted(op.getSrcParent(), op.getSrcName());
+        }
+        return w != null ? w : childDirWanted(op.getDstParent(), op.getDstName());
+      }
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The root is never taken: every path of every mount runs through it, so holding it would
+   * recall it at once.
+   */
+  private Wanted parentWanted(long dir, String path) {
+    if (held.containsKey(dir) || path == null || path.equals("/")) {
+      return null;
+    }
+    HeldDirectory above = heldByPath.get(parentOf(path));
+    if (above == null) {
+      return new Wanted(dir, path, 0);
+    }
+    HeldDirectory.Entry named = above.entries.get(path.substring(path.lastIndexOf('/') + 1));
+    // The caller's path is checked against what is held: a stale one takes nothing.
+    return named != null && named.inode() == dir ? new Wanted(dir, path, above.inode) : null;
+  }
+
+  /** A directory named in held {@code parent} that is not held itself. */
+  private Wanted childDirWanted(long parent, String name) {
+    HeldDirectory d = held.get(parent);
+    HeldDirectory.Entry e = d == null ? null : d.entries.get(name);
+    if (e == null || e.type() != FileType.DIRECTORY || held.containsKey(e.inode())) {
+      return null;
+    }
+    return new Wanted(e.inode(), d.childPath(name), d.inode);
+  }
+
   // ------------------------------------------------------------------ reads
 
   /**
-   * Resolves {@code path} if a held directory answers for it: the deepest held directory on the
-   * path knows every name below it that this mount made. Null when the servers must answer.
+   * What a held directory knows of a path: the inode it names and, when this mount keeps them,
+   * its attributes (null: they are the servers', ask for them by inode).
    */
-  MetaResponse resolve(String path) throws RpcException {
+  record Found(long inode, Attr attr) {}
+
+  /**
+   * Resolves {@code path} if a held directory answers for it: the deepest held directory on the
+   * path knows every name in it. Null when the servers must answer.
+   */
+  Found resolve(String path) throws RpcException {
     HeldDirectory start = null;
     String p = path;
     while (true) {
@@ -201,7 +322,11 @@ final class LocalNamespace {
       dir = held.get(inode);
     }
     LocalInode found = inodes.get(inode);
-    return found == null ? null : ok(found.attr).build();
+    if (found != null) {
+      return new Found(inode, found.attr);
+    }
+    // A directory that is held has a LocalInode: this is a name that existed before.
+    return new Found(inode, null);
   }
 
   /** Answers a read about held state, or null when the servers must. */
@@ -260,7 +385,6 @@ final class LocalNamespace {
     if (d == null) {
       return null;
     }
-    // A name without attributes here (none should be) sends the listing to the servers.
     int limit = op.getLimit() == 0 ? 1024 : op.getLimit();
     MetaResponse.Builder page = MetaResponse.newBuilder().setStatus(Status.OK);
     for (Map.Entry<String, HeldDirectory.Entry> e
@@ -270,13 +394,10 @@ final class LocalNamespace {
         break;
       }
       LocalInode i = inodes.get(e.getValue().inode());
-      if (i == null) {
-        return null;
-      }
       DirEntry.Builder entry = DirEntry.newBuilder().setName(e.getKey())
           .setInode(e.getValue().inode()).setType(e.getValue().type());
-      if (op.getWithAttrs()) {
-        entry.setAttr(i.attr);
+      if (op.getWithAttrs() && i != null) {
+        entry.setAttr(i.attr); // a name that existed before: its attributes are the servers'
       }
       page.addEntries(entry);
     }
@@ -398,15 +519,18 @@ final class LocalNamespace {
       throw new RpcException(Status.EISDIR, op.getName() + " is a directory");
     }
     LocalInode child = inodes.get(e.inode());
-    if (child == null) {
-      return null;
-    }
     parent.entries.remove(op.getName());
     touchDir(parent, op.getNowNs(), 0, nowNs);
-    long freed = dropLink(child, op.getNowNs());
     journal.add(request.clone());
     MetaResponse.Builder answer = MetaResponse.newBuilder().setStatus(Status.OK)
-        .setChangesListed(true).addChanged(inodes.get(parent.inode).attr).setFreedInode(freed);
+        .setChangesListed(true).addChanged(inodes.get(parent.inode).attr);
+    if (child == null) {
+      // A file that existed before: the servers count its links when they apply this.
+      pending.add(e.inode());
+      return answer.build();
+    }
+    long freed = dropLink(child, op.getNowNs());
+    answer.setFreedInode(freed);
     if (freed != 0) {
       answer.addFreed(freed);
     } else {
@@ -461,16 +585,16 @@ final class LocalNamespace {
     if (src == null) {
       throw new RpcException(Status.ENOENT, op.getSrcName());
     }
-    LocalInode moved = inodes.get(src.inode());
-    if (moved == null || (from == to && op.getSrcName().equals(op.getDstName()))) {
+    if (from == to && op.getSrcName().equals(op.getDstName())) {
       return null;
     }
     checkName(op.getDstName());
     boolean dir = src.type() == FileType.DIRECTORY;
     HeldDirectory movedDir = dir ? held.get(src.inode()) : null;
     if (dir && movedDir == null) {
-      return null;
+      return null; // its ".." and the paths below it change: it must be held (wanted)
     }
+    LocalInode moved = inodes.get(src.inode()); // null: a file that existed before
     if (dir && from != to && !outside(to, movedDir)) {
       return null; // into its own subtree: the servers refuse it (EINVAL)
     }
@@ -478,10 +602,7 @@ final class LocalNamespace {
     LocalInode replaced = null;
     HeldDirectory replacedDir = null;
     if (dst != null) {
-      replaced = inodes.get(dst.inode());
-      if (replaced == null) {
-        return null;
-      }
+      replaced = inodes.get(dst.inode()); // null: a file that existed before
       boolean dstDir = dst.type() == FileType.DIRECTORY;
       if (dir && !dstDir) {
         throw new RpcException(Status.ENOTDIR, op.getDstName() + " is not a directory");
@@ -504,27 +625,33 @@ final class LocalNamespace {
         .setChangesListed(true);
     from.entries.remove(op.getSrcName());
     long freed = 0;
-    if (replaced != null) {
+    if (dst != null) {
       if (replacedDir != null) {
         held.remove(replacedDir.inode);
         heldByPath.remove(replacedDir.path, replacedDir);
         inodes.remove(replacedDir.inode);
         touchDir(to, now, -1, nowNs);
         freed = replacedDir.inode;
-      } else {
+      } else if (replaced != null) {
         freed = dropLink(replaced, now);
         if (freed == 0) {
           answer.addChanged(replaced.attr);
         }
+      } else {
+        pending.add(dst.inode()); // the servers count its links when they apply this
       }
     }
     to.entries.put(op.getDstName(), src);
-    moved.attr = moved.attr.toBuilder().setCtimeNs(now).build();
+    if (moved == null) {
+      pending.add(src.inode()); // its new ctime is the servers'
+    } else {
+      moved.attr = moved.attr.toBuilder().setCtimeNs(now).build();
+    }
     if (movedDir != null) {
       moved.coveredBy = movedDir.inode;
       movedDir.parent = to.inode;
       repath(movedDir, to.childPath(op.getDstName()));
-    } else {
+    } else if (moved != null) {
       moved.coveredBy = to.inode;
     }
     int nlinkMove = dir && from != to ? 1 : 0;
@@ -533,7 +660,10 @@ final class LocalNamespace {
       touchDir(to, now, nlinkMove, nowNs);
     }
     journal.add(request.clone());
-    answer.addChanged(inodes.get(from.inode).attr).addChanged(moved.attr);
+    answer.addChanged(inodes.get(from.inode).attr);
+    if (moved != null) {
+      answer.addChanged(moved.attr);
+    }
     if (to != from) {
       answer.addChanged(inodes.get(to.inode).attr);
     }

@@ -1,6 +1,8 @@
 package io.shoalfs.client.writeback;
 
 import io.shoalfs.proto.Attr;
+import io.shoalfs.proto.DirEntry;
+import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -8,7 +10,11 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,8 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Metadata write-back for one mount: in the directories it holds exclusive capabilities on,
- * namespace operations are decided and answered here ({@link LocalNamespace}) and journaled;
+ * Metadata write-back for one mount: in the directories it holds exclusive capabilities on
+ * (those it made, and existing ones it takes when it works there alone: {@link
+ * #takeCapabilities}, {@link TakePolicy}), namespace operations are decided and answered here
+ * ({@link LocalNamespace}) and journaled;
  * the journal goes to the metadata group as one request, one Raft entry, when it is
  * {@link JournalSettings#flushAge} old or {@link JournalSettings#maxOps} long, on fsync, on a
  * recall, before any call to the servers about what it holds, and at unmount.
@@ -46,6 +54,27 @@ public final class WriteBack implements AutoCloseable {
 
     /** Leases {@code count} inode numbers to the session (LeaseInodesOp). */
     MetaResponse leaseInodes(int count) throws RpcException;
+
+    /**
+     * Asks for the exclusive capability of existing directory {@code dir}
+     * (AcquireCapabilityOp): answered OK with capability_granted and the directory's
+     * attributes, or CAP_HELD (thrown) while another mount holds it.
+     */
+    MetaResponse acquireCapability(long dir) throws RpcException;
+
+    /**
+     * Every entry of {@code dir} with its attributes, straight from the servers; null when it
+     * has more than {@code max}.
+     */
+    List<DirEntry> listDirectory(long dir, int max) throws RpcException;
+  }
+
+  /** What a held directory knows of a path (see {@link #resolve}). */
+  public record Resolved(long inode, Attr attr) {
+    /** Whether the attributes are this mount's; if not, they are the servers' to give. */
+    public boolean hasAttr() {
+      return attr != null;
+    }
   }
 
   private final Service service;
@@ -67,6 +96,16 @@ public final class WriteBack implements AutoCloseable {
    * ({@link #awaitRelease}). Guarded by lock, which is also what waiters wait on.
    */
   private int settling;
+  private final TakePolicy takePolicy = new TakePolicy();         // guarded by lock
+  /** Directories whose capability is being taken: their mutations wait. Guarded by lock. */
+  private final Set<Long> taking = new HashSet<>();
+  /**
+   * Mutations sent to the servers and not answered yet, by the directory they change: a
+   * directory with one on its way is not taken (its listing could miss it). Guarded by lock.
+   */
+  private final Map<Long, Integer> remoteIn = new HashMap<>();
+  /** Inodes whose names a journal on its way changed (see LocalNamespace). Guarded by lock. */
+  private final Set<Long> sendingPending = new HashSet<>();
   private volatile boolean closed;
 
   public WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings) {
@@ -146,13 +185,18 @@ public final class WriteBack implements AutoCloseable {
     }
   }
 
-  /** Resolves {@code path} from held state, or null when the servers must. */
-  public MetaResponse resolve(String path) throws RpcException {
+  /**
+   * Resolves {@code path} from held state, or null when the servers must. A name that existed
+   * before this mount took its directory comes without attributes: ask the servers for them by
+   * inode ({@link #beforeRemote} sends the journal first if it changed that name).
+   */
+  public Resolved resolve(String path) throws RpcException {
     if (!enabled()) {
       return null;
     }
     synchronized (lock) {
-      return namespace.holdsAnything() ? namespace.resolve(path) : null;
+      LocalNamespace.Found found = namespace.holdsAnything() ? namespace.resolve(path) : null;
+      return found == null ? null : new Resolved(found.inode(), found.attr());
     }
   }
 
@@ -166,30 +210,133 @@ public final class WriteBack implements AutoCloseable {
     }
   }
 
+  /**
+   * Before a namespace mutation in a directory this mount does not hold: takes the capability of
+   * the directories that would let it be answered here ({@link LocalNamespace#wanted}), when
+   * {@link TakePolicy} says this mount may. {@code parentPath} (and a rename's
+   * {@code dstParentPath}) are the paths the caller resolved the request's directories from.
+   * Whatever fails here only leaves the mutation to the servers.
+   */
+  public void takeCapabilities(MetaRequest.Builder request, String parentPath,
+      String dstParentPath) {
+    if (!enabled()) {
+      return;
+    }
+    // A rename can want up to four directories; more rounds than that means a race: give up.
+    for (int round = 0; round < 4; round++) {
+      LocalNamespace.Wanted wanted;
+      synchronized (lock) {
+        wanted = namespace.wanted(request, parentPath, dstParentPath);
+        if (wanted == null || taking.contains(wanted.dir())
+            || remoteIn.getOrDefault(wanted.dir(), 0) > 0
+            || !takePolicy.mayTake(wanted.dir(), namespace.heldCount(), System.nanoTime())) {
+          return;
+        }
+        taking.add(wanted.dir());
+      }
+      try {
+        if (!take(wanted)) {
+          return;
+        }
+      } finally {
+        synchronized (lock) {
+          taking.remove(wanted.dir());
+          lock.notifyAll();
+        }
+      }
+    }
+  }
+
+  /** Takes one directory's capability and its listing; false when it stays the servers'. */
+  private boolean take(LocalNamespace.Wanted wanted) {
+    long dir = wanted.dir();
+    MetaResponse granted;
+    try {
+      granted = service.acquireCapability(dir);
+    } catch (RpcException e) {
+      LOG.debug("directory {} not taken: {}", dir, e.toString());
+      leaveAlone(dir);
+      return false;
+    }
+    if (!granted.getCapabilityGranted()) {
+      leaveAlone(dir);
+      return false;
+    }
+    List<DirEntry> entries;
+    try {
+      entries = service.listDirectory(dir, TakePolicy.MAX_ENTRIES);
+    } catch (RpcException e) {
+      LOG.debug("directory {} not listed: {}", dir, e.toString());
+      entries = null;
+    }
+    if (entries == null || hasHardLinks(entries)) {
+      // Too large, or a file reachable through another directory too (whose attributes and
+      // links that directory's users change): the servers keep it.
+      leaveAlone(dir);
+      giveBack(dir);
+      return false;
+    }
+    synchronized (lock) {
+      namespace.adopt(wanted.path(), granted.getAttr(), wanted.parent(), entries,
+          System.nanoTime());
+    }
+    return true;
+  }
+
+  private static boolean hasHardLinks(List<DirEntry> entries) {
+    for (DirEntry e : entries) {
+      if (!e.hasAttr() || (e.getType() != FileType.DIRECTORY && e.getAttr().getNlink() > 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void leaveAlone(long dir) {
+    synchronized (lock) {
+      takePolicy.leaveAlone(dir, System.nanoTime());
+    }
+  }
+
+  private void giveBack(long dir) {
+    try {
+      flush(List.of(dir));
+    } catch (RpcException e) {
+      LOG.warn("cannot give back directory {} (it ends with the session): {}", dir, e.toString());
+    }
+  }
+
   // ------------------------------------------------------------------ ordering with the servers
 
   /**
    * Called before {@code request} goes to the servers: if it concerns held state, the journal
    * goes first, and what the request will change there is given back (directories) or no longer
-   * kept here (inodes), since the servers' answer, not this mount, decides it now.
+   * kept here (inodes), since the servers' answer, not this mount, decides it now. Returns false
+   * instead when a directory the request changes was being taken meanwhile: ask
+   * {@link #local} again. After true, {@link #afterRemote} must follow the servers' answer.
    */
-  public void beforeRemote(MetaRequest.Builder request) throws RpcException {
+  public boolean beforeRemote(MetaRequest.Builder request) throws RpcException {
     if (!enabled()) {
-      return;
+      return true;
     }
     awaitRelease();
     List<Long> release = new ArrayList<>();
     long forget = 0;
     boolean flush = false;
     synchronized (lock) {
+      List<Long> changes = dirsChangedBy(request);
+      if (waitWhileTaking(changes)) {
+        return false;
+      }
+      changes.forEach(dir -> remoteIn.merge(dir, 1, Integer::sum));
       if (!namespace.holdsAnything() && journal.isEmpty()) {
-        return;
+        return true;
       }
       switch (request.getOpCase()) {
-        case GET_ATTR -> flush = namespace.isLocal(request.getGetAttr().getInode());
-        case READ_LINK -> flush = namespace.isLocal(request.getReadLink().getInode());
-        case GET_XATTR -> flush = namespace.isLocal(request.getGetXattr().getInode());
-        case LIST_XATTR -> flush = namespace.isLocal(request.getListXattr().getInode());
+        case GET_ATTR -> flush = answersFor(request.getGetAttr().getInode());
+        case READ_LINK -> flush = answersFor(request.getReadLink().getInode());
+        case GET_XATTR -> flush = answersFor(request.getGetXattr().getInode());
+        case LIST_XATTR -> flush = answersFor(request.getListXattr().getInode());
         case GET_CHUNK_LOCATIONS ->
             flush = namespace.isLocal(request.getGetChunkLocations().getInode());
         case ALLOCATE_CHUNK -> flush = namespace.isLocal(request.getAllocateChunk().getChunk().getInode());
@@ -201,7 +348,9 @@ public final class WriteBack implements AutoCloseable {
         case RELEASE_ORPHAN -> flush = namespace.isLocal(request.getReleaseOrphan().getInode());
         case LOOKUP -> flush = namespace.isHeld(request.getLookup().getParent());
         case READ_DIR -> flush = namespace.isHeld(request.getReadDir().getInode());
-        case RESOLVE -> flush = !journal.isEmpty();
+        // Only names in held directories are journaled: a path through none of them (the
+        // root's, which the kernel asks about on every path walk) resolves the same either way.
+        case RESOLVE -> flush = namespace.heldOnPath(request.getResolve().getPath());
         case SET_ATTR -> forget = request.getSetAttr().getInode();
         case COMMIT_WRITE -> forget = request.getCommitWrite().getInode();
         case SET_XATTR -> forget = request.getSetXattr().getInode();
@@ -220,10 +369,21 @@ public final class WriteBack implements AutoCloseable {
               request.getRmdir().getName()), release);
         }
         // A rename may move a directory held paths run through: give everything back.
-        case RENAME -> release.addAll(namespace.heldDirs());
+        case RENAME -> {
+          releaseIfHeld(request.getRename().getSrcParent(), release);
+          releaseIfHeld(request.getRename().getDstParent(), release);
+          release.forEach(dir -> takePolicy.leaveAlone(dir, System.nanoTime()));
+          release.clear();
+          release.addAll(namespace.heldDirs());
+        }
         default -> { }
       }
-      boolean local = forget != 0 && namespace.isLocal(forget);
+      if (request.getOpCase() != MetaRequest.OpCase.RENAME) {
+        // Given back because this mount could not do the operation itself: taking the
+        // directory again at once would only give it back again.
+        release.forEach(dir -> takePolicy.leaveAlone(dir, System.nanoTime()));
+      }
+      boolean local = forget != 0 && answersFor(forget);
       flush = flush || local || !release.isEmpty();
       if (local && namespace.coveringDir(forget) == forget) {
         release.add(forget); // a held directory's own attributes: give it back
@@ -233,8 +393,63 @@ public final class WriteBack implements AutoCloseable {
       }
     }
     if (flush) {
-      flush(release, forget);
+      try {
+        flush(release, forget);
+      } catch (RpcException | RuntimeException e) {
+        afterRemote(request);
+        throw e;
+      }
     }
+    return true;
+  }
+
+  /** The servers answered (or failed) {@code request}, which {@link #beforeRemote} let go. */
+  public void afterRemote(MetaRequest.Builder request) {
+    if (!enabled()) {
+      return;
+    }
+    synchronized (lock) {
+      for (long dir : dirsChangedBy(request)) {
+        remoteIn.computeIfPresent(dir, (d, n) -> n == 1 ? null : n - 1);
+      }
+    }
+  }
+
+  /** The directories whose entries or attributes {@code request} changes (by inode). */
+  private static List<Long> dirsChangedBy(MetaRequest.Builder request) {
+    return switch (request.getOpCase()) {
+      case MAKE_NODE -> List.of(request.getMakeNode().getParent());
+      case SYMLINK -> List.of(request.getSymlink().getParent());
+      case UNLINK -> List.of(request.getUnlink().getParent());
+      case RMDIR -> List.of(request.getRmdir().getParent());
+      case RENAME -> List.of(request.getRename().getSrcParent(),
+          request.getRename().getDstParent());
+      case LINK -> List.of(request.getLink().getNewParent());
+      case SET_ATTR -> List.of(request.getSetAttr().getInode());
+      case SET_XATTR -> List.of(request.getSetXattr().getInode());
+      case REMOVE_XATTR -> List.of(request.getRemoveXattr().getInode());
+      default -> List.of();
+    };
+  }
+
+  /** Waits (under lock) while any of {@code dirs} is being taken; whether it waited. */
+  private boolean waitWhileTaking(List<Long> dirs) {
+    boolean waited = false;
+    while (dirs.stream().anyMatch(taking::contains)) {
+      waited = true;
+      try {
+        lock.wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return true;
+      }
+    }
+    return waited;
+  }
+
+  /** Under lock: whether the servers' word on {@code inode} may be older than this mount's. */
+  private boolean answersFor(long inode) {
+    return namespace.answersFor(inode) || sendingPending.contains(inode);
   }
 
   /**
@@ -275,6 +490,10 @@ public final class WriteBack implements AutoCloseable {
   public void recalled(Collection<Long> dirs) {
     if (!enabled()) {
       return;
+    }
+    synchronized (lock) {
+      long now = System.nanoTime();
+      dirs.forEach(dir -> takePolicy.leaveAlone(dir, now));
     }
     flusher.execute(() -> {
       try {
@@ -325,11 +544,14 @@ public final class WriteBack implements AutoCloseable {
       }
     }
     flushing.lock();
+    Set<Long> sending = Set.of();
     try {
       List<MetaRequest.Builder> ops;
       synchronized (lock) {
         ops = journal;
         journal = new ArrayList<>();
+        sending = namespace.takePending();
+        sendingPending.addAll(sending);
         for (long dir : release) {
           namespace.release(dir);
         }
@@ -355,6 +577,11 @@ public final class WriteBack implements AutoCloseable {
         }
       }
     } finally {
+      if (!sending.isEmpty()) {
+        synchronized (lock) {
+          sendingPending.removeAll(sending);
+        }
+      }
       flushing.unlock();
       if (settles) {
         synchronized (lock) {

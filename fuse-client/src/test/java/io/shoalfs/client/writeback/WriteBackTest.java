@@ -20,14 +20,13 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.RenameOp;
+import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.RmdirOp;
 import io.shoalfs.proto.SetAttrOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.proto.UnlinkOp;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -37,48 +36,7 @@ class WriteBackTest {
   private static final Caller ROOT = Caller.newBuilder().setUid(0).setGid(0).build();
   private static final Caller BOB = Caller.newBuilder().setUid(1000).setGid(1000).build();
   private static final long DIR = 50;
-  private static final long LEASE_START = 10_000;
-
-  /** The metadata service as the write-back sees it: journals recorded, every op accepted. */
-  private static final class RecordingService implements WriteBack.Service {
-    final List<List<MetaRequest>> journals = new ArrayList<>();
-    final List<List<Long>> releases = new ArrayList<>();
-    Status answerEach = Status.OK;
-    /** Journals wait for it before they are answered (a slow group). */
-    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
-    int leaseCount = -1; // -1: as asked
-    int leasesLeft = Integer.MAX_VALUE;
-
-    @Override
-    public MetaResponse sendJournal(List<MetaRequest.Builder> ops,
-        Collection<Long> release) {
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-      synchronized (this) {
-        journals.add(ops.stream().map(MetaRequest.Builder::build).collect(Collectors.toList()));
-        releases.add(new ArrayList<>(release));
-      }
-      MetaResponse.Builder r = MetaResponse.newBuilder().setStatus(Status.OK);
-      ops.forEach(op -> r.addBatched(MetaResponse.newBuilder().setStatus(answerEach)));
-      return r.build();
-    }
-
-    @Override
-    public MetaResponse leaseInodes(int count) throws RpcException {
-      if (leasesLeft-- <= 0) {
-        throw new RpcException(Status.UNAVAILABLE, "no lease this time");
-      }
-      return MetaResponse.newBuilder().setStatus(Status.OK).setInodeRangeStart(LEASE_START)
-          .setInodeRangeCount(leaseCount < 0 ? count : leaseCount).setReplication(2).setMinReplicas(1).build();
-    }
-
-    synchronized List<MetaRequest> allOps() {
-      return journals.stream().flatMap(List::stream).collect(Collectors.toList());
-    }
-  }
+  private static final long LEASE_START = RecordingService.LEASE_START;
 
   private final RecordingService service = new RecordingService();
   // Flushed only when a test says so: a long flush age, no idle release.
@@ -145,7 +103,7 @@ class WriteBackTest {
     assertEquals(1, made.getLocations(0).getVersion());
     assertEquals(2, made.getLocations(0).getReplicasCount(), "the lease's replication");
     assertEquals(a, getattr(a.getInode()));
-    assertEquals(a, writeBack.resolve("/d/a").getAttr());
+    assertEquals(a, writeBack.resolve("/d/a").attr());
     assertEquals(100, getattr(DIR).getMtimeNs(), "the parent's times move with the create");
     RpcException exists = assertThrows(RpcException.class, () -> create(ROOT, DIR, "a"));
     assertEquals(Status.EEXIST, exists.status());
@@ -186,7 +144,7 @@ class WriteBackTest {
     long subIno = sub.getAttr().getInode();
     assertEquals(3, getattr(DIR).getNlink());
     long file = create(ROOT, subIno, "f").getAttr().getInode();
-    assertEquals(file, writeBack.resolve("/d/sub/f").getAttr().getInode());
+    assertEquals(file, writeBack.resolve("/d/sub/f").attr().getInode());
     assertEquals(Status.ENOTEMPTY, assertThrows(RpcException.class, () -> writeBack.local(
         MetaRequest.newBuilder().setCaller(ROOT).setRmdir(
             RmdirOp.newBuilder().setParent(DIR).setName("sub")))).status());
@@ -209,7 +167,7 @@ class WriteBackTest {
         RenameOp.newBuilder().setSrcParent(DIR).setSrcName("a").setDstParent(b).setDstName("a2")
             .setNowNs(300)));
     assertNotNull(moved);
-    assertEquals(f, writeBack.resolve("/d/b/a2/f").getAttr().getInode());
+    assertEquals(f, writeBack.resolve("/d/b/a2/f").attr().getInode());
     assertEquals(Status.ENOENT,
         assertThrows(RpcException.class, () -> writeBack.resolve("/d/a/f")).status());
     assertEquals(3, getattr(b).getNlink(), "b gained a subdirectory");
@@ -327,6 +285,27 @@ class WriteBackTest {
     assertEquals(List.of(DIR), service.releases.get(0));
     assertEquals(3, service.journals.get(0).size(), "the create and unlink went first");
     assertNull(writeBack.resolve("/d"), "no longer answered here");
+  }
+
+  @Test
+  void aResolveThroughNoHeldDirectoryLeavesTheJournalAlone() throws Exception {
+    holdDir("/d");
+    create(ROOT, DIR, "f");
+    MetaRequest.Builder root = MetaRequest.newBuilder().setCaller(ROOT)
+        .setResolve(ResolveOp.newBuilder().setPath("/"));
+    assertTrue(writeBack.beforeRemote(root));
+    writeBack.afterRemote(root);
+    MetaRequest.Builder elsewhere = MetaRequest.newBuilder().setCaller(ROOT)
+        .setResolve(ResolveOp.newBuilder().setPath("/e/f"));
+    writeBack.beforeRemote(elsewhere);
+    writeBack.afterRemote(elsewhere);
+    assertTrue(service.journals.isEmpty(), "the kernel asks about the root on every path walk");
+
+    MetaRequest.Builder through = MetaRequest.newBuilder().setCaller(ROOT)
+        .setResolve(ResolveOp.newBuilder().setPath("/d/sub/x"));
+    writeBack.beforeRemote(through);
+    writeBack.afterRemote(through);
+    assertEquals(1, service.journals.size(), "a path through /d needs what was done there");
   }
 
   @Test
