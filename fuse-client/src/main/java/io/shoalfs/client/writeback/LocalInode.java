@@ -1,6 +1,7 @@
 package io.shoalfs.client.writeback;
 
 import io.shoalfs.proto.Attr;
+import java.util.Set;
 
 /**
  * An inode whose attributes this mount keeps itself while it holds the capability of the
@@ -13,6 +14,11 @@ final class LocalInode {
   long coveredBy;
   /** A symbolic link's target; null otherwise. */
   final String target;
+  /**
+   * Indices of the chunks this mount placed for a file it made here (registered by the
+   * journal); null while there are none. The servers know no other chunk of such a file.
+   */
+  Set<Integer> placedChunks;
 
   LocalInode(Attr attr, long coveredBy, String target) {
     this.attr = attr;

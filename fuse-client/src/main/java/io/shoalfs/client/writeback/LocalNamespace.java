@@ -427,6 +427,8 @@ final class LocalNamespace {
         return rename(request, journal, nowNs);
       case SET_ATTR:
         return setAttr(request, journal);
+      case ALLOCATE_CHUNK:
+        return allocateChunk(request, journal);
       case COMMIT_WRITE: {
         LocalInode i = inodes.get(request.getCommitWrite().getInode());
         if (i == null) {
@@ -449,35 +451,48 @@ final class LocalNamespace {
       return null;
     }
     checkNewName(parent, op.getName());
-    // The number first: its lease also says how a new file's chunk is replicated.
     long ino = lease.take();
     if (ino == 0) {
       return null;
     }
-    List<String> chain = null;
-    if (op.getType() == FileType.REGULAR && op.hasFirstChunk()) {
-      chain = placer.place(lease.replication(), lease.minReplicas());
-      if (chain == null) {
-        return null; // too few members up: the servers place it (the number stays unused)
-      }
-    }
     Attr attr = create(caller, parent, op.getName(), op.getType(), op.getMode(), op.getRdev(),
         ino, op.getNowNs(), 0, null, nowNs);
+    // A first chunk asked for with the create is placed at the first write instead
+    // (allocateChunk): a file that stays empty costs the servers no chunk.
     MakeNodeOp.Builder sent = op.toBuilder().setInode(ino).clearFirstChunk()
         .setTakeCapability(op.getType() == FileType.DIRECTORY);
     journal.add(MetaRequest.newBuilder().setCaller(caller).setMakeNode(sent));
     MetaResponse.Builder answer = ok(attr).addChanged(inodes.get(parent.inode).attr);
-    if (chain != null) {
-      ChunkId chunk = ChunkId.newBuilder().setInode(ino).setIndex(0).build();
-      journal.add(MetaRequest.newBuilder().setCaller(caller).setAllocateChunk(
-          AllocateChunkOp.newBuilder().setChunk(chunk).addAllPlaced(chain)));
-      answer.addLocations(ChunkLocation.newBuilder().setChunk(chunk).setVersion(1)
-          .addAllReplicas(chain));
-    }
     if (op.getType() == FileType.DIRECTORY) {
       answer.setCapabilityGranted(true);
     }
     return answer.build();
+  }
+
+  /**
+   * A new chunk of a file made here, placed by this mount (members up, in turn) and registered
+   * by the journal. A chunk placed before is being re-placed after a failed write: the servers'.
+   */
+  private MetaResponse allocateChunk(MetaRequest.Builder request,
+      List<MetaRequest.Builder> journal) {
+    ChunkId chunk = request.getAllocateChunk().getChunk();
+    LocalInode file = inodes.get(chunk.getInode());
+    if (file == null || file.attr.getType() != FileType.REGULAR
+        || (file.placedChunks != null && file.placedChunks.contains(chunk.getIndex()))) {
+      return null;
+    }
+    List<String> chain = placer.place(lease.replication(), lease.minReplicas());
+    if (chain == null) {
+      return null; // too few members up: the servers decide
+    }
+    if (file.placedChunks == null) {
+      file.placedChunks = new HashSet<>();
+    }
+    file.placedChunks.add(chunk.getIndex());
+    journal.add(MetaRequest.newBuilder().setCaller(request.getCaller()).setAllocateChunk(
+        AllocateChunkOp.newBuilder().setChunk(chunk).addAllPlaced(chain)));
+    return MetaResponse.newBuilder().setStatus(Status.OK).addLocations(ChunkLocation.newBuilder()
+        .setChunk(chunk).setVersion(1).addAllReplicas(chain)).build();
   }
 
   private MetaResponse symlink(Caller caller, SymlinkOp op, List<MetaRequest.Builder> journal,
