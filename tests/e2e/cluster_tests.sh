@@ -331,6 +331,40 @@ cluster3_no_quorum_fails_with_errno_then_recovers() {
   [ ! -e "$MNT/quorum/during" ] || fail "the failed mkdir left a directory behind"
 }
 
+# The chunk size is fixed when the cluster is formed: a member restarted with another
+# --chunk-size refuses to start, naming both values, and never registers; restarted without the
+# flag it takes the cluster's and comes back.
+cluster3_settings_a_server_with_another_chunk_size_refuses_to_start() {
+  local other=$((CHUNK_SIZE / 2)) log=$SHOAL_RUN/server-3.log mark pid
+  bash "$ROOT_DIR/scripts/node.sh" stop 3
+  poll_until 30 "s3 to be down" member_is s3 down
+  mark=$(wc -l < "$log")
+  SHOAL_SERVER_ARGS="$SHOAL_SERVER_ARGS --chunk-size $other" bash "$ROOT_DIR/scripts/node.sh" start 3
+  pid=$(cat "$SHOAL_RUN/pids/server-3.pid")
+  poll_until 60 "s3 with --chunk-size $other to exit" process_gone "$pid"
+  tail -n +"$((mark + 1))" "$log" > "$SCRATCH/refused.log"
+  grep -qF -- "s3 refuses to start: --chunk-size $other disagrees with the cluster's chunk size $CHUNK_SIZE" \
+    "$SCRATCH/refused.log" || { cat "$SCRATCH/refused.log"; fail "no refusal naming both chunk sizes"; }
+  member_is s3 down || fail "s3 is $(member_state s3) although it refused to start"
+  start_server_and_wait 3
+}
+
+# A mount given a chunk size other than the cluster's refuses (exit 2), naming both; the
+# servers' chunk size is the one the suite's mount (no flag) splits files by.
+cluster3_settings_a_mount_with_another_chunk_size_refuses() {
+  . "$ROOT_DIR/scripts/lib/common.sh"
+  local other=$((CHUNK_SIZE * 2)) dir=$SHOAL_RUN/mnt-refused rc=0
+  mkdir -p "$dir"
+  timeout 120 java -Xmx256m -cp "$(client_classpath)" io.shoalfs.client.ShoalCli mount \
+    --chunk-size "$other" "$ETCD_ENDPOINTS" "$dir" > "$SCRATCH/mount-refused.log" 2>&1 || rc=$?
+  ! mountpoint -q "$dir" || { fusermount -u "$dir"; fail "the mount with --chunk-size $other mounted"; }
+  assert_eq "$rc" 2 "exit status of the refused mount"
+  grep -qF -- "--chunk-size $other disagrees with the cluster's chunk size $CHUNK_SIZE" \
+    "$SCRATCH/mount-refused.log" || { cat "$SCRATCH/mount-refused.log"; fail "no refusal naming both chunk sizes"; }
+}
+
+process_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 inode_count() { status_field "$(cluster_status)" inodes; }
 inodes_below() { [ "$(inode_count)" -lt "$1" ]; }
 
