@@ -5,8 +5,9 @@
 # of harness.sh (fail, assert_eq) and lifecycle_tests.sh (tree_manifest).
 #
 # What they read from the cluster: `scripts/shoal status` (member states, metadata leader,
-# replication, chunk and under-replicated counts), `scripts/shoal locate INODE` (each chunk's
-# version and replicas in chain order) and the chunk files on the servers' disks:
+# replication, chunk and under-replicated counts and when the healer counted them),
+# `scripts/shoal locate INODE` (each chunk's version and replicas in chain order) and the chunk
+# files on the servers' disks:
 #   $SHOAL_RUN/server-N/chunks/<h[14..16]>/<h[12..14]>/<h>.<index>.chunk (+ .crc sidecar)
 # where h is the inode as 16 hex digits.
 
@@ -38,8 +39,20 @@ meta_leader() {
   [ -n "$l" ] && [ "$l" != "(none)" ] && echo "$l"
 }
 
-# cluster_converged UP TOTAL: a leader, UP of TOTAL members up, the configured replication
-# factor, at least one chunk and none under-replicated.
+now_ms() { date +%s%3N; }
+
+# counted_from_ms "$status_text": when the healing pass the chunk counts come from started, in
+# milliseconds since the epoch; fails while the counts are unknown ("counted: not yet ...").
+counted_from_ms() {
+  local from; from=$(status_field "$1" counted | awk '{ print $1 }')
+  [ -n "$from" ] && [ "$from" != not ] && date -u -d "$from" +%s%3N
+}
+
+# cluster_converged UP TOTAL [SINCE_MS]: a leader, UP of TOTAL members up, the configured
+# replication factor, at least one chunk and none under-replicated. The chunk counts are those
+# of the leader's last healing pass: with SINCE_MS (pass "$(now_ms)" when the poll begins) they
+# must come from a pass that started after it, so a pass from before what the test waits out
+# cannot answer for it.
 cluster_converged() {
   local st; st=$(cluster_status)
   local leader; leader=$(status_field "$st" "metadata leader")
@@ -47,7 +60,8 @@ cluster_converged() {
     && [ "$(status_field "$st" members)" = "$1 up of $2" ] \
     && [ "$(status_field "$st" replication)" = "$REPLICATION" ] \
     && [ "$(status_field "$st" chunks)" -gt 0 ] 2>/dev/null \
-    && [ "$(status_field "$st" under-replicated)" = 0 ]
+    && [ "$(status_field "$st" under-replicated)" = 0 ] \
+    && { [ -z "${3:-}" ] || [ "$(counted_from_ms "$st")" -ge "$3" ] 2>/dev/null; }
 }
 
 # poll_until SECONDS WHAT COMMAND...: runs COMMAND every second until it succeeds; fails the
@@ -223,7 +237,7 @@ cluster3_leader_failover() {
   [ "$now" != "$leader" ] || fail "$leader still leads after kill -9"
 
   start_server_and_wait "$n"
-  poll_until 180 "the cluster to converge after $leader came back" cluster_converged "$SERVERS" "$SERVERS"
+  poll_until 180 "the cluster to converge after $leader came back" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
   replicas_correct "$dir/big" "$SCRATCH/big300"
   rm -f "$SCRATCH/big300"
 }
@@ -255,7 +269,7 @@ cluster3_stopped_server_catches_up() {
   start_server_and_wait 2
   drop_caches
   diff -r "$ref" "$dir" || fail "content differs after s2 came back"
-  poll_until 120 "0 under-replicated after s2 came back" cluster_converged "$SERVERS" "$SERVERS"
+  poll_until 120 "0 under-replicated after s2 came back" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
   local p
   for p in "$ref"/*; do replicas_correct "$dir/${p##*/}" "$p"; done
   drop_caches
@@ -283,7 +297,7 @@ cluster3_corrupt_replica_is_repaired() {
   drop_caches
   cmp "$ref" "$f" || fail "reading past a corrupt replica returned wrong data"
   poll_until 120 "the corrupt copy on $first to be repaired or replaced" copy_repaired "$cf"
-  poll_until 120 "0 under-replicated after the repair" cluster_converged "$SERVERS" "$SERVERS"
+  poll_until 120 "0 under-replicated after the repair" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
   local ver2; read -r _ ver2 _ < <(locate "$f")
   [ "$ver2" -gt "$ver" ] || fail "chunk version $ver2 did not move past $ver after the bad replica was dropped"
   replicas_correct "$f" "$ref"
@@ -316,6 +330,40 @@ cluster3_no_quorum_fails_with_errno_then_recovers() {
   assert_eq "$(cat "$MNT/quorum/before")" before "content written before the outage"
   [ ! -e "$MNT/quorum/during" ] || fail "the failed mkdir left a directory behind"
 }
+
+# The chunk size is fixed when the cluster is formed: a member restarted with another
+# --chunk-size refuses to start, naming both values, and never registers; restarted without the
+# flag it takes the cluster's and comes back.
+cluster3_settings_a_server_with_another_chunk_size_refuses_to_start() {
+  local other=$((CHUNK_SIZE / 2)) log=$SHOAL_RUN/server-3.log mark pid
+  bash "$ROOT_DIR/scripts/node.sh" stop 3
+  poll_until 30 "s3 to be down" member_is s3 down
+  mark=$(wc -l < "$log")
+  SHOAL_SERVER_ARGS="$SHOAL_SERVER_ARGS --chunk-size $other" bash "$ROOT_DIR/scripts/node.sh" start 3
+  pid=$(cat "$SHOAL_RUN/pids/server-3.pid")
+  poll_until 60 "s3 with --chunk-size $other to exit" process_gone "$pid"
+  tail -n +"$((mark + 1))" "$log" > "$SCRATCH/refused.log"
+  grep -qF -- "s3 refuses to start: --chunk-size $other disagrees with the cluster's chunk size $CHUNK_SIZE" \
+    "$SCRATCH/refused.log" || { cat "$SCRATCH/refused.log"; fail "no refusal naming both chunk sizes"; }
+  member_is s3 down || fail "s3 is $(member_state s3) although it refused to start"
+  start_server_and_wait 3
+}
+
+# A mount given a chunk size other than the cluster's refuses (exit 2), naming both; the
+# servers' chunk size is the one the suite's mount (no flag) splits files by.
+cluster3_settings_a_mount_with_another_chunk_size_refuses() {
+  . "$ROOT_DIR/scripts/lib/common.sh"
+  local other=$((CHUNK_SIZE * 2)) dir=$SHOAL_RUN/mnt-refused rc=0
+  mkdir -p "$dir"
+  timeout 120 java -Xmx256m -cp "$(client_classpath)" io.shoalfs.client.ShoalCli mount \
+    --chunk-size "$other" "$ETCD_ENDPOINTS" "$dir" > "$SCRATCH/mount-refused.log" 2>&1 || rc=$?
+  ! mountpoint -q "$dir" || { fusermount -u "$dir"; fail "the mount with --chunk-size $other mounted"; }
+  assert_eq "$rc" 2 "exit status of the refused mount"
+  grep -qF -- "--chunk-size $other disagrees with the cluster's chunk size $CHUNK_SIZE" \
+    "$SCRATCH/mount-refused.log" || { cat "$SCRATCH/mount-refused.log"; fail "no refusal naming both chunk sizes"; }
+}
+
+process_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 inode_count() { status_field "$(cluster_status)" inodes; }
 inodes_below() { [ "$(inode_count)" -lt "$1" ]; }
@@ -360,7 +408,7 @@ cluster3_full_restart_keeps_every_byte() {
   bash "$ROOT_DIR/scripts/up.sh" "$MNT"
   after=$(tree_manifest "$MNT")
   diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") || fail "tree changed across the restart"
-  poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS"
+  poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
 }
 
 # no_file_left FILE...: none of the files exists.
@@ -385,7 +433,7 @@ cluster3_rm_leaves_no_copy_on_any_server() {
   # (a leader killed during a tree copy, two servers stopped), which the healer copies at ~50 a
   # second here: measured 120 s was not always enough.
   poll_until 300 "all $SERVERS servers to be up and every chunk at the factor" \
-    cluster_converged "$SERVERS" "$SERVERS"
+    cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
   mkdir -p "$dir"
   for i in 1 2 3; do head -c $((i * 300000 + 11)) /dev/urandom > "$dir/f$i"; done
   head -c $((CHUNK_SIZE + 4096)) /dev/urandom > "$dir/big"   # two chunks
@@ -430,7 +478,7 @@ cluster4_dead_server_is_replaced() {
   head -c $((150 << 20)) /dev/urandom > "$ref/big"   # three chunks
   cp "$ref"/* "$dir"/
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
 
   # The victim holds the first chunk of the big file: it surely has data to lose.
   local victim n
@@ -439,7 +487,7 @@ cluster4_dead_server_is_replaced() {
   bash "$ROOT_DIR/scripts/node.sh" stop "$n"
   poll_until 30 "$victim to be down" member_is "$victim" down
   poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
-  poll_until 180 "every chunk back at factor $REPLICATION without $victim" cluster_converged 3 4
+  poll_until 180 "every chunk back at factor $REPLICATION without $victim" cluster_converged 3 4 "$(now_ms)"
 
   for i in $(seq 1 12); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
   replicas_correct "$dir/big" "$ref/big" "$victim"
@@ -476,7 +524,7 @@ cluster4_heal_races_a_writer() {
   head -c "$CHUNK_SIZE" /dev/urandom > "$ref"
   cp "$ref" "$dir/chunk"
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
 
   local victim n
   victim=$(first_holder "$dir/chunk")
@@ -486,7 +534,7 @@ cluster4_heal_races_a_writer() {
   bash "$ROOT_DIR/scripts/node.sh" stop "$n"
   poll_until 30 "$victim to be down" member_is "$victim" down
   poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
-  poll_until 180 "the chunk back at factor $REPLICATION without $victim" cluster_converged 3 4
+  poll_until 180 "the chunk back at factor $REPLICATION without $victim" cluster_converged 3 4 "$(now_ms)"
   touch "$SCRATCH/race.stop"
   wait_pid "$writer" 600 "the overwriting writer ($(tail -n 3 "$SCRATCH/race.log"))"
   note "heal races a writer: $(cat "$SCRATCH/race.log") overwrites while $victim was replaced"
@@ -505,7 +553,7 @@ cluster4_member_gone_across_restart_is_healed_around() {
   for i in $(seq 1 8); do head -c $((i * 200000 + 5)) /dev/urandom > "$ref/f$i"; done
   cp "$ref"/* "$dir"/
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4
+  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
 
   # The victim holds the first chunk of f1: it surely has data the others must make up for.
   local victim n
@@ -522,7 +570,7 @@ cluster4_member_gone_across_restart_is_healed_around() {
   done
   # Nobody lists the victim now; its replicas count as dead once the grace period is over.
   poll_until $((DEAD_AFTER + 180)) "every chunk back at factor $REPLICATION without $victim" \
-    cluster_converged 3 3
+    cluster_converged 3 3 "$(now_ms)"
   note "member gone across a restart: factor $REPLICATION restored $((SECONDS - t0)) s after the restart (--dead-after $DEAD_AFTER)"
   for i in $(seq 1 8); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
   drop_caches

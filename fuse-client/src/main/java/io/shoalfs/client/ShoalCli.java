@@ -1,12 +1,16 @@
 package io.shoalfs.client;
 
 import io.etcd.jetcd.Client;
+import io.shoalfs.cluster.ClusterSettingsMismatch;
+import io.shoalfs.cluster.ClusterSettingsRecord;
 import io.shoalfs.cluster.EtcdClients;
 import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
+import io.shoalfs.cluster.MemberKeys;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
+import io.shoalfs.proto.ClusterSettings;
 import io.shoalfs.proto.ClusterStatusOp;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.MemberInfo;
@@ -19,14 +23,18 @@ import io.shoalfs.rpc.RpcClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code shoal} command line.
  *
  * <pre>
- *   shoal mount ETCD_ENDPOINTS MOUNTPOINT   mount ShoalFS (stays in the foreground until unmounted)
+ *   shoal mount [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT
+ *                                           mount ShoalFS (stays in the foreground until unmounted)
  *   shoal status ETCD_ENDPOINTS             members, their state, metadata leader, capacity
  *   shoal wait ETCD_ENDPOINTS N             exit 0 once N servers are registered and metadata answers
  *   shoal locate ETCD_ENDPOINTS INODE       where each chunk of a file lives: index, version, replicas
@@ -55,7 +63,7 @@ public final class ShoalCli {
     }
     int code;
     switch (args[0]) {
-      case "mount" -> code = args.length == 3 ? mount(args[1], Path.of(args[2])) : usage();
+      case "mount" -> code = mount(Arrays.copyOfRange(args, 1, args.length));
       case "status" -> code = status(args[1]);
       case "wait" -> code = args.length == 3 ? await(args[1], Integer.parseInt(args[2])) : usage();
       case "locate" -> code = args.length == 3 ? locate(args[1], Long.parseLong(args[2])) : usage();
@@ -65,7 +73,8 @@ public final class ShoalCli {
   }
 
   private static int usage() {
-    System.err.println("usage: shoal mount ETCD_ENDPOINTS MOUNTPOINT | status ETCD_ENDPOINTS"
+    System.err.println("usage: shoal mount [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT"
+        + " | status ETCD_ENDPOINTS"
         + " | wait ETCD_ENDPOINTS N | locate ETCD_ENDPOINTS INODE");
     System.exit(2);
     return 2;
@@ -81,7 +90,28 @@ public final class ShoalCli {
     return directory.members().stream().map(Member::info).toList();
   }
 
-  static int mount(String etcdEndpoints, Path mountPoint) throws Exception {
+  /** {@code [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT}. */
+  private static int mount(String[] args) throws Exception {
+    OptionalLong chunkSize = OptionalLong.empty();
+    int at = 0;
+    if (args.length == 4 && args[0].equals("--chunk-size")) {
+      if (!args[1].matches("[1-9][0-9]{0,17}")) {
+        System.err.println("shoal: --chunk-size must be a positive number of bytes, got "
+            + args[1]);
+        return 2;
+      }
+      chunkSize = OptionalLong.of(Long.parseLong(args[1]));
+      at = 2;
+    }
+    return args.length - at == 2 ? mount(args[at], Path.of(args[at + 1]), chunkSize) : usage();
+  }
+
+  /**
+   * Mounts with the cluster's chunk size, read from etcd; {@code chunkSize}, if given, must be
+   * that one (exit 2 if not).
+   */
+  static int mount(String etcdEndpoints, Path mountPoint, OptionalLong chunkSize)
+      throws Exception {
     if (!Files.isDirectory(mountPoint)) {
       System.err.println("shoal: mount point " + mountPoint + " is not a directory");
       return 1;
@@ -90,8 +120,25 @@ public final class ShoalCli {
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       directory.awaitMembers(1, Duration.ofSeconds(60));
+      // A server records the settings before it registers: with a member up, they are there.
+      Optional<ClusterSettings> settings =
+          new ClusterSettingsRecord(etcd, ClusterSettingsRecord.DEFAULT_DEADLINE).read();
+      if (settings.isEmpty()) {
+        System.err.println("shoal: no cluster settings in etcd at " + etcdEndpoints
+            + " (key " + MemberKeys.SETTINGS + "): its servers predate them; start one server"
+            + " of this version to record them");
+        return 1;
+      }
+      long clusterChunkSize;
+      try {
+        clusterChunkSize = ClusterChunkSize.of(settings.get(), chunkSize);
+      } catch (ClusterSettingsMismatch e) {
+        System.err.println("shoal: the mount refuses to start: " + e.getMessage());
+        return 2;
+      }
       RpcTransport transport = new RpcTransport(() -> memberInfos(directory), MAX_FRAME, CALL_TIMEOUT);
-      ShoalFuse fs = new ShoalFuse(transport, ShoalFuseConfig.defaults());
+      ShoalFuse fs = new ShoalFuse(transport,
+          ShoalFuseConfig.defaults().withChunkSize(clusterChunkSize));
       // SIGTERM unmounts; a `fusermount -u` ends the blocking mount call below.
       Runtime.getRuntime().addShutdownHook(new Thread(fs::close, "unmount"));
       fs.mount(mountPoint, true, false);

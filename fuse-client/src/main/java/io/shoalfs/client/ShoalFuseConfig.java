@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * How a mount behaves.
  *
- * @param chunkSize bytes per data chunk; must match the cluster's chunk size
+ * @param chunkSize bytes per data chunk: the cluster's, which the mount reads from etcd
+ *     ({@code ShoalCli}); no other value reads and writes the right bytes
  * @param callTimeout the longest a FUSE call waits for one answer (the transport has its own)
  * @param pathCacheTtl how long a resolved path is trusted
  * @param pathCacheSize how many resolved paths are kept
@@ -49,8 +50,9 @@ public record ShoalFuseConfig(
   }
 
   /**
-   * 64 MiB chunks, 60 s per call, paths trusted for 2 s (100 000 of them), attributes for 1 s
-   * (as JuiceFS's default attr-cache), default options and write-back and read-ahead sizes.
+   * 64 MiB chunks (the servers' default; a mount sets the cluster's), 60 s per call, paths
+   * trusted for 2 s (100 000 of them), attributes for 1 s (as JuiceFS's default attr-cache),
+   * default options and write-back and read-ahead sizes.
    */
   public static ShoalFuseConfig defaults() {
     return new ShoalFuseConfig(DEFAULT_CHUNK_SIZE, Duration.ofSeconds(60), Duration.ofSeconds(2),

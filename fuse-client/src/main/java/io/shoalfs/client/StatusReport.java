@@ -1,13 +1,22 @@
 package io.shoalfs.client;
 
+import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.Status;
+import java.time.Duration;
+import java.time.Instant;
 
 /**
  * Renders a cluster status answer as the text {@code shoal status} prints: a member table, then
  * one {@code name: value} line per cluster figure. Scripts read those lines (the e2e suite greps
- * {@code metadata leader:} and {@code under-replicated:}), so keep their names stable.
+ * {@code metadata leader:}, {@code chunks:}, {@code under-replicated:} and {@code counted:}),
+ * so keep their names stable.
+ *
+ * <p>The chunk figures are those of the metadata leader's last complete healing pass, not of
+ * this moment: {@code counted:} says when that pass ran (its start and end, UTC) and how long
+ * ago it ended. Until a pass has ended under the current leader they are {@code unknown}, never
+ * a guess.
  */
 final class StatusReport {
   private static final String ROW = "%-8s %-22s %-5s %12s %12s%n";
@@ -15,6 +24,11 @@ final class StatusReport {
   private StatusReport() {}
 
   static String format(ClusterResponse r) {
+    return format(r, Instant.now());
+  }
+
+  /** @param now the clock the age of the chunk counts is measured by */
+  static String format(ClusterResponse r, Instant now) {
     StringBuilder sb = new StringBuilder();
     if (r.getStatus() != Status.OK || !r.getError().isEmpty()) {
       sb.append("error: ").append(r.getStatus());
@@ -45,9 +59,28 @@ final class StatusReport {
         .append(human(free)).append(" free (up members)\n");
     sb.append("replication: ").append(r.getReplication()).append('\n');
     sb.append("inodes: ").append(r.getInodeCount()).append('\n');
-    sb.append("chunks: ").append(r.getChunkCount()).append('\n');
-    sb.append("under-replicated: ").append(r.getUnderReplicated());
+    appendChunkCounts(sb, r, now);
     return sb.toString();
+  }
+
+  private static void appendChunkCounts(StringBuilder sb, ClusterResponse r, Instant now) {
+    if (!r.hasPassCounts()) {
+      sb.append("chunks: unknown\n");
+      sb.append("under-replicated: unknown\n");
+      sb.append("counted: not yet (").append(r.getMetaLeader().isEmpty() ? "no metadata leader"
+          : "no healing pass of the metadata leader " + r.getMetaLeader()
+              + " has ended since it began to lead").append(')');
+      return;
+    }
+    ChunkCounts c = r.getPassCounts();
+    Instant ended = Instant.ofEpochMilli(c.getPassEndedMs());
+    long ago = Math.max(0, Duration.between(ended, now).toSeconds());
+    sb.append("chunks: ").append(Long.toUnsignedString(c.getChunks())).append('\n');
+    sb.append("under-replicated: ").append(Long.toUnsignedString(c.getUnderReplicated()))
+        .append('\n');
+    sb.append("counted: ").append(Instant.ofEpochMilli(c.getPassStartedMs())).append(" to ")
+        .append(ended).append(" by the healing pass of ").append(r.getMetaLeader())
+        .append(" (ended ").append(ago).append(" s ago)");
   }
 
   static String human(long bytes) {

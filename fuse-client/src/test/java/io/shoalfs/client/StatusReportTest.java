@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.Status;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -32,9 +34,14 @@ class StatusReportTest {
         .setInodeCount(1234)
         .setChunkCount(56)
         .setUnderReplicated(7)
+        .setPassCounts(ChunkCounts.newBuilder().setChunks(56).setUnderReplicated(7)
+            .setPassStartedMs(PASS_START.toEpochMilli()).setPassEndedMs(PASS_END.toEpochMilli()))
         .setReplication(3)
         .build();
   }
+
+  private static final Instant PASS_START = Instant.parse("2026-03-01T10:00:00Z");
+  private static final Instant PASS_END = Instant.parse("2026-03-01T10:00:02.500Z");
 
   @Test
   void printsEveryMemberWithItsState() {
@@ -51,7 +58,8 @@ class StatusReportTest {
 
   @Test
   void printsClusterFiguresOnePerLine() {
-    List<String> lines = StatusReport.format(threeServers()).lines().toList();
+    List<String> lines = StatusReport.format(threeServers(), PASS_END.plusSeconds(12))
+        .lines().toList();
     assertEquals(
         List.of(
             "metadata leader: s3",
@@ -61,8 +69,32 @@ class StatusReportTest {
             "replication: 3",
             "inodes: 1234",
             "chunks: 56",
-            "under-replicated: 7"),
+            "under-replicated: 7",
+            "counted: 2026-03-01T10:00:00Z to 2026-03-01T10:00:02.500Z by the healing pass of s3"
+                + " (ended 12 s ago)"),
         lines.subList(4, lines.size()));
+  }
+
+  @Test
+  void chunkCountsNotYetKnownAreSaidToBeUnknownNotZero() {
+    ClusterResponse noPassYet = threeServers().toBuilder().clearPassCounts().clearChunkCount()
+        .clearUnderReplicated().build();
+    List<String> lines = StatusReport.format(noPassYet).lines().toList();
+    assertEquals(
+        List.of(
+            "chunks: unknown",
+            "under-replicated: unknown",
+            "counted: not yet (no healing pass of the metadata leader s3 has ended since it"
+                + " began to lead)"),
+        lines.subList(lines.size() - 3, lines.size()));
+    String leaderless = StatusReport.format(noPassYet.toBuilder().clearMetaLeader().build());
+    assertTrue(leaderless.endsWith("\ncounted: not yet (no metadata leader)"), leaderless);
+  }
+
+  @Test
+  void aClockBehindTheLeadersNeverShowsANegativeAge() {
+    String text = StatusReport.format(threeServers(), PASS_END.minusSeconds(3));
+    assertTrue(text.endsWith("(ended 0 s ago)"), text);
   }
 
   @Test

@@ -4,17 +4,21 @@ import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The membership key schema in etcd, in one place.
+ * The key schema in etcd, in one place.
  *
  * <pre>
  *   /shoalfs/members/&lt;id&gt;  ->  MemberInfo protobuf bytes, attached to the member's lease
+ *   /shoalfs/settings       ->  ClusterSettings protobuf bytes, no lease: written once, by the
+ *                               server that forms the cluster (see ClusterSettingsRecord)
  * </pre>
  *
  * A member's key lives exactly as long as its lease: a clean shutdown revokes the lease (the
  * key goes at once), a crash lets it expire after the TTL. A directory is one prefix scan.
+ * The settings key is outside the members prefix, so a directory never sees it.
  */
 public final class MemberKeys {
   public static final String PREFIX = "/shoalfs/members/";
+  public static final String SETTINGS = "/shoalfs/settings";
 
   private MemberKeys() {}
 
@@ -25,6 +29,11 @@ public final class MemberKeys {
 
   public static ByteSequence prefix() {
     return bytes(PREFIX);
+  }
+
+  /** The key of the cluster's settings. */
+  public static ByteSequence settings() {
+    return bytes(SETTINGS);
   }
 
   /** The member id a key names, or null if the key is not directly under the prefix. */

@@ -20,7 +20,9 @@ import java.util.stream.Stream;
  * A real single-node etcd process for tests, on free local ports and a temporary data dir.
  * {@link #stop()} and {@link #start()} keep the data dir and ports, so a test can restart etcd
  * under a client. The binary is {@code /usr/bin/etcd} unless {@code -Dshoal.etcd.bin=...} or
- * {@code $ETCD_BIN} say otherwise.
+ * {@code $ETCD_BIN} say otherwise. The ports are any free ones the system picks, or the first
+ * free ones of a range {@code LOW-HIGH} given as {@code -Dshoal.etcd.ports=...} or
+ * {@code $SHOAL_ETCD_PORTS} (for a machine whose other users own fixed ports).
  */
 public final class EmbeddedEtcd implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
@@ -176,9 +178,34 @@ public final class EmbeddedEtcd implements AutoCloseable {
   }
 
   private static int[] freePorts() throws IOException {
+    String range = System.getProperty("shoal.etcd.ports", System.getenv("SHOAL_ETCD_PORTS"));
+    if (range != null && !range.isBlank()) {
+      return freePortsIn(range.trim());
+    }
     try (ServerSocket a = new ServerSocket(0);
         ServerSocket b = new ServerSocket(0)) {
       return new int[] {a.getLocalPort(), b.getLocalPort()};
     }
+  }
+
+  private static int[] freePortsIn(String range) throws IOException {
+    String[] bounds = range.split("-");
+    if (bounds.length != 2) {
+      throw new IllegalArgumentException("etcd port range must be LOW-HIGH, got " + range);
+    }
+    int[] found = new int[2];
+    int n = 0;
+    for (int port = Integer.parseInt(bounds[0]); port <= Integer.parseInt(bounds[1]) && n < 2;
+        port++) {
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        found[n++] = port;
+      } catch (IOException inUse) {
+        // taken: try the next
+      }
+    }
+    if (n < 2) {
+      throw new IOException("fewer than two free ports in " + range);
+    }
+    return found;
   }
 }

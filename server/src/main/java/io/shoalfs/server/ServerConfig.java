@@ -1,20 +1,31 @@
 package io.shoalfs.server;
 
+import io.shoalfs.proto.ClusterSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Everything one server process is told at start, from its command line.
  *
+ * <p>The chunk size, block size and replication factor are the cluster's, recorded when it was
+ * formed: {@link ClusterSettingsCheck} applies them ({@link #withClusterSettings}) before
+ * anything is built, and refuses a flag that disagrees. Until then they hold what the flags
+ * ask, or the defaults: what this server would record if it formed the cluster.
+ *
  * @param peers the metadata group's members as {@code id@host:raftPort}, this server included
- * @param replication copies of each chunk (capped at the number of servers)
+ * @param chunkSizeBytes bytes per chunk (the cluster's)
+ * @param blockSizeBytes bytes per checksummed block (the cluster's)
+ * @param replication copies of each chunk (the cluster's; asked for, it is capped at the number
+ *     of servers)
  * @param minReplicas fewest live copies a write may go on with (capped at replication)
  * @param deadAfterSeconds how long a server may be down before its chunks are re-replicated
  * @param reapPeriodSeconds pause between passes deleting the chunks of deleted files
  * @param orphanPeriodSeconds pause between orphan collection passes; 0 turns the collector off
+ * @param given the cluster settings the command line gave explicitly
  */
 public record ServerConfig(
     String id,
@@ -32,7 +43,15 @@ public record ServerConfig(
     int minReplicas,
     int deadAfterSeconds,
     int reapPeriodSeconds,
-    int orphanPeriodSeconds) {
+    int orphanPeriodSeconds,
+    GivenSettings given) {
+
+  /**
+   * The cluster settings given as flags, as typed; empty where the flag was left out, which
+   * takes the cluster's value.
+   */
+  public record GivenSettings(OptionalInt chunkSize, OptionalInt blockSize,
+      OptionalInt replication) {}
 
   public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
   public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
@@ -51,6 +70,14 @@ public record ServerConfig(
 
   public String rpcAddress() {
     return host + ":" + rpcPort;
+  }
+
+  /** This configuration with the cluster's chunk size, block size and replication factor. */
+  public ServerConfig withClusterSettings(ClusterSettings cluster) {
+    return new ServerConfig(id, host, rpcPort, raftPort, dataDir, etcdEndpoints, peers,
+        cluster.getChunkSize(), cluster.getBlockSize(), maxFrameBytes, leaseTtlSeconds,
+        cluster.getReplication(), Math.min(minReplicas, cluster.getReplication()),
+        deadAfterSeconds, reapPeriodSeconds, orphanPeriodSeconds, given);
   }
 
   public static ServerConfig parse(String[] args) {
@@ -79,10 +106,10 @@ public record ServerConfig(
     if (peers.stream().noneMatch(p -> p.startsWith(id + "@"))) {
       throw new IllegalArgumentException("--peers does not include this server's id " + id);
     }
-    int replication = Integer.parseInt(opts.getOrDefault("replication", "3"));
-    if (replication < 1) {
-      throw new IllegalArgumentException("--replication must be at least 1");
-    }
+    OptionalInt chunkSize = given(opts, "chunk-size");
+    OptionalInt blockSize = given(opts, "block-size");
+    OptionalInt givenReplication = given(opts, "replication");
+    int replication = givenReplication.orElse(3);
     return new ServerConfig(
         id,
         host,
@@ -91,8 +118,8 @@ public record ServerConfig(
         Path.of(required(opts, "data-dir")),
         required(opts, "etcd"),
         List.copyOf(peers),
-        Integer.parseInt(opts.getOrDefault("chunk-size", String.valueOf(DEFAULT_CHUNK_SIZE))),
-        Integer.parseInt(opts.getOrDefault("block-size", String.valueOf(DEFAULT_BLOCK_SIZE))),
+        chunkSize.orElse(DEFAULT_CHUNK_SIZE),
+        blockSize.orElse(DEFAULT_BLOCK_SIZE),
         Integer.parseInt(opts.getOrDefault("max-frame", String.valueOf(DEFAULT_MAX_FRAME))),
         Integer.parseInt(opts.getOrDefault("lease-ttl", "5")),
         // A factor above the server count could never be met: cap it.
@@ -100,7 +127,21 @@ public record ServerConfig(
         Math.min(Integer.parseInt(opts.getOrDefault("min-replicas", "2")), Math.min(replication, peers.size())),
         Integer.parseInt(opts.getOrDefault("dead-after", "60")),
         atLeast(opts, "reap-period", "30", 1),
-        atLeast(opts, "orphan-period", "300", 0));
+        atLeast(opts, "orphan-period", "300", 0),
+        new GivenSettings(chunkSize, blockSize, givenReplication));
+  }
+
+  /** A cluster setting's flag, if given: a positive number. */
+  private static OptionalInt given(Map<String, String> opts, String name) {
+    String v = opts.get(name);
+    if (v == null) {
+      return OptionalInt.empty();
+    }
+    int n = Integer.parseInt(v);
+    if (n < 1) {
+      throw new IllegalArgumentException("--" + name + " must be at least 1, got " + n);
+    }
+    return OptionalInt.of(n);
   }
 
   private static int atLeast(Map<String, String> opts, String name, String dflt, int min) {

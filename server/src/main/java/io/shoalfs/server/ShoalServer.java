@@ -1,24 +1,28 @@
 package io.shoalfs.server;
 
-import io.shoalfs.proto.ClusterResponse;
+import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.MemberInfo;
-import io.shoalfs.proto.MetaRequest;
-import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.rpc.ClientConnections;
 import io.shoalfs.rpc.RpcServer;
 import java.io.IOException;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The server layer: serves RPCs for whichever planes a topology assembled, and keeps this
  * server's membership record in etcd. It never knows which topology it runs.
+ *
+ * <p>The record carries, besides the address and free space, the chunk counts of the healing
+ * pass this server last completed while it led the metadata group: that is how
+ * {@link ClusterStatus} on every server answers {@code shoal status} without reading the chunk
+ * map. A new pass is published within a second of its end (one etcd put per pass, every few
+ * seconds, on the leader only).
  */
 public final class ShoalServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShoalServer.class);
@@ -27,6 +31,9 @@ public final class ShoalServer implements AutoCloseable {
   private final ClusterMembership membership;
   private final ControlPlaneOrchestrator control;
   private final DataPlaneOrchestrator data;
+  private final Supplier<Optional<ChunkCounts>> chunkCounts;
+  /** The counts in the last record built for etcd; after start, on the housekeeping thread only. */
+  private Optional<ChunkCounts> publishedCounts = Optional.empty();
   private final AutoCloseable peerConnections;
   private final ClientConnections mounts;
   private final ExecutorService rpcExecutor;
@@ -38,16 +45,19 @@ public final class ShoalServer implements AutoCloseable {
    * @param peerConnections connections to other servers the planes share; closed last
    * @param mounts where the RPC server keeps the connection of each mount, for the planes to
    *     push to (capability recalls)
+   * @param chunkCounts the counts of the last complete healing pass this server made while it
+   *     led the metadata group; empty when it made none or no longer leads
    */
   public ShoalServer(ServerConfig config, ClusterMembership membership,
       ControlPlaneOrchestrator control, DataPlaneOrchestrator data, AutoCloseable peerConnections,
-      ClientConnections mounts) {
+      ClientConnections mounts, Supplier<Optional<ChunkCounts>> chunkCounts) {
     this.peerConnections = peerConnections;
     this.mounts = mounts;
     this.config = config;
     this.membership = membership;
     this.control = control;
     this.data = data;
+    this.chunkCounts = chunkCounts;
     // Dispatch only: the planes run their blocking work on executors of their own.
     this.rpcExecutor = Executors.newFixedThreadPool(4, daemon("rpc-dispatch"));
     this.housekeeping = Executors.newSingleThreadScheduledExecutor(daemon("membership"));
@@ -57,26 +67,37 @@ public final class ShoalServer implements AutoCloseable {
     membership.start();
     control.start();
     data.start();
-    RpcDispatcher dispatcher = new RpcDispatcher(control, data, this::clusterStatus);
+    ClusterStatus status = new ClusterStatus(control, membership::members, config.replication());
+    RpcDispatcher dispatcher = new RpcDispatcher(control, data, status::answer);
     rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher,
         rpcExecutor, mounts);
     rpcServer.start();
     membership.register(memberInfo());
     // Free space changes as files are written: republish it now and then.
     housekeeping.scheduleWithFixedDelay(this::publishCapacity, 10, 10, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(this::publishNewCounts, 1, 1, TimeUnit.SECONDS);
     LOG.info("server {} serving on {} (metadata peers {})", config.id(), config.rpcAddress(), config.peers());
   }
 
   private MemberInfo memberInfo() {
     DataPlaneOrchestrator.StorageStats s = data.storageStats();
-    return MemberInfo.newBuilder()
+    MemberInfo.Builder b = MemberInfo.newBuilder()
         .setId(config.id())
         .setAddress(config.rpcAddress())
         .setState("up")
         .setCapacityBytes(s.totalBytes())
         .setFreeBytes(s.freeBytes())
-        .setStartedMs(startedMs)
-        .build();
+        .setStartedMs(startedMs);
+    publishedCounts = chunkCounts.get();
+    publishedCounts.ifPresent(b::setPassCounts);
+    return b.build();
+  }
+
+  /** Republishes the record when a pass ended (or this server stopped leading) since the last. */
+  private void publishNewCounts() {
+    if (!chunkCounts.get().equals(publishedCounts)) {
+      publishCapacity();
+    }
   }
 
   private void publishCapacity() {
@@ -85,22 +106,6 @@ public final class ShoalServer implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("could not republish membership: {}", e.toString());
     }
-  }
-
-  private CompletableFuture<ClusterResponse> clusterStatus() {
-    MetaRequest stats = MetaRequest.newBuilder().setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
-    List<MemberInfo> members = membership.members();
-    CompletableFuture<ChunkCensus.Counts> census = new ChunkCensus(control, config.replication()).count(members);
-    return control.submit(stats).thenCombine(census, (r, counts) -> {
-      ClusterResponse.Builder b = ClusterResponse.newBuilder()
-          .addAllMembers(members)
-          .setReplication(config.replication())
-          .setInodeCount(r.getInodeCount())
-          .setChunkCount(counts.chunks())
-          .setUnderReplicated(counts.underReplicated());
-      control.leaderId().ifPresent(b::setMetaLeader);
-      return b.build();
-    });
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.shoalfs.server.data;
 
 import io.shoalfs.proto.AddReplicaOp;
+import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
@@ -72,7 +73,8 @@ import org.slf4j.LoggerFactory;
  * counts {@code shoal status} shows stay fresh and healing cannot swamp the data path.
  *
  * <p>Each pass also counts the chunks and the under-replicated ones (fewer replicas than
- * the factor, or a replica not {@code up}) for {@code shoal status}.
+ * the factor, or a replica not {@code up}) for {@code shoal status}, which serves the counts of
+ * the last complete pass with its start and end, rather than reading the chunk map again.
  *
  * <p>Runs on its own thread and waits for the control plane and peers there.
  */
@@ -92,8 +94,20 @@ public final class ReplicationManager implements AutoCloseable {
   /** A 64 MiB chunk in 4 MiB pieces, with room for a busy network. */
   private static final Duration REPLICATE_TIMEOUT = Duration.ofMinutes(5);
 
-  /** Chunks in the map, and those short of replicas, as of the last complete pass. */
-  public record Counts(long chunks, long underReplicated) {}
+  /**
+   * Chunks in the map, and those short of replicas, as one complete pass counted them: each
+   * chunk was looked at (after the pass healed it) between {@code passStartedMs} and
+   * {@code passEndedMs}, wall-clock milliseconds.
+   */
+  public record Counts(long chunks, long underReplicated, long passStartedMs,
+      long passEndedMs) {
+
+    /** As the leader publishes them in its member record, for {@code shoal status}. */
+    public ChunkCounts published() {
+      return ChunkCounts.newBuilder().setChunks(chunks).setUnderReplicated(underReplicated)
+          .setPassStartedMs(passStartedMs).setPassEndedMs(passEndedMs).build();
+    }
+  }
 
   /** What one pass did. {@code ran} is false when this server was not the leader. */
   public record PassReport(boolean ran, long chunks, long underReplicated, int copied,
@@ -159,7 +173,10 @@ public final class ReplicationManager implements AutoCloseable {
     passes.start();
   }
 
-  /** The counts of the last complete pass as leader; empty when not leading. */
+  /**
+   * The counts of the last complete pass as leader; empty before one ends, and from the first
+   * pass that finds this server no longer leads.
+   */
   public Optional<Counts> counts() {
     return Optional.ofNullable(counts);
   }
@@ -190,6 +207,7 @@ public final class ReplicationManager implements AutoCloseable {
       LOG.debug("no membership view yet; skipping the healing pass");
       return new PassReport(false, 0, 0, 0, 0);
     }
+    long startedMs = System.currentTimeMillis();
     Pass pass = new Pass(byId);
     Pace pace = new Pace(chunksPerSecond);
     long startInode = 0;
@@ -207,7 +225,8 @@ public final class ReplicationManager implements AutoCloseable {
       }
       if (!page.getMoreChunks() || page.getLocationsCount() == 0) {
         pass.awaitCopies();
-        counts = new Counts(pass.chunks, pass.underReplicated.get());
+        counts = new Counts(pass.chunks, pass.underReplicated.get(), startedMs,
+            System.currentTimeMillis());
         break;
       }
       pace.done(page.getLocationsCount());

@@ -93,7 +93,10 @@ public final class ConvergedTopology implements Topology {
     GarbageSource garbage = new NamespaceGarbage(control,
         holder -> leading.getAsBoolean() && membership.isDead(holder));
     DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
-    return new ShoalServer(config, membership, control, data, peers, mounts);
+    // The healer's counts go into this server's member record while it leads: every server
+    // answers `shoal status` from the leader's record instead of reading the chunk map.
+    return new ShoalServer(config, membership, control, data, peers, mounts,
+        () -> healer.counts().map(ReplicationManager.Counts::published));
   }
 
   private static final Duration HEAL_PERIOD = Duration.ofSeconds(5);
