@@ -123,7 +123,10 @@ peers_arg() {
 start_etcd() {
   pid_alive "$PIDS/etcd.pid" && return 0
   mkdir -p "$SHOAL_RUN/etcd" "$PIDS"
+  # Compacted hourly: the metadata leader republishes its member record after every healing
+  # pass, and etcd otherwise keeps every revision.
   etcd --name shoal-etcd --data-dir "$SHOAL_RUN/etcd" \
+    --auto-compaction-mode periodic --auto-compaction-retention 1h \
     --listen-client-urls "$ETCD_ENDPOINTS" --advertise-client-urls "$ETCD_ENDPOINTS" \
     --listen-peer-urls "http://$SHOAL_HOST:$ETCD_PEER_PORT" \
     --initial-advertise-peer-urls "http://$SHOAL_HOST:$ETCD_PEER_PORT" \

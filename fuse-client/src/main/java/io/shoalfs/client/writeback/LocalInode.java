@@ -1,7 +1,8 @@
 package io.shoalfs.client.writeback;
 
 import io.shoalfs.proto.Attr;
-import java.util.Set;
+import io.shoalfs.proto.ChunkLocation;
+import java.util.Map;
 
 /**
  * An inode whose attributes this mount keeps itself while it holds the capability of the
@@ -15,10 +16,16 @@ final class LocalInode {
   /** A symbolic link's target; null otherwise. */
   final String target;
   /**
-   * Indices of the chunks this mount placed for a file it made here (registered by the
-   * journal); null while there are none. The servers know no other chunk of such a file.
+   * Where the chunks this mount placed for a file it made here are, by index (registered by the
+   * journal); null while there are none. The servers know no other chunk of such a file, so
+   * this is the whole chunk map of it, until {@link #chunksAreServers}.
    */
-  Set<Integer> placedChunks;
+  Map<Integer, ChunkLocation> placedChunks;
+  /**
+   * A chunk of it was re-placed by the servers (a failed write): its chunk map is theirs from
+   * then on.
+   */
+  boolean chunksAreServers;
 
   LocalInode(Attr attr, long coveredBy, String target) {
     this.attr = attr;

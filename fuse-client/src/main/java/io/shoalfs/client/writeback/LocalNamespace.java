@@ -10,6 +10,7 @@ import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.CommitWriteOp;
 import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.FileType;
+import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
@@ -367,6 +368,8 @@ final class LocalNamespace {
         }
         return MetaResponse.newBuilder().setStatus(Status.OK).setTarget(i.target).build();
       }
+      case GET_CHUNK_LOCATIONS:
+        return chunkLocations(request.getGetChunkLocations());
       case GET_XATTR:
         if (inodes.containsKey(request.getGetXattr().getInode())) {
           throw new RpcException(Status.ENODATA, "no xattr " + request.getGetXattr().getName());
@@ -477,22 +480,52 @@ final class LocalNamespace {
       List<MetaRequest.Builder> journal) {
     ChunkId chunk = request.getAllocateChunk().getChunk();
     LocalInode file = inodes.get(chunk.getInode());
-    if (file == null || file.attr.getType() != FileType.REGULAR
-        || (file.placedChunks != null && file.placedChunks.contains(chunk.getIndex()))) {
+    if (file == null || file.attr.getType() != FileType.REGULAR || file.chunksAreServers
+        || (file.placedChunks != null && file.placedChunks.containsKey(chunk.getIndex()))) {
       return null;
     }
     List<String> chain = placer.place(lease.replication(), lease.minReplicas());
     if (chain == null) {
       return null; // too few members up: the servers decide
     }
+    ChunkLocation placed = ChunkLocation.newBuilder().setChunk(chunk).setVersion(1)
+        .addAllReplicas(chain).build();
     if (file.placedChunks == null) {
-      file.placedChunks = new HashSet<>();
+      file.placedChunks = new HashMap<>();
     }
-    file.placedChunks.add(chunk.getIndex());
+    file.placedChunks.put(chunk.getIndex(), placed);
     journal.add(MetaRequest.newBuilder().setCaller(request.getCaller()).setAllocateChunk(
         AllocateChunkOp.newBuilder().setChunk(chunk).addAllPlaced(chain)));
-    return MetaResponse.newBuilder().setStatus(Status.OK).addLocations(ChunkLocation.newBuilder()
-        .setChunk(chunk).setVersion(1).addAllReplicas(chain)).build();
+    return MetaResponse.newBuilder().setStatus(Status.OK).addLocations(placed).build();
+  }
+
+  /** The chunks of a file made here, from what this mount placed; null when the servers know. */
+  private MetaResponse chunkLocations(GetChunkLocationsOp op) {
+    LocalInode file = inodes.get(op.getInode());
+    if (file == null || file.attr.getType() != FileType.REGULAR || file.chunksAreServers) {
+      return null;
+    }
+    MetaResponse.Builder answer = MetaResponse.newBuilder().setStatus(Status.OK);
+    if (file.placedChunks != null) {
+      long end = Integer.toUnsignedLong(op.getFirstIndex()) + Integer.toUnsignedLong(op.getCount());
+      file.placedChunks.entrySet().stream()
+          .filter(e -> e.getKey() >= op.getFirstIndex() && e.getKey() < end)
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(e -> answer.addLocations(e.getValue()));
+    }
+    return answer.build();
+  }
+
+  /**
+   * A chunk of {@code inode} goes to the servers to be placed again or reported failed: from
+   * then on they know its chunk map better than this mount.
+   */
+  void chunksTakenOver(long inode) {
+    LocalInode file = inodes.get(inode);
+    if (file != null) {
+      file.chunksAreServers = true;
+      file.placedChunks = null;
+    }
   }
 
   private MetaResponse symlink(Caller caller, SymlinkOp op, List<MetaRequest.Builder> journal,

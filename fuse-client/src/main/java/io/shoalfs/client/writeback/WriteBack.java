@@ -339,10 +339,11 @@ public final class WriteBack implements AutoCloseable {
         case LIST_XATTR -> flush = answersFor(request.getListXattr().getInode());
         case GET_CHUNK_LOCATIONS ->
             flush = namespace.isLocal(request.getGetChunkLocations().getInode());
-        case ALLOCATE_CHUNK -> flush = namespace.isLocal(request.getAllocateChunk().getChunk().getInode());
+        case ALLOCATE_CHUNK -> flush = chunksTakenOver(
+            request.getAllocateChunk().getChunk().getInode());
         // A replica of a chunk this mount placed failed: the journal that registers it first.
-        case REPORT_REPLICA_FAILURE ->
-            flush = namespace.isLocal(request.getReportReplicaFailure().getChunk().getInode());
+        case REPORT_REPLICA_FAILURE -> flush = chunksTakenOver(
+            request.getReportReplicaFailure().getChunk().getInode());
         case GET_LOCK -> flush = namespace.isLocal(request.getGetLock().getInode());
         case SET_LOCK -> flush = namespace.isLocal(request.getSetLock().getInode());
         case RELEASE_ORPHAN -> flush = namespace.isLocal(request.getReleaseOrphan().getInode());
@@ -445,6 +446,15 @@ public final class WriteBack implements AutoCloseable {
       }
     }
     return waited;
+  }
+
+  /**
+   * Under lock: a chunk of {@code inode} goes to the servers to be placed again; whether the
+   * journal must go first (it registers the chunks this mount placed).
+   */
+  private boolean chunksTakenOver(long inode) {
+    namespace.chunksTakenOver(inode);
+    return namespace.isLocal(inode);
   }
 
   /** Under lock: whether the servers' word on {@code inode} may be older than this mount's. */

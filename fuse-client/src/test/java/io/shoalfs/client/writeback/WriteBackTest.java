@@ -15,12 +15,14 @@ import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.CommitWriteOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetAttrOp;
+import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReadDirOp;
 import io.shoalfs.proto.RenameOp;
+import io.shoalfs.proto.ReportReplicaFailureOp;
 import io.shoalfs.proto.ResolveOp;
 import io.shoalfs.proto.RmdirOp;
 import io.shoalfs.proto.SetAttrOp;
@@ -123,6 +125,35 @@ class WriteBackTest {
     assertFalse(sent.get(0).getMakeNode().hasFirstChunk());
     assertEquals(placed.getLocations(0).getReplicasList(),
         sent.get(1).getAllocateChunk().getPlacedList());
+  }
+
+  @Test
+  void theChunkMapOfAFileMadeHereIsAnsweredHereUntilAChunkFails() throws Exception {
+    holdDir("/d");
+    long file = create(ROOT, DIR, "a").getAttr().getInode();
+    assertEquals(0, chunkLocations(file).getLocationsCount(), "no chunk yet, and no RPC");
+    MetaResponse placed = allocate(file, 0);
+    allocate(file, 2);
+    MetaResponse map = chunkLocations(file);
+    assertEquals(List.of(0, 2), map.getLocationsList().stream()
+        .map(l -> l.getChunk().getIndex()).toList());
+    assertEquals(placed.getLocations(0), map.getLocations(0));
+    assertTrue(service.journals.isEmpty(), "an open's chunk lookup does not send the journal");
+
+    MetaRequest.Builder failed = MetaRequest.newBuilder().setCaller(ROOT).setReportReplicaFailure(
+        ReportReplicaFailureOp.newBuilder().setChunk(placed.getLocations(0).getChunk())
+            .setVersion(1).setMember("m1"));
+    assertNull(writeBack.local(failed));
+    writeBack.beforeRemote(failed);
+    writeBack.afterRemote(failed);
+    assertEquals(1, service.journals.size(), "the placements are registered first");
+    assertNull(chunkLocations(file), "the servers re-placed a chunk: their map from now on");
+    assertNull(allocate(file, 3));
+  }
+
+  private MetaResponse chunkLocations(long inode) throws RpcException {
+    return writeBack.local(MetaRequest.newBuilder().setCaller(ROOT).setGetChunkLocations(
+        GetChunkLocationsOp.newBuilder().setInode(inode).setFirstIndex(0).setCount(16)));
   }
 
   private MetaResponse allocate(long inode, int index) throws RpcException {
