@@ -59,6 +59,7 @@ final class StatusReport {
         .append(human(free)).append(" free (up members)\n");
     sb.append("replication: ").append(r.getReplication()).append('\n');
     sb.append("inodes: ").append(r.getInodeCount()).append('\n');
+    sb.append("metadata log index: ").append(r.getMetaAppliedIndex()).append('\n');
     appendChunkCounts(sb, r, now);
     return sb.toString();
   }

@@ -32,6 +32,7 @@ class StatusReportTest {
         .addMembers(member("s3", "up", 20 * GIB, 2 * GIB + GIB / 2))
         .setMetaLeader("s3")
         .setInodeCount(1234)
+        .setMetaAppliedIndex(5678)
         .setChunkCount(56)
         .setUnderReplicated(7)
         .setPassCounts(ChunkCounts.newBuilder().setChunks(56).setUnderReplicated(7)
@@ -68,6 +69,7 @@ class StatusReportTest {
             "capacity: 30.0 GiB total, 6.5 GiB free (up members)",
             "replication: 3",
             "inodes: 1234",
+            "metadata log index: 5678",
             "chunks: 56",
             "under-replicated: 7",
             "counted: 2026-03-01T10:00:00Z to 2026-03-01T10:00:02.500Z by the healing pass of s3"

@@ -5,6 +5,7 @@ import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.proto.Status;
+import io.shoalfs.server.meta.AnswerStamps;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -12,7 +13,8 @@ import java.util.function.Supplier;
 
 /**
  * Answers {@code shoal status}: the members this server's directory knows, the metadata
- * leader, the inode count (a counter the metadata store keeps) and the chunk counts of the
+ * leader, the inode count (a counter the metadata store keeps), the metadata log index it
+ * answered at, and the chunk counts of the
  * metadata leader's last complete healing pass. It never reads the chunk map: the compose
  * health check asks every server every 10 s, and paging through a map of millions for each
  * call would cost more than the healer's own pass, which already reads it at a bounded pace.
@@ -60,7 +62,8 @@ final class ClusterStatus {
       ClusterResponse.Builder b = ClusterResponse.newBuilder()
           .addAllMembers(known)
           .setReplication(replication)
-          .setInodeCount(stats.getInodeCount());
+          .setInodeCount(stats.getInodeCount())
+          .setMetaAppliedIndex(AnswerStamps.logIndexOf(stats.getAppliedIndex()));
       if (stats.getStatus() != Status.OK) {
         b.setStatus(stats.getStatus()).setError("inode count: " + stats.getError());
       }

@@ -46,6 +46,7 @@ class ClusterStatusTest {
     assertEquals(1200, r.getChunkCount(), "the leader's pass, not the one chunk the map holds");
     assertEquals(7, r.getUnderReplicated());
     assertEquals(42, r.getInodeCount());
+    assertEquals(77, r.getMetaAppliedIndex(), "the log index, not the answer's stamp");
     assertEquals("s1", r.getMetaLeader());
     assertEquals(2, r.getReplication());
     assertEquals(members, r.getMembersList());
@@ -170,7 +171,8 @@ class ClusterStatusTest {
       }
       return switch (request.getOpCase()) {
         case NAMESPACE_STATS -> done(MetaResponse.newBuilder().setStatus(Status.OK)
-            .setInodeCount(42).setChunkCount(chunks.size()));
+            .setInodeCount(42).setChunkCount(chunks.size())
+            .setAppliedIndex(77 * 1024 + 1023)); // read at log index 77
         case LIST_CHUNKS -> done(page(request));
         default -> done(MetaResponse.newBuilder().setStatus(Status.EINVAL)
             .setError("not in this fake: " + request.getOpCase()));
