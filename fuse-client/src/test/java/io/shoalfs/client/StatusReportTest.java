@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.Status;
 import java.time.Instant;
 import java.util.List;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class StatusReportTest {
   private static final long GIB = 1L << 30;
 
-  private static MemberInfo member(String id, String state, long capacity, long free) {
+  private static MemberInfo member(String id, MemberState state, long capacity, long free) {
     return MemberInfo.newBuilder()
         .setId(id)
         .setAddress("127.0.0.1:760" + id.charAt(1))
@@ -25,11 +27,15 @@ class StatusReportTest {
         .build();
   }
 
+  private static MemberInfo role(MemberInfo member, MemberRole role) {
+    return member.toBuilder().addRoles(role).build();
+  }
+
   private static ClusterResponse threeServers() {
     return ClusterResponse.newBuilder()
-        .addMembers(member("s1", "up", 10 * GIB, 4 * GIB))
-        .addMembers(member("s2", "down", 10 * GIB, 9 * GIB))
-        .addMembers(member("s3", "up", 20 * GIB, 2 * GIB + GIB / 2))
+        .addMembers(member("s1", MemberState.UP, 10 * GIB, 4 * GIB))
+        .addMembers(member("s2", MemberState.DOWN, 10 * GIB, 9 * GIB))
+        .addMembers(member("s3", MemberState.UP, 20 * GIB, 2 * GIB + GIB / 2))
         .setMetaLeader("s3")
         .setInodeCount(1234)
         .setChunkCount(56)
@@ -57,6 +63,22 @@ class StatusReportTest {
   }
 
   @Test
+  void countsOnlyTheSpaceOfDataNodesThatAreUp() {
+    ClusterResponse split = ClusterResponse.newBuilder()
+        .addMembers(role(member("d1", MemberState.UP, 10 * GIB, 4 * GIB), MemberRole.DATA))
+        .addMembers(role(member("d2", MemberState.DOWN, 10 * GIB, 9 * GIB), MemberRole.DATA))
+        .addMembers(role(member("m1", MemberState.UP, 100 * GIB, 90 * GIB), MemberRole.METADATA))
+        .addMembers(member("s4", MemberState.UP, 20 * GIB, 2 * GIB))
+        .setMetaLeader("m1")
+        .setReplication(2)
+        .build();
+    String text = StatusReport.format(split);
+    assertTrue(text.contains("\nmembers: 3 up of 4\n"), text);
+    assertTrue(text.contains("\ncapacity: 30.0 GiB total, 6.0 GiB free (up data nodes)\n"),
+        "the metadata server's disk and the down data node are left out: " + text);
+  }
+
+  @Test
   void printsClusterFiguresOnePerLine() {
     List<String> lines = StatusReport.format(threeServers(), PASS_END.plusSeconds(12))
         .lines().toList();
@@ -65,7 +87,7 @@ class StatusReportTest {
             "metadata leader: s3",
             "members: 2 up of 3",
             // The down member's space is not counted.
-            "capacity: 30.0 GiB total, 6.5 GiB free (up members)",
+            "capacity: 30.0 GiB total, 6.5 GiB free (up data nodes)",
             "replication: 3",
             "inodes: 1234",
             "chunks: 56",
@@ -103,7 +125,7 @@ class StatusReportTest {
         ClusterResponse.newBuilder()
             .setStatus(Status.UNAVAILABLE)
             .setError("no metadata leader")
-            .addMembers(member("s1", "dead", GIB, GIB))
+            .addMembers(member("s1", MemberState.DEAD, GIB, GIB))
             .build());
     assertTrue(text.startsWith("error: UNAVAILABLE: no metadata leader\n"), text);
     assertTrue(text.contains("\nmetadata leader: (none)\n"), text);

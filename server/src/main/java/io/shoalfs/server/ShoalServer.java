@@ -2,6 +2,7 @@ package io.shoalfs.server;
 
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.rpc.ClientConnections;
 import io.shoalfs.rpc.RpcServer;
 import java.io.IOException;
@@ -67,7 +68,7 @@ public final class ShoalServer implements AutoCloseable {
     membership.start();
     control.start();
     data.start();
-    ClusterStatus status = new ClusterStatus(control, membership::members, config.replication());
+    ClusterStatus status = new ClusterStatus(control, membership::view, config.replication());
     RpcDispatcher dispatcher = new RpcDispatcher(control, data, status::answer);
     rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher,
         rpcExecutor, mounts);
@@ -84,7 +85,7 @@ public final class ShoalServer implements AutoCloseable {
     MemberInfo.Builder b = MemberInfo.newBuilder()
         .setId(config.id())
         .setAddress(config.rpcAddress())
-        .setState("up")
+        .setState(MemberState.UP)
         .setCapacityBytes(s.totalBytes())
         .setFreeBytes(s.freeBytes())
         .setStartedMs(startedMs);

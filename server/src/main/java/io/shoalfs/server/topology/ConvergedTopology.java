@@ -72,15 +72,15 @@ public final class ConvergedTopology implements Topology {
     // Mount sessions end when a mount goes silent: expired by whichever member leads. A request
     // in the way of another mount's directory capability waits while it is recalled.
     ControlPlaneOrchestrator control = new CapabilityRecaller(new SessionReaper(
-        new PlacingControlPlane(raft, membership::members, config.replication(), config.minReplicas()),
+        new PlacingControlPlane(raft, membership::view, config.replication(), config.minReplicas()),
         () -> raft.leaderId().filter(config.id()::equals).isPresent(), SESSION_PERIOD, SESSION_TTL),
         RECALL_BOUND);
     // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
     BooleanSupplier leading = () -> control.leaderId().filter(config.id()::equals).isPresent();
-    ReplicationManager healer = new ReplicationManager(control, membership::members,
-        membership::isDead, leading, config.replication(), peers, HEAL_PERIOD);
+    ReplicationManager healer = new ReplicationManager(control, membership::view, leading,
+        config.replication(), peers, HEAL_PERIOD);
     // Orphans are only space: copies the chunk map dropped while their node was away, which a
     // pass finds within minutes (HDFS reconciles its disks every 6 hours). Each pass lists every
     // copy on the disk, so a short period costs in proportion to what the node stores.
@@ -91,7 +91,7 @@ public final class ConvergedTopology implements Topology {
         .withReapPeriod(Duration.ofSeconds(config.reapPeriodSeconds()));
     // Every holder reaps its own copies of deleted files; the leader purges for the dead.
     GarbageSource garbage = new NamespaceGarbage(control,
-        holder -> leading.getAsBoolean() && membership.isDead(holder));
+        holder -> leading.getAsBoolean() && membership.view().isDead(holder));
     DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
     // The healer's counts go into this server's member record while it leads: every server
     // answers `shoal status` from the leader's record instead of reading the chunk map.
