@@ -16,7 +16,9 @@ import java.time.Instant;
  * first column and its state ({@code up}, {@code down}, {@code dead}) its third (the e2e suite
  * and the container health check), so new columns go after those.
  *
- * <p>The capacity line sums the data nodes that are up: a metadata server's disk holds no chunk.
+ * <p>The ROLES column says what each member serves: {@code metadata,data} (every server of the
+ * converged topology, and any member that publishes no role), {@code metadata} or {@code data}.
+ * The capacity line sums the data nodes that are up: a metadata server's disk holds no chunk.
  *
  * <p>The chunk figures are those of the metadata leader's last complete healing pass, not of
  * this moment: {@code counted:} says when that pass ran (its start and end, UTC) and how long
@@ -24,7 +26,7 @@ import java.time.Instant;
  * a guess.
  */
 final class StatusReport {
-  private static final String ROW = "%-8s %-22s %-5s %12s %12s%n";
+  private static final String ROW = "%-8s %-22s %-5s %-13s %12s %12s%n";
 
   private StatusReport() {}
 
@@ -42,10 +44,10 @@ final class StatusReport {
       }
       sb.append('\n');
     }
-    sb.append(String.format(ROW, "MEMBER", "ADDRESS", "STATE", "CAPACITY", "FREE"));
+    sb.append(String.format(ROW, "MEMBER", "ADDRESS", "STATE", "ROLES", "CAPACITY", "FREE"));
     for (MemberInfo m : r.getMembersList()) {
       sb.append(String.format(ROW, m.getId(), m.getAddress(), ClusterView.stateName(m.getState()),
-          human(m.getCapacityBytes()), human(m.getFreeBytes())));
+          ClusterView.roleNames(m), human(m.getCapacityBytes()), human(m.getFreeBytes())));
     }
     ClusterView cluster = ClusterView.of(r.getMembersList());
     long capacity = 0;

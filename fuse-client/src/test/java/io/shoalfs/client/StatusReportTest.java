@@ -50,32 +50,53 @@ class StatusReportTest {
   private static final Instant PASS_END = Instant.parse("2026-03-01T10:00:02.500Z");
 
   @Test
-  void printsEveryMemberWithItsState() {
+  void printsEveryMemberWithItsStateAndRoles() {
     List<String> lines = StatusReport.format(threeServers()).lines().toList();
     assertEquals(
-        "MEMBER   ADDRESS                STATE     CAPACITY         FREE", lines.get(0));
+        "MEMBER   ADDRESS                STATE ROLES             CAPACITY         FREE",
+        lines.get(0));
+    // No role published: both, as a converged server is.
     assertEquals(
-        "s1       127.0.0.1:7601         up        10.0 GiB      4.0 GiB", lines.get(1));
+        "s1       127.0.0.1:7601         up    metadata,data     10.0 GiB      4.0 GiB",
+        lines.get(1));
     assertEquals(
-        "s2       127.0.0.1:7602         down      10.0 GiB      9.0 GiB", lines.get(2));
+        "s2       127.0.0.1:7602         down  metadata,data     10.0 GiB      9.0 GiB",
+        lines.get(2));
     assertEquals(
-        "s3       127.0.0.1:7603         up        20.0 GiB      2.5 GiB", lines.get(3));
+        "s3       127.0.0.1:7603         up    metadata,data     20.0 GiB      2.5 GiB",
+        lines.get(3));
   }
 
   @Test
-  void countsOnlyTheSpaceOfDataNodesThatAreUp() {
+  void saysWhatEachMemberServesAndCountsOnlyDataNodesSpace() {
     ClusterResponse split = ClusterResponse.newBuilder()
         .addMembers(role(member("d1", MemberState.UP, 10 * GIB, 4 * GIB), MemberRole.DATA))
         .addMembers(role(member("d2", MemberState.DOWN, 10 * GIB, 9 * GIB), MemberRole.DATA))
         .addMembers(role(member("m1", MemberState.UP, 100 * GIB, 90 * GIB), MemberRole.METADATA))
-        .addMembers(member("s4", MemberState.UP, 20 * GIB, 2 * GIB))
+        .addMembers(role(role(member("s4", MemberState.UP, 20 * GIB, 2 * GIB),
+            MemberRole.DATA), MemberRole.METADATA))
         .setMetaLeader("m1")
         .setReplication(2)
         .build();
     String text = StatusReport.format(split);
+    List<String> lines = text.lines().toList();
+    assertEquals(
+        "d1       127.0.0.1:7601         up    data              10.0 GiB      4.0 GiB",
+        lines.get(1));
+    assertEquals(
+        "m1       127.0.0.1:7601         up    metadata         100.0 GiB     90.0 GiB",
+        lines.get(3));
+    assertEquals(
+        "s4       127.0.0.1:7604         up    metadata,data     20.0 GiB      2.0 GiB",
+        lines.get(4), "listed in role order, whatever order the record has");
     assertTrue(text.contains("\nmembers: 3 up of 4\n"), text);
     assertTrue(text.contains("\ncapacity: 30.0 GiB total, 6.0 GiB free (up data nodes)\n"),
         "the metadata server's disk and the down data node are left out: " + text);
+    // What the e2e suite and the health check read: the id first, the state third.
+    for (String line : lines.subList(1, 5)) {
+      String[] fields = line.split("\\s+");
+      assertTrue(List.of("up", "down").contains(fields[2]), line);
+    }
   }
 
   @Test
@@ -130,7 +151,7 @@ class StatusReportTest {
     assertTrue(text.startsWith("error: UNAVAILABLE: no metadata leader\n"), text);
     assertTrue(text.contains("\nmetadata leader: (none)\n"), text);
     assertTrue(text.contains("\nmembers: 0 up of 1\n"), text);
-    assertTrue(text.contains("s1       127.0.0.1:7601         dead"), text);
+    assertTrue(text.contains("s1       127.0.0.1:7601         dead  metadata,data"), text);
     assertTrue(text.contains("capacity: 0 B total, 0 B free"), text);
   }
 
