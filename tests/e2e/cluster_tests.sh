@@ -4,8 +4,8 @@
 # run on 3 servers, cluster4_* on 4 servers with a short --dead-after. They need the helpers
 # of harness.sh (fail, assert_eq) and lifecycle_tests.sh (tree_manifest).
 #
-# What they read from the cluster: `scripts/shoal status` (member states, metadata leader,
-# replication, chunk and under-replicated counts and when the healer counted them),
+# What they read from the cluster: `scripts/shoal status` (member states and roles, metadata
+# leader, replication, chunk and under-replicated counts and when the healer counted them),
 # `scripts/shoal locate INODE` (each chunk's version and replicas in chain order) and the chunk
 # files on the servers' disks:
 #   $SHOAL_RUN/server-N/chunks/<h[14..16]>/<h[12..14]>/<h>.<index>.chunk (+ .crc sidecar)
@@ -33,6 +33,9 @@ status_field() { printf '%s\n' "$1" | sed -n "s/^$2: //p" | head -n 1; }
 # member_state ID: up, down, dead, or nothing if the member is not listed.
 member_state() { cluster_status | awk -v id="$1" '$1 == id { print $3; exit }'; }
 member_is() { [ "$(member_state "$1")" = "$2" ]; }
+
+# member_roles ID: what the member serves (metadata,data / metadata / data), or nothing.
+member_roles() { cluster_status | awk -v id="$1" '$1 == id { print $4; exit }'; }
 
 meta_leader() {
   local l; l=$(status_field "$(cluster_status)" "metadata leader")
@@ -187,6 +190,17 @@ non_idempotent_ops() {
       || { echo "round $i failed"; exit 1; }
   done
   echo "$i"
+}
+
+# Every converged server publishes both roles, and status lists them after the state: the id
+# and state columns that scripts and health checks read stay where they were.
+cluster3_status_lists_every_server_as_metadata_and_data() {
+  local i
+  for i in $(seq 1 "$SERVERS"); do
+    member_is "s$i" up || fail "s$i is [$(member_state "s$i")], not up"
+    [ "$(member_roles "s$i")" = metadata,data ] \
+      || fail "s$i serves [$(member_roles "s$i")], not metadata,data"
+  done
 }
 
 cluster3_leader_failover() {

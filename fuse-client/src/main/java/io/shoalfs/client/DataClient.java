@@ -19,10 +19,13 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The whole-file data operations: truncate, sync and the capacity figures for statfs. Any member
- * may hold chunks of any file, so each goes to every member that is up, all at once.
+ * The whole-file data operations: truncate, sync and the capacity figures for statfs. Any data
+ * node may hold chunks of any file, so each goes to every data node that is up, all at once; a
+ * member that serves metadata only stores nothing and is not asked.
  */
 final class DataClient {
+  private static final String NO_DATA_NODE = "no data node is up";
+
   private final ShoalTransport transport;
   private final Duration timeout;
 
@@ -32,9 +35,9 @@ final class DataClient {
   }
 
   /**
-   * Cuts the file's data on every up member, and on the {@code holders} (member ids that hold
-   * chunks past the cut) even if this client's view has them down: the chunk map, not this
-   * view, decides who is a replica. Fails if any of them fails, since a copy left long would
+   * Cuts the file's data on every data node that is up, and on the {@code holders} (member ids
+   * that hold chunks past the cut) even if this client's view has them down: the chunk map, not
+   * this view, decides who is a replica. Fails if any of them fails, since a copy left long would
    * bring the cut bytes back. (Members that are down were dropped from the chunks first: see
    * {@link Truncator}.)
    */
@@ -43,7 +46,7 @@ final class DataClient {
         .setTruncate(TruncateFileOp.newBuilder().setInode(inode).setSize(size)).build();
     MemberView view = MemberView.of(transport);
     Set<String> addresses = new LinkedHashSet<>();
-    view.up().forEach(m -> addresses.add(m.getAddress()));
+    view.dataNodes().forEach(m -> addresses.add(m.getAddress()));
     for (String id : holders) {
       addresses.add(view.address(id));
     }
@@ -51,18 +54,18 @@ final class DataClient {
   }
 
   /**
-   * Makes the file's data durable on every up member that can be reached. A member that cannot
-   * (killed a moment ago: it stays up in the view until its lease runs out) is left out as long
-   * as some member synced and each chunk in {@code written} has a replica that did: a write was
-   * acknowledged only once every replica had it, and a replica gone with its server is dropped
-   * by the next write or the healer. Any other failure is the answer.
+   * Makes the file's data durable on every data node that is up and can be reached. One that
+   * cannot (killed a moment ago: it stays up in the view until its lease runs out) is left out
+   * as long as some data node synced and each chunk in {@code written} has a replica that did:
+   * a write was acknowledged only once every replica had it, and a replica gone with its server
+   * is dropped by the next write or the healer. Any other failure is the answer.
    */
   void sync(long inode, Collection<ChunkLocation> written) throws RpcException {
     DataRequest request = DataRequest.newBuilder()
         .setSync(SyncFileOp.newBuilder().setInode(inode)).build();
-    List<MemberInfo> up = MemberView.of(transport).up();
+    List<MemberInfo> up = MemberView.of(transport).dataNodes();
     if (up.isEmpty()) {
-      throw new RpcException(Status.UNAVAILABLE, "no member is up");
+      throw new RpcException(Status.UNAVAILABLE, NO_DATA_NODE);
     }
     List<CompletableFuture<DataResponse>> replies = new ArrayList<>(up.size());
     for (MemberInfo m : up) {
@@ -103,9 +106,9 @@ final class DataClient {
   }
 
   /**
-   * The space of the up members, summed: raw bytes, as a replicated store's df shows them
-   * (each byte written takes as many raw bytes as there are replicas). A member that does not
-   * answer is left out; none answering is the error.
+   * The space of the data nodes that are up, summed: raw bytes, as a replicated store's df
+   * shows them (each byte written takes as many raw bytes as there are replicas). A data node
+   * that does not answer is left out; none answering is the error.
    */
   DataResponse statFs() throws RpcException {
     DataRequest request = DataRequest.newBuilder().setStatFs(StatFsOp.getDefaultInstance()).build();
@@ -127,7 +130,7 @@ final class DataClient {
       }
     }
     if (answered == 0) {
-      throw last != null ? last : new RpcException(Status.UNAVAILABLE, "no member is up");
+      throw last != null ? last : new RpcException(Status.UNAVAILABLE, NO_DATA_NODE);
     }
     return DataResponse.newBuilder()
         .setTotalBytes(total)
@@ -151,14 +154,15 @@ final class DataClient {
   }
 
   private List<CompletableFuture<DataResponse>> send(DataRequest request) throws RpcException {
-    List<String> up = MemberView.of(transport).up().stream().map(MemberInfo::getAddress).toList();
+    List<String> up = MemberView.of(transport).dataNodes().stream().map(MemberInfo::getAddress)
+        .toList();
     return send(up, request);
   }
 
   private List<CompletableFuture<DataResponse>> send(Collection<String> addresses,
       DataRequest request) throws RpcException {
     if (addresses.isEmpty()) {
-      throw new RpcException(Status.UNAVAILABLE, "no member is up");
+      throw new RpcException(Status.UNAVAILABLE, NO_DATA_NODE);
     }
     List<CompletableFuture<DataResponse>> replies = new ArrayList<>(addresses.size());
     for (String address : addresses) {

@@ -1,27 +1,23 @@
 package io.shoalfs.client;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The members as one file operation sees them: addresses by member id, and which are up. Taken
- * once per operation from {@link ShoalTransport#members()}, so that every decision in that
- * operation is made against the same picture.
+ * The members as one file operation sees them: a {@link ClusterView} taken once per operation
+ * from {@link ShoalTransport#members()}, so that every decision in that operation is made
+ * against the same picture, plus what the data path asks of it in the client's terms (an
+ * unknown address is UNAVAILABLE).
  */
 final class MemberView {
-  static final String UP = "up";
-
-  private final Map<String, MemberInfo> byId = new LinkedHashMap<>();
+  private final ClusterView cluster;
 
   private MemberView(List<MemberInfo> members) {
-    for (MemberInfo m : members) {
-      byId.put(m.getId(), m);
-    }
+    this.cluster = ClusterView.of(members);
   }
 
   static MemberView of(List<MemberInfo> members) {
@@ -32,35 +28,36 @@ final class MemberView {
     return new MemberView(transport.members());
   }
 
-  /** Up in this view; a member the view does not know at all is not up. */
-  boolean isUp(String id) {
-    MemberInfo m = byId.get(id);
-    return m != null && UP.equals(m.getState());
-  }
-
-  boolean allUp(List<String> ids) {
-    return ids.stream().allMatch(this::isUp);
+  /**
+   * True if every one of {@code replicas} is on a data node (a member that stores chunks and is
+   * up); a member the view does not know at all is none.
+   */
+  boolean allOnDataNodes(List<String> replicas) {
+    return replicas.stream().allMatch(cluster::isDataNode);
   }
 
   /** host:port of the member; UNAVAILABLE when this view does not know it. */
   String address(String id) throws RpcException {
-    MemberInfo m = byId.get(id);
+    MemberInfo m = cluster.member(id).orElse(null);
     if (m == null || m.getAddress().isEmpty()) {
       throw new RpcException(Status.UNAVAILABLE, "member " + id + " is not known to this client");
     }
     return m.getAddress();
   }
 
-  /** The up members, in id order. */
-  List<MemberInfo> up() {
-    return byId.values().stream().filter(m -> UP.equals(m.getState())).toList();
+  /** The data nodes (members that store chunks and are up), in id order. */
+  List<MemberInfo> dataNodes() {
+    return cluster.dataNodes();
   }
 
-  /** {@code replicas} with the up ones first, each group in its original (chain) order. */
-  List<String> upFirst(List<String> replicas) {
+  /**
+   * {@code replicas} with those on data nodes first, each group in its original (chain) order:
+   * the order to try them in.
+   */
+  List<String> dataNodesFirst(List<String> replicas) {
     List<String> ordered = new ArrayList<>(replicas.size());
-    replicas.stream().filter(this::isUp).forEach(ordered::add);
-    replicas.stream().filter(r -> !isUp(r)).forEach(ordered::add);
+    replicas.stream().filter(cluster::isDataNode).forEach(ordered::add);
+    replicas.stream().filter(r -> !cluster.isDataNode(r)).forEach(ordered::add);
     return ordered;
   }
 }

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads one piece of one chunk from its replicas, in chain order with the up ones first, moving
- * on to the next replica when one cannot serve it:
+ * Reads one piece of one chunk from its replicas, in chain order with those on up data nodes
+ * first, moving on to the next replica when one cannot serve it:
  * <ul>
  *   <li>CORRUPT: report the replica (the chunk map drops it; the healer makes a new copy), next;
  *   <li>EIO, UNAVAILABLE, DEADLINE_EXCEEDED: next;
@@ -119,7 +119,7 @@ final class ReplicaReader {
 
   private void restart(Attempt a, ChunkLocation location, MemberView view) {
     a.location = location;
-    a.order = view.upFirst(location.getReplicasList());
+    a.order = view.dataNodesFirst(location.getReplicasList());
     a.next = 0;
     send(a, view);
   }

@@ -175,10 +175,14 @@ final class ReplicaWriter {
     return locations.refresh(attempt.op().getChunk()).orElse(null); // STALE_VERSION
   }
 
-  /** {@code known} if the chunk exists and all its replicas are up; else a fresh allocation. */
+  /**
+   * {@code known} if the chunk exists and all its replicas are on data nodes that are up; else
+   * a fresh allocation.
+   */
   private ChunkLocation usable(WriteChunkOp op, ChunkLocation known, MemberView view)
       throws RpcException {
-    if (known != null && known.getReplicasCount() > 0 && view.allUp(known.getReplicasList())) {
+    if (known != null && known.getReplicasCount() > 0
+        && view.allOnDataNodes(known.getReplicasList())) {
       return known;
     }
     return locations.allocate(op.getChunk());

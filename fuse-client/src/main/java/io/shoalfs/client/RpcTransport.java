@@ -1,10 +1,12 @@
 package io.shoalfs.client;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.CapabilityRecall;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -24,11 +26,13 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * {@link ShoalTransport} over the Netty RPC client, one connection per member address. Any
- * server answers metadata calls (the server forwards them to the metadata group), so a call
- * that finds its server gone is retried on the next one, a bounded number of times, up members
- * first. Metadata calls go to the metadata leader first when a server has named it: it answers
- * without a hop to another server. Mutations carry a client id and sequence number, so a retry is never applied twice.
+ * {@link ShoalTransport} over the Netty RPC client, one connection per member address. Metadata
+ * calls go to metadata endpoints only (members with the metadata role, see
+ * {@link ClusterView}): any of them answers (it forwards the call to the metadata group), so a
+ * call that finds its server gone is retried on the next one, a bounded number of times, up
+ * ones first. A member that stores chunks only is never asked. Metadata calls go to the
+ * metadata leader first when a server has named it: it answers without a hop to another
+ * server. Mutations carry a client id and sequence number, so a retry is never applied twice.
  * Data calls go to the member they are addressed to and nowhere else.
  */
 final class RpcTransport implements ShoalTransport {
@@ -74,18 +78,17 @@ final class RpcTransport implements ShoalTransport {
   }
 
   /**
-   * Addresses for metadata calls: the metadata leader if it is up, then the other members that
-   * are up, then the rest, by id.
+   * Addresses for metadata calls, among the members with the metadata role: the metadata leader
+   * if it is up, then the other metadata endpoints (up), then those that are not up, by id.
    */
   private List<String> metaServers() {
-    List<MemberInfo> all = members.get();
-    List<String> ordered = new ArrayList<>(all.size());
+    ClusterView cluster = ClusterView.of(members.get());
+    List<String> ordered = new ArrayList<>();
     String leader = metaLeader;
-    all.stream().filter(m -> MemberView.UP.equals(m.getState()) && m.getId().equals(leader))
-        .forEach(m -> ordered.add(m.getAddress()));
-    all.stream().filter(m -> MemberView.UP.equals(m.getState()) && !m.getId().equals(leader))
-        .forEach(m -> ordered.add(m.getAddress()));
-    all.stream().filter(m -> !MemberView.UP.equals(m.getState()))
+    List<MemberInfo> up = cluster.metadataEndpoints();
+    up.stream().filter(m -> m.getId().equals(leader)).forEach(m -> ordered.add(m.getAddress()));
+    up.stream().filter(m -> !m.getId().equals(leader)).forEach(m -> ordered.add(m.getAddress()));
+    cluster.withRole(MemberRole.METADATA).stream().filter(m -> !cluster.isUp(m.getId()))
         .forEach(m -> ordered.add(m.getAddress()));
     return ordered;
   }
@@ -128,7 +131,8 @@ final class RpcTransport implements ShoalTransport {
       String lastTried) {
     List<String> servers = metaServers();
     if (servers.isEmpty()) {
-      return CompletableFuture.failedFuture(new RpcException(Status.UNAVAILABLE, "no ShoalFS server is registered"));
+      return CompletableFuture.failedFuture(new RpcException(Status.UNAVAILABLE,
+          "no ShoalFS metadata server is registered"));
     }
     String address = servers.get(lastTried == null ? 0 : (servers.indexOf(lastTried) + 1) % servers.size());
     return client(address).call(request, metaAttemptTimeout())

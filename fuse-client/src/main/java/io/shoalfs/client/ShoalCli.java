@@ -80,12 +80,15 @@ public final class ShoalCli {
     return 2;
   }
 
-  /** The servers to talk to: those that are up (a down member's address answers nobody). */
+  /**
+   * The servers to send metadata and status calls to: the metadata endpoints that are up (a
+   * down member's address answers nobody; a data node serves no metadata).
+   */
   private static List<String> addresses(MemberDirectory directory) {
-    return directory.liveMembers().stream().map(Member::address).toList();
+    return directory.view().metadataEndpoints().stream().map(MemberInfo::getAddress).toList();
   }
 
-  /** The directory's view of the members, as the transport needs it: id, address, state. */
+  /** The directory's view of the members, as the transport needs it: id, address, state, roles. */
   static List<MemberInfo> memberInfos(MemberDirectory directory) {
     return directory.members().stream().map(Member::info).toList();
   }
@@ -153,7 +156,7 @@ public final class ShoalCli {
       directory.start();
       List<String> servers = addresses(directory);
       if (servers.isEmpty()) {
-        System.out.println("no servers registered in etcd at " + etcdEndpoints);
+        System.out.println("no metadata server is up in etcd at " + etcdEndpoints);
         return 1;
       }
       Envelope request = Envelope.newBuilder()
@@ -181,8 +184,13 @@ public final class ShoalCli {
          MemberDirectory directory = new MemberDirectory(etcd)) {
       directory.start();
       directory.awaitMembers(count, Duration.ofSeconds(5));
+      List<String> servers = addresses(directory);
+      if (servers.isEmpty()) {
+        System.err.println("shoal: " + count + " or more members are up, but no metadata server");
+        return 1;
+      }
       MetaRequest root = MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(1)).build();
-      MetaResponse r = call(addresses(directory).get(0), Envelope.newBuilder().setMetaRequest(root).build())
+      MetaResponse r = call(servers.get(0), Envelope.newBuilder().setMetaRequest(root).build())
           .getMetaResponse();
       return r.getStatus() == Status.OK ? 0 : 1;
     }

@@ -15,9 +15,9 @@ import java.util.concurrent.CompletableFuture;
  * whatever its status; they complete exceptionally with an {@link io.shoalfs.rpc.RpcException}
  * only when no answer came (no server, timeout, lost connection).
  *
- * <p>Metadata goes to whichever server answers (any server forwards it to the metadata group).
- * Data goes to one named member: chunks are replicated, and only the chunk map says which
- * members hold a chunk, so the caller picks the address (see {@link ChunkLocations}).
+ * <p>Metadata goes to whichever metadata endpoint answers (any forwards it to the metadata
+ * group). Data goes to one named member: chunks are replicated, and only the chunk map says
+ * which data nodes hold a chunk, so the caller picks the address (see {@link ChunkLocations}).
  */
 public interface ShoalTransport extends AutoCloseable {
 
@@ -27,8 +27,9 @@ public interface ShoalTransport extends AutoCloseable {
   CompletableFuture<DataResponse> dataAt(String address, DataRequest request);
 
   /**
-   * The members as this client sees them now: id, address and state ("up", "down", "dead"),
-   * ordered by id. Cheap enough to ask once per file operation.
+   * The members as this client sees them now: id, address, state (up, down, dead) and roles,
+   * ordered by id; read them through {@link io.shoalfs.cluster.ClusterView}. Cheap enough to
+   * ask once per file operation.
    */
   List<MemberInfo> members();
 

@@ -1,5 +1,6 @@
 package io.shoalfs.client;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
@@ -10,8 +11,14 @@ import java.time.Instant;
 /**
  * Renders a cluster status answer as the text {@code shoal status} prints: a member table, then
  * one {@code name: value} line per cluster figure. Scripts read those lines (the e2e suite greps
- * {@code metadata leader:}, {@code chunks:}, {@code under-replicated:} and {@code counted:}),
- * so keep their names stable.
+ * {@code metadata leader:}, {@code members:}, {@code chunks:}, {@code under-replicated:} and
+ * {@code counted:}), so keep their names stable. They read the table too: a member's id is its
+ * first column and its state ({@code up}, {@code down}, {@code dead}) its third (the e2e suite
+ * and the container health check), so new columns go after those.
+ *
+ * <p>The ROLES column says what each member serves: {@code metadata,data} (every server of the
+ * converged topology, and any member that publishes no role), {@code metadata} or {@code data}.
+ * The capacity line sums the data nodes that are up: a metadata server's disk holds no chunk.
  *
  * <p>The chunk figures are those of the metadata leader's last complete healing pass, not of
  * this moment: {@code counted:} says when that pass ran (its start and end, UTC) and how long
@@ -19,7 +26,7 @@ import java.time.Instant;
  * a guess.
  */
 final class StatusReport {
-  private static final String ROW = "%-8s %-22s %-5s %12s %12s%n";
+  private static final String ROW = "%-8s %-22s %-5s %-13s %12s %12s%n";
 
   private StatusReport() {}
 
@@ -37,26 +44,25 @@ final class StatusReport {
       }
       sb.append('\n');
     }
-    sb.append(String.format(ROW, "MEMBER", "ADDRESS", "STATE", "CAPACITY", "FREE"));
+    sb.append(String.format(ROW, "MEMBER", "ADDRESS", "STATE", "ROLES", "CAPACITY", "FREE"));
+    for (MemberInfo m : r.getMembersList()) {
+      sb.append(String.format(ROW, m.getId(), m.getAddress(), ClusterView.stateName(m.getState()),
+          ClusterView.roleNames(m), human(m.getCapacityBytes()), human(m.getFreeBytes())));
+    }
+    ClusterView cluster = ClusterView.of(r.getMembersList());
     long capacity = 0;
     long free = 0;
-    int up = 0;
-    for (MemberInfo m : r.getMembersList()) {
-      String state = m.getState().isEmpty() ? "?" : m.getState();
-      sb.append(String.format(ROW, m.getId(), m.getAddress(), state,
-          human(m.getCapacityBytes()), human(m.getFreeBytes())));
-      if ("up".equals(m.getState())) {
-        // A down member's last figures are stale and its space cannot be written to.
-        capacity += m.getCapacityBytes();
-        free += m.getFreeBytes();
-        up++;
-      }
+    // A down member's last figures are stale and its space cannot be written to.
+    for (MemberInfo m : cluster.dataNodes()) {
+      capacity += m.getCapacityBytes();
+      free += m.getFreeBytes();
     }
+    int up = cluster.up().size();
     sb.append("metadata leader: ")
         .append(r.getMetaLeader().isEmpty() ? "(none)" : r.getMetaLeader()).append('\n');
     sb.append("members: ").append(up).append(" up of ").append(r.getMembersCount()).append('\n');
     sb.append("capacity: ").append(human(capacity)).append(" total, ")
-        .append(human(free)).append(" free (up members)\n");
+        .append(human(free)).append(" free (up data nodes)\n");
     sb.append("replication: ").append(r.getReplication()).append('\n');
     sb.append("inodes: ").append(r.getInodeCount()).append('\n');
     sb.append("metadata log index: ").append(r.getMetaAppliedIndex()).append('\n');

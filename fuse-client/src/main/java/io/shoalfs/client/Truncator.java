@@ -15,10 +15,11 @@ import java.util.Set;
  * grows, and bytes past a new, smaller end must be gone before metadata says so.
  *
  * <p>With replicated chunks, a member that is down cannot be cut. So first every chunk at or
- * past the cut that has a replica not up is allocated again: the chunk map drops the down
- * replicas and bumps the version, and their stale copies are never read again. (A chunk whose
- * replicas are all up is left alone: allocate would change nothing, and it costs a metadata
- * write.) Then every up member, and every member still holding such a chunk, cuts its copies.
+ * past the cut that has a replica not on an up data node is allocated again: the chunk map
+ * drops the down replicas and bumps the version, and their stale copies are never read again.
+ * (A chunk whose replicas are all on up data nodes is left alone: allocate would change
+ * nothing, and it costs a metadata write.) Then every data node that is up, and every member
+ * still holding such a chunk, cuts its copies.
  */
 final class Truncator {
   private final MetaClient meta;
@@ -56,8 +57,8 @@ final class Truncator {
   }
 
   /**
-   * Allocates again each chunk in [cut, oldEnd) with a replica that is not up; returns the
-   * member ids that hold a chunk there afterwards.
+   * Allocates again each chunk in [cut, oldEnd) with a replica not on an up data node; returns
+   * the member ids that hold a chunk there afterwards.
    */
   private Set<String> dropDownReplicas(long inode, long cut, long oldEnd) throws RpcException {
     long first = cut / chunkSize;
@@ -65,7 +66,7 @@ final class Truncator {
     MemberView view = MemberView.of(transport);
     Set<String> holders = new LinkedHashSet<>();
     for (ChunkLocation loc : locations.fetch(inode, first, end - first).values()) {
-      ChunkLocation now = view.allUp(loc.getReplicasList())
+      ChunkLocation now = view.allOnDataNodes(loc.getReplicasList())
           ? loc
           : locations.allocate(loc.getChunk());
       holders.addAll(now.getReplicasList());

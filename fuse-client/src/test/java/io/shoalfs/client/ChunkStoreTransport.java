@@ -1,6 +1,7 @@
 package io.shoalfs.client;
 
 import com.google.protobuf.ByteString;
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
@@ -8,6 +9,8 @@ import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReadChunkOp;
@@ -30,13 +33,14 @@ import java.util.function.Function;
  * A small cluster in maps, for testing how the client turns ranges into chunk requests and how
  * it deals with replicas: members m1..mN (address 10.0.0.i:7000) each with their own chunk
  * copies and versions, and the metadata chunk map with allocate_chunk and
- * report_replica_failure as shoal.proto specifies them (placement: up members in id order).
+ * report_replica_failure as shoal.proto specifies them (placement: up data nodes in id order).
  * Writes follow the chain: the head writes, then each member of the chain in turn; the first
  * unreachable one makes the answer REPLICA_FAILED. A copy newer than the op's version answers
  * STALE_VERSION. A chunk never written reads as no bytes, a gap inside a chunk as zeros, a read
  * past a copy's end comes back short.
  *
- * <p>Faults: {@link #state} (what members() says), {@link #unreachable} (no answer at all: the
+ * <p>Faults: {@link #state} and {@link #roles} (what members() says), {@link #unreachable} (no
+ * answer at all: the
  * call fails with UNAVAILABLE), {@link #corrupt} (reads of that copy answer CORRUPT),
  * {@link #failWith} (every data call answers that status).
  */
@@ -51,7 +55,9 @@ final class ChunkStoreTransport implements ShoalTransport {
   }
 
   final List<String> ids = new ArrayList<>();
-  final Map<String, String> state = new HashMap<>();
+  final Map<String, MemberState> state = new HashMap<>();
+  /** The roles each member publishes; none listed (the default) is both. */
+  final Map<String, List<MemberRole>> roles = new HashMap<>();
   final Set<String> unreachable = new HashSet<>();
   /** "member key" pairs whose copy fails its checksum. */
   final Set<String> corrupt = new HashSet<>();
@@ -83,7 +89,7 @@ final class ChunkStoreTransport implements ShoalTransport {
     for (int i = 1; i <= members; i++) {
       String id = "m" + i;
       ids.add(id);
-      state.put(id, "up");
+      state.put(id, MemberState.UP);
       copies.put(id, new HashMap<>());
     }
   }
@@ -138,7 +144,8 @@ final class ChunkStoreTransport implements ShoalTransport {
   @Override
   public synchronized List<MemberInfo> members() {
     return ids.stream().map(id -> MemberInfo.newBuilder()
-        .setId(id).setAddress(address(id)).setState(state.get(id)).build()).toList();
+        .setId(id).setAddress(address(id)).setState(state.get(id))
+        .addAllRoles(roles.getOrDefault(id, List.of())).build()).toList();
   }
 
   @Override
@@ -201,8 +208,9 @@ final class ChunkStoreTransport implements ShoalTransport {
     return r.build();
   }
 
+  /** What a server fills allocate_chunk's live with: the data nodes that are up. */
   private List<String> live() {
-    return ids.stream().filter(id -> "up".equals(state.get(id))).toList();
+    return ClusterView.of(members()).dataNodes().stream().map(MemberInfo::getId).toList();
   }
 
   private MetaResponse allocate(AllocateChunkOp op) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataRequest;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
@@ -45,7 +46,7 @@ class DataClientSyncTest {
 
   @Test
   void aChunkWhoseReplicasAreAllDownInTheViewFailsTheSync() {
-    transport.state.put("m3", "down"); // not asked at all: nothing was unreachable
+    transport.state.put("m3", MemberState.DOWN); // not asked at all: nothing was unreachable
     RpcException e = assertThrows(RpcException.class,
         () -> data.sync(4, List.of(chunk(0, "m1"), chunk(1, "m3"))));
     assertEquals(Status.UNAVAILABLE, e.status());

@@ -13,6 +13,8 @@ import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReportReplicaFailureOp;
@@ -106,7 +108,7 @@ class ReplicatedChunksTest {
   @Test
   void aReplicaThatIsDownInTheViewIsDroppedByAllocatingBeforeTheWrite() throws Exception {
     io.write(INODE, 0, pointerWith(bytes(4, 1)), 4, false);
-    cluster.state.put("m2", "down");
+    cluster.state.put("m2", MemberState.DOWN);
 
     io.write(INODE, 4, pointerWith(bytes(4, 2)), 4, false);
 
@@ -264,7 +266,7 @@ class ReplicatedChunksTest {
   @Test
   void replicasThatAreUpAreAskedFirst() throws Exception {
     io.write(INODE, 0, pointerWith(bytes(16, 6)), 16, false);
-    cluster.state.put("m1", "down");
+    cluster.state.put("m1", MemberState.DOWN);
 
     io.read(INODE, 0, 16, pointer(16), () -> 16);
     assertEquals(List.of("m2"), cluster.sentTo(DataRequest.OpCase.READ));
@@ -331,7 +333,7 @@ class ReplicatedChunksTest {
     cluster.metaAnswers = r -> MetaResponse.newBuilder()
         .setAttr(Attr.newBuilder().setInode(INODE).setSize(size.get())).build();
     io.write(INODE, 0, pointerWith(bytes(48, 1)), 48, false); // chunks 0, 1, 2 on m1..m3
-    cluster.state.put("m3", "down");
+    cluster.state.put("m3", MemberState.DOWN);
     cluster.order.clear();
     Truncator truncator = new Truncator(meta, new DataClient(cluster, TIMEOUT), locations,
         cluster, new FileHandleTable(), CHUNK);
@@ -387,14 +389,14 @@ class ReplicatedChunksTest {
 
   @Test
   void syncGoesToEveryUpMember() throws Exception {
-    cluster.state.put("m2", "dead");
+    cluster.state.put("m2", MemberState.DEAD);
     new DataClient(cluster, TIMEOUT).sync(INODE, List.of());
     assertEquals(List.of("m1", "m3"), cluster.sentTo(DataRequest.OpCase.SYNC));
   }
 
   @Test
   void statfsSumsTheUpMembersThatAnswer() throws Exception {
-    cluster.state.put("m3", "down");
+    cluster.state.put("m3", MemberState.DOWN);
     DataResponse space = new DataClient(cluster, TIMEOUT).statFs();
     assertEquals(2000, space.getTotalBytes());
     assertEquals(800, space.getFreeBytes());
@@ -406,6 +408,49 @@ class ReplicatedChunksTest {
     RpcException e = assertThrows(RpcException.class,
         () -> new DataClient(cluster, TIMEOUT).statFs());
     assertEquals(Status.UNAVAILABLE, e.status());
+  }
+
+  @Test
+  void theDataFanOutGoesToDataNodesOnlyNeverToAMetadataServer() throws Exception {
+    // m1..m3 store chunks (m1 lists no role: both), m4 serves metadata only.
+    ChunkStoreTransport split = new ChunkStoreTransport(CHUNK, 4, 3);
+    split.roles.put("m2", List.of(MemberRole.DATA));
+    split.roles.put("m3", List.of(MemberRole.DATA));
+    split.roles.put("m4", List.of(MemberRole.METADATA));
+    DataClient data = new DataClient(split, TIMEOUT);
+
+    data.sync(INODE, List.of());
+    assertEquals(List.of("m1", "m2", "m3"), split.sentTo(DataRequest.OpCase.SYNC));
+    assertEquals(3000, data.statFs().getTotalBytes(), "m4's disk holds no chunk: not summed");
+    assertEquals(List.of("m1", "m2", "m3"), split.sentTo(DataRequest.OpCase.STAT_FS));
+    data.truncate(INODE, 0, List.of());
+    assertEquals(List.of("m1", "m2", "m3"), split.sentTo(DataRequest.OpCase.TRUNCATE));
+
+    // Only metadata servers left up: nothing to send to, and the error says why.
+    split.state.put("m1", MemberState.DOWN);
+    split.state.put("m2", MemberState.DOWN);
+    split.state.put("m3", MemberState.DOWN);
+    RpcException e = assertThrows(RpcException.class, () -> data.statFs());
+    assertEquals(Status.UNAVAILABLE, e.status());
+    assertTrue(e.getMessage().contains("no data node is up"), e.getMessage());
+  }
+
+  @Test
+  void aReplicaOnAMemberThatIsNoDataNodeIsReadLastAndMakesAWriteAllocateAgain()
+      throws Exception {
+    byte[] data = bytes(8, 3);
+    io.write(INODE, 0, pointerWith(data), data.length, false); // chain m1, m2, m3
+    cluster.roles.put("m1", List.of(MemberRole.METADATA)); // m1 serves metadata only now
+    cluster.sent.clear();
+
+    io.read(INODE, 0, 8, pointer(8), () -> 8);
+    assertEquals(List.of("m2"), cluster.sentTo(DataRequest.OpCase.READ),
+        "the first replica on a data node, not the head of the chain");
+
+    io.write(INODE, 0, pointerWith(data), data.length, false);
+    assertEquals(2, cluster.metaOf(MetaRequest.OpCase.ALLOCATE_CHUNK).size(),
+        "a chain through m1 is allocated again first");
+    assertEquals(List.of("m2", "m3"), cluster.location(INODE, 0).getReplicasList());
   }
 
   private static byte[] bytes(int n, int seed) {

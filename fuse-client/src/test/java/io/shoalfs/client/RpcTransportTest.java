@@ -3,12 +3,17 @@ package io.shoalfs.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.shoalfs.proto.MemberState.DOWN;
+import static io.shoalfs.proto.MemberState.UP;
 
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.StatFsOp;
@@ -66,8 +71,10 @@ class RpcTransportTest {
         pool);
   }
 
-  private static MemberInfo member(String id, String address, String state) {
-    return MemberInfo.newBuilder().setId(id).setAddress(address).setState(state).build();
+  private static MemberInfo member(String id, String address, MemberState state,
+      MemberRole... roles) {
+    return MemberInfo.newBuilder().setId(id).setAddress(address).setState(state)
+        .addAllRoles(List.of(roles)).build();
   }
 
   private static final DataRequest STATFS =
@@ -77,7 +84,7 @@ class RpcTransportTest {
 
   @Test
   void dataGoesToTheAddressedMember() throws Exception {
-    List<MemberInfo> members = List.of(member("a", oneAddress, "up"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", oneAddress, UP), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       assertEquals(members, t.members());
       assertEquals(2, t.dataAt(twoAddress, STATFS).get(5, TimeUnit.SECONDS).getTotalBytes());
@@ -88,7 +95,7 @@ class RpcTransportTest {
   @Test
   void dataToAMemberThatIsGoneFailsUnavailableWithoutFailover() throws Exception {
     String closed = "127.0.0.1:" + freePort();
-    List<MemberInfo> members = List.of(member("a", closed, "up"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", closed, UP), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       ExecutionException e = assertThrows(ExecutionException.class,
           () -> t.dataAt(closed, STATFS).get(10, TimeUnit.SECONDS));
@@ -98,16 +105,37 @@ class RpcTransportTest {
 
   @Test
   void metadataPrefersMembersThatAreUp() throws Exception {
-    List<MemberInfo> members = List.of(member("a", oneAddress, "down"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", oneAddress, DOWN), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       assertEquals(2, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode());
     }
   }
 
   @Test
+  void metadataGoesToMetadataEndpointsOnlyNeverToADataNode() throws Exception {
+    // a stores chunks only: although up and first by id, it is never asked; b serves metadata
+    // and is asked although its record says down (down endpoints come last, not never).
+    List<MemberInfo> members = List.of(member("a", oneAddress, UP, MemberRole.DATA),
+        member("b", twoAddress, DOWN, MemberRole.METADATA));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(2, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode());
+      assertEquals(1, t.dataAt(oneAddress, STATFS).get(5, TimeUnit.SECONDS).getTotalBytes(),
+          "data calls still reach it");
+    }
+    List<MemberInfo> dataOnly = List.of(member("a", oneAddress, UP, MemberRole.DATA));
+    try (RpcTransport t = new RpcTransport(() -> dataOnly, MAX_FRAME, Duration.ofSeconds(5))) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> t.meta(GETATTR).get(5, TimeUnit.SECONDS));
+      RpcException cause = assertInstanceOf(RpcException.class, e.getCause());
+      assertEquals(Status.UNAVAILABLE, cause.status());
+      assertTrue(cause.getMessage().contains("no ShoalFS metadata server"), cause.getMessage());
+    }
+  }
+
+  @Test
   void metadataFailsOverFromAServerThatCannotBeReached() throws Exception {
     String closed = "127.0.0.1:" + freePort();
-    List<MemberInfo> members = List.of(member("a", closed, "up"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", closed, UP), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       assertEquals(2, t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode());
     }
@@ -117,7 +145,7 @@ class RpcTransportTest {
   void metadataGoesToTheLeaderOnceAServerNamesIt() throws Exception {
     RpcServer namesB = server(3, "b");
     String namesBAddress = "127.0.0.1:" + namesB.start();
-    List<MemberInfo> members = List.of(member("a", namesBAddress, "up"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", namesBAddress, UP), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
       assertEquals(3, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "a, first by id");
       assertEquals("b", t.metaLeader());
@@ -131,20 +159,20 @@ class RpcTransportTest {
   @Test
   void aNamedLeaderThatCannotBeReachedIsSkippedForTheNextServer() throws Exception {
     String closed = "127.0.0.1:" + freePort();
-    RpcServer namesC = server(3, "c");
-    String namesCAddress = "127.0.0.1:" + namesC.start();
-    List<MemberInfo> bFirst = List.of(member("b", namesCAddress, "up"), member("c", closed, "up"),
-        member("a", oneAddress, "up"));
-    try (RpcTransport t = new RpcTransport(() -> bFirst, MAX_FRAME, Duration.ofSeconds(5))) {
-      assertEquals(3, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "b, first");
-      assertEquals("c", t.metaLeader());
-      // c cannot be reached. The hint is dropped, so the order is b, c, a again, and the retry
-      // goes to the server after c in it: a, not b or c a second time.
+    RpcServer namesB = server(3, "b");
+    String namesBAddress = "127.0.0.1:" + namesB.start();
+    List<MemberInfo> members = List.of(member("a", namesBAddress, UP), member("b", closed, UP),
+        member("c", oneAddress, UP));
+    try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofSeconds(5))) {
+      assertEquals(3, t.meta(GETATTR).get(5, TimeUnit.SECONDS).getAttr().getInode(), "a, first");
+      assertEquals("b", t.metaLeader());
+      // b cannot be reached. The hint is dropped, so the order is a, b, c again, and the retry
+      // goes to the server after b in it: c, not a or b a second time.
       long answeredBy = t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode();
-      assertEquals(1, answeredBy, "the server after c");
+      assertEquals(1, answeredBy, "the server after b");
       assertEquals(null, t.metaLeader(), "the unreachable leader is forgotten");
     } finally {
-      namesC.close();
+      namesB.close();
     }
   }
 
@@ -154,7 +182,7 @@ class RpcTransportTest {
     RpcServer stuck = new RpcServer("127.0.0.1", 0, MAX_FRAME,
         request -> new CompletableFuture<>(), pool);
     String stuckAddress = "127.0.0.1:" + stuck.start();
-    List<MemberInfo> members = List.of(member("a", stuckAddress, "up"), member("b", twoAddress, "up"));
+    List<MemberInfo> members = List.of(member("a", stuckAddress, UP), member("b", twoAddress, UP));
     try (RpcTransport t = new RpcTransport(() -> members, MAX_FRAME, Duration.ofMillis(500))) {
       assertEquals(2, t.meta(GETATTR).get(10, TimeUnit.SECONDS).getAttr().getInode());
     } finally {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.Status;
 import java.time.Instant;
 import java.util.List;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class StatusReportTest {
   private static final long GIB = 1L << 30;
 
-  private static MemberInfo member(String id, String state, long capacity, long free) {
+  private static MemberInfo member(String id, MemberState state, long capacity, long free) {
     return MemberInfo.newBuilder()
         .setId(id)
         .setAddress("127.0.0.1:760" + id.charAt(1))
@@ -25,11 +27,15 @@ class StatusReportTest {
         .build();
   }
 
+  private static MemberInfo role(MemberInfo member, MemberRole role) {
+    return member.toBuilder().addRoles(role).build();
+  }
+
   private static ClusterResponse threeServers() {
     return ClusterResponse.newBuilder()
-        .addMembers(member("s1", "up", 10 * GIB, 4 * GIB))
-        .addMembers(member("s2", "down", 10 * GIB, 9 * GIB))
-        .addMembers(member("s3", "up", 20 * GIB, 2 * GIB + GIB / 2))
+        .addMembers(member("s1", MemberState.UP, 10 * GIB, 4 * GIB))
+        .addMembers(member("s2", MemberState.DOWN, 10 * GIB, 9 * GIB))
+        .addMembers(member("s3", MemberState.UP, 20 * GIB, 2 * GIB + GIB / 2))
         .setMetaLeader("s3")
         .setInodeCount(1234)
         .setMetaAppliedIndex(5678)
@@ -45,16 +51,53 @@ class StatusReportTest {
   private static final Instant PASS_END = Instant.parse("2026-03-01T10:00:02.500Z");
 
   @Test
-  void printsEveryMemberWithItsState() {
+  void printsEveryMemberWithItsStateAndRoles() {
     List<String> lines = StatusReport.format(threeServers()).lines().toList();
     assertEquals(
-        "MEMBER   ADDRESS                STATE     CAPACITY         FREE", lines.get(0));
+        "MEMBER   ADDRESS                STATE ROLES             CAPACITY         FREE",
+        lines.get(0));
+    // No role published: both, as a converged server is.
     assertEquals(
-        "s1       127.0.0.1:7601         up        10.0 GiB      4.0 GiB", lines.get(1));
+        "s1       127.0.0.1:7601         up    metadata,data     10.0 GiB      4.0 GiB",
+        lines.get(1));
     assertEquals(
-        "s2       127.0.0.1:7602         down      10.0 GiB      9.0 GiB", lines.get(2));
+        "s2       127.0.0.1:7602         down  metadata,data     10.0 GiB      9.0 GiB",
+        lines.get(2));
     assertEquals(
-        "s3       127.0.0.1:7603         up        20.0 GiB      2.5 GiB", lines.get(3));
+        "s3       127.0.0.1:7603         up    metadata,data     20.0 GiB      2.5 GiB",
+        lines.get(3));
+  }
+
+  @Test
+  void saysWhatEachMemberServesAndCountsOnlyDataNodesSpace() {
+    ClusterResponse split = ClusterResponse.newBuilder()
+        .addMembers(role(member("d1", MemberState.UP, 10 * GIB, 4 * GIB), MemberRole.DATA))
+        .addMembers(role(member("d2", MemberState.DOWN, 10 * GIB, 9 * GIB), MemberRole.DATA))
+        .addMembers(role(member("m1", MemberState.UP, 100 * GIB, 90 * GIB), MemberRole.METADATA))
+        .addMembers(role(role(member("s4", MemberState.UP, 20 * GIB, 2 * GIB),
+            MemberRole.DATA), MemberRole.METADATA))
+        .setMetaLeader("m1")
+        .setReplication(2)
+        .build();
+    String text = StatusReport.format(split);
+    List<String> lines = text.lines().toList();
+    assertEquals(
+        "d1       127.0.0.1:7601         up    data              10.0 GiB      4.0 GiB",
+        lines.get(1));
+    assertEquals(
+        "m1       127.0.0.1:7601         up    metadata         100.0 GiB     90.0 GiB",
+        lines.get(3));
+    assertEquals(
+        "s4       127.0.0.1:7604         up    metadata,data     20.0 GiB      2.0 GiB",
+        lines.get(4), "listed in role order, whatever order the record has");
+    assertTrue(text.contains("\nmembers: 3 up of 4\n"), text);
+    assertTrue(text.contains("\ncapacity: 30.0 GiB total, 6.0 GiB free (up data nodes)\n"),
+        "the metadata server's disk and the down data node are left out: " + text);
+    // What the e2e suite and the health check read: the id first, the state third.
+    for (String line : lines.subList(1, 5)) {
+      String[] fields = line.split("\\s+");
+      assertTrue(List.of("up", "down").contains(fields[2]), line);
+    }
   }
 
   @Test
@@ -66,7 +109,7 @@ class StatusReportTest {
             "metadata leader: s3",
             "members: 2 up of 3",
             // The down member's space is not counted.
-            "capacity: 30.0 GiB total, 6.5 GiB free (up members)",
+            "capacity: 30.0 GiB total, 6.5 GiB free (up data nodes)",
             "replication: 3",
             "inodes: 1234",
             "metadata log index: 5678",
@@ -105,12 +148,12 @@ class StatusReportTest {
         ClusterResponse.newBuilder()
             .setStatus(Status.UNAVAILABLE)
             .setError("no metadata leader")
-            .addMembers(member("s1", "dead", GIB, GIB))
+            .addMembers(member("s1", MemberState.DEAD, GIB, GIB))
             .build());
     assertTrue(text.startsWith("error: UNAVAILABLE: no metadata leader\n"), text);
     assertTrue(text.contains("\nmetadata leader: (none)\n"), text);
     assertTrue(text.contains("\nmembers: 0 up of 1\n"), text);
-    assertTrue(text.contains("s1       127.0.0.1:7601         dead"), text);
+    assertTrue(text.contains("s1       127.0.0.1:7601         dead  metadata,data"), text);
     assertTrue(text.contains("capacity: 0 B total, 0 B free"), text);
   }
 

@@ -1,6 +1,7 @@
 package io.shoalfs.cluster;
 
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -9,10 +10,11 @@ import java.util.Optional;
  * about the record itself. The state lives in {@code info.state} so that the record a server
  * hands out in a {@code ClusterResponse} carries it too.
  *
- * <p>States: {@value #UP} while the member's key exists in etcd; {@value #DOWN} from the moment
- * the key is gone (clean shutdown or lease expiry); {@value #DEAD} once it has been down longer
- * than the directory's grace period. Down is "expect it back, route around it"; dead is "its
- * replicas are gone for good, copy them elsewhere".
+ * <p>States: {@link MemberState#UP} while the member's key exists in etcd;
+ * {@link MemberState#DOWN} from the moment the key is gone (clean shutdown or lease expiry);
+ * {@link MemberState#DEAD} once it has been down longer than the directory's grace period.
+ * Down is "expect it back, route around it"; dead is "its replicas are gone for good, copy them
+ * elsewhere".
  *
  * @param info what the member published under its key, with the state as the directory sees it
  * @param modRevision the etcd revision of that publication
@@ -20,13 +22,9 @@ import java.util.Optional;
  * @param downSince when the directory saw the key go; null while up
  */
 public record Member(MemberInfo info, long modRevision, Instant lastSeen, Instant downSince) {
-  public static final String UP = "up";
-  public static final String DOWN = "down";
-  public static final String DEAD = "dead";
-
   /** A member that is up, as published. */
   public Member(MemberInfo info, long modRevision, Instant lastSeen) {
-    this(info.toBuilder().setState(UP).build(), modRevision, lastSeen, null);
+    this(info.toBuilder().setState(MemberState.UP).build(), modRevision, lastSeen, null);
   }
 
   public String id() {
@@ -38,17 +36,17 @@ public record Member(MemberInfo info, long modRevision, Instant lastSeen, Instan
     return info.getAddress();
   }
 
-  /** {@value #UP}, {@value #DOWN} or {@value #DEAD}. */
-  public String state() {
+  /** Up, down or dead. */
+  public MemberState state() {
     return info.getState();
   }
 
   public boolean isUp() {
-    return UP.equals(state());
+    return state() == MemberState.UP;
   }
 
   public boolean isDead() {
-    return DEAD.equals(state());
+    return state() == MemberState.DEAD;
   }
 
   /** When the member's key went away, if it is down or dead. */
@@ -58,11 +56,13 @@ public record Member(MemberInfo info, long modRevision, Instant lastSeen, Instan
 
   /** This member, down since {@code at}: what it last published is kept. */
   Member down(Instant at) {
-    return new Member(info.toBuilder().setState(DOWN).build(), modRevision, lastSeen, at);
+    return new Member(info.toBuilder().setState(MemberState.DOWN).build(), modRevision, lastSeen,
+        at);
   }
 
   /** This member, dead: still down since the same moment. */
   Member dead() {
-    return new Member(info.toBuilder().setState(DEAD).build(), modRevision, lastSeen, downSince);
+    return new Member(info.toBuilder().setState(MemberState.DEAD).build(), modRevision, lastSeen,
+        downSince);
   }
 }

@@ -10,6 +10,7 @@ import io.etcd.jetcd.options.WatchOption;
 import io.etcd.jetcd.watch.WatchEvent;
 import io.etcd.jetcd.watch.WatchResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -183,9 +184,19 @@ public final class MemberDirectory implements AutoCloseable {
    */
   public boolean isDead(String id) {
     Member m = members.get(id);
-    if (m != null) {
-      return m.isDead();
-    }
+    return m != null ? m.isDead() : unlistedAreDead();
+  }
+
+  /**
+   * The members known now as one {@link ClusterView}, in which a member never seen is dead
+   * exactly when {@link #isDead} would say so.
+   */
+  public ClusterView view() {
+    return ClusterView.of(members().stream().map(Member::info).toList(), unlistedAreDead());
+  }
+
+  /** Whether the grace period has passed since the first load (never before it). */
+  private boolean unlistedAreDead() {
     Long since = firstLoadNanos;
     return since != null && System.nanoTime() - since >= deadAfter.toNanos();
   }
@@ -215,7 +226,8 @@ public final class MemberDirectory implements AutoCloseable {
                   + timeout
                   + ": "
                   + members().stream()
-                      .map(m -> m.id() + "@" + m.address() + " " + m.state())
+                      .map(m -> m.id() + "@" + m.address() + " "
+                          + ClusterView.stateName(m.state()))
                       .toList());
         }
         remaining = changed.awaitNanos(remaining);
@@ -417,7 +429,7 @@ public final class MemberDirectory implements AutoCloseable {
       return;
     }
     Member m = members.get(id);
-    if (m == null || !Member.DOWN.equals(m.state()) || !wentDown.equals(m.downSince())) {
+    if (m == null || m.state() != MemberState.DOWN || !wentDown.equals(m.downSince())) {
       return;
     }
     Member dead = m.dead();

@@ -7,6 +7,7 @@ import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.support.CloseableClient;
 import io.grpc.stub.StreamObserver;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -68,7 +69,7 @@ public final class MemberRegistration implements AutoCloseable {
   }
 
   /**
-   * @param self what to publish; state is always published as "up", and started_ms defaults to
+   * @param self what to publish; state is always published as up, and started_ms defaults to
    *     now when unset
    * @param ttlSeconds lease TTL: how long after a crash the member still appears present
    */
@@ -80,7 +81,7 @@ public final class MemberRegistration implements AutoCloseable {
     this.ttlSeconds = ttlSeconds;
     this.callTimeoutMs = Math.max(1000, Math.min(5000, ttlSeconds * 1000 / 2));
     this.key = MemberKeys.keyOf(self.getId());
-    MemberInfo.Builder b = self.toBuilder().setState("up");
+    MemberInfo.Builder b = self.toBuilder().setState(MemberState.UP);
     if (b.getStartedMs() == 0) {
       b.setStartedMs(System.currentTimeMillis());
     }
@@ -157,7 +158,7 @@ public final class MemberRegistration implements AutoCloseable {
   }
 
   /**
-   * Publishes new info (e.g. new free space). The id must not change; state stays "up" and an
+   * Publishes new info (e.g. new free space). The id must not change; state stays up and an
    * unset started_ms keeps the old one. The future completes once etcd holds the new info: at
    * once if registered, else with the next successful registration. It fails if the put fails
    * (the registration then starts over and will publish this info).
@@ -167,7 +168,7 @@ public final class MemberRegistration implements AutoCloseable {
       throw new IllegalArgumentException(
           "cannot change member id from " + info.getId() + " to " + newInfo.getId());
     }
-    MemberInfo.Builder b = newInfo.toBuilder().setState("up");
+    MemberInfo.Builder b = newInfo.toBuilder().setState(MemberState.UP);
     if (b.getStartedMs() == 0) {
       b.setStartedMs(info.getStartedMs());
     }

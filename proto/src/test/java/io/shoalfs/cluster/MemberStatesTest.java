@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.etcd.jetcd.Client;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,7 +80,7 @@ class MemberStatesTest {
       MemberRegistration reg = register(client(), "n1");
       MembershipEvent joined = next(events, WAIT);
       assertEquals(MembershipEvent.Type.JOINED, joined.type());
-      assertEquals(Member.UP, joined.member().state());
+      assertEquals(MemberState.UP, joined.member().state());
       assertTrue(joined.member().wentDownAt().isEmpty());
 
       Instant beforeClose = Instant.now();
@@ -88,8 +89,8 @@ class MemberStatesTest {
       Instant downSeen = Instant.now();
       assertEquals(MembershipEvent.Type.DOWN, down.type());
       assertEquals("n1", down.member().id());
-      assertEquals(Member.DOWN, down.member().state());
-      assertEquals(Member.DOWN, down.member().info().getState(), "the info carries the state");
+      assertEquals(MemberState.DOWN, down.member().state());
+      assertEquals(MemberState.DOWN, down.member().info().getState(), "the info carries the state");
       Instant wentDown = down.member().wentDownAt().orElseThrow();
       assertFalse(wentDown.isBefore(beforeClose), "went down after the close, not before");
       assertEquals(List.of("n1"), dir.members().stream().map(Member::id).toList(), "still known");
@@ -99,20 +100,20 @@ class MemberStatesTest {
       MembershipEvent dead = next(events, GRACE.plus(WAIT));
       long deadAfterMs = Duration.between(wentDown, Instant.now()).toMillis();
       assertEquals(MembershipEvent.Type.DEAD, dead.type());
-      assertEquals(Member.DEAD, dead.member().state());
+      assertEquals(MemberState.DEAD, dead.member().state());
       assertTrue(dead.member().isDead());
       assertEquals(wentDown, dead.member().wentDownAt().orElseThrow(), "down since the same time");
       assertTrue(deadAfterMs >= GRACE.toMillis() - 50, "dead after only " + deadAfterMs + " ms");
       assertTrue(
           Duration.between(downSeen, Instant.now()).toMillis() < GRACE.toMillis() + 3000,
           "dead long after the grace period");
-      assertEquals(Member.DEAD, dir.members().get(0).info().getState());
+      assertEquals(MemberState.DEAD, dir.members().get(0).info().getState());
       assertEquals(List.of(), dir.liveMembers());
 
       try (MemberRegistration again = register(client(), "n1")) {
         MembershipEvent up = next(events, WAIT);
         assertEquals(MembershipEvent.Type.UP, up.type());
-        assertEquals(Member.UP, up.member().state());
+        assertEquals(MemberState.UP, up.member().state());
         assertTrue(up.member().wentDownAt().isEmpty());
         assertEquals(List.of("n1"), dir.liveMembers().stream().map(Member::id).toList());
         assertEquals(1, dir.members().size());
@@ -133,7 +134,7 @@ class MemberStatesTest {
         assertEquals(MembershipEvent.Type.UP, next(events, WAIT).type());
         // Past the first down's grace period: its check must find the member up and do nothing.
         assertNull(events.poll(GRACE.toMillis() + 1000, TimeUnit.MILLISECONDS), "no more events");
-        assertEquals(Member.UP, dir.member("n1").orElseThrow().state());
+        assertEquals(MemberState.UP, dir.member("n1").orElseThrow().state());
       }
     }
   }
@@ -146,7 +147,7 @@ class MemberStatesTest {
       Poll.until(
           WAIT,
           "b to be down",
-          () -> dir.member("b").map(m -> Member.DOWN.equals(m.state())).orElse(false),
+          () -> dir.member("b").map(m -> m.state() == MemberState.DOWN).orElse(false),
           () -> "" + dir.members());
       assertEquals(List.of("a", "b"), dir.members().stream().map(Member::id).toList());
       assertEquals(List.of("a"), dir.liveMembers().stream().map(Member::id).toList());
@@ -170,11 +171,14 @@ class MemberStatesTest {
       long checkedAfter = System.nanoTime() - beforeStart;
       assertTrue(checkedAfter < grace.toNanos(), "the first check came too late to judge");
       assertFalse(deadAtOnce, "a cluster that just restarted declares nobody dead");
+      assertFalse(dir.view().isDead("ghost"), "nor does a view taken then");
       try (MemberRegistration a = register(client(), "a")) {
         Poll.until(WAIT, "ghost to count as dead", () -> dir.isDead("ghost"));
         assertTrue(System.nanoTime() - beforeStart >= grace.toNanos(), "dead before the grace");
+        assertTrue(dir.view().isDead("ghost"), "a view taken now says what the directory says");
         Poll.until(WAIT, "a to be listed", () -> dir.member("a").isPresent());
         assertFalse(dir.isDead("a"), "a member that is up is not dead");
+        assertFalse(dir.view().isDead("a"));
       }
     }
   }

@@ -10,6 +10,8 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.LeaseOption;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -79,11 +81,32 @@ class MembershipTest {
       Member m = members.get(0);
       assertEquals("n1", m.id());
       assertEquals(info("n1").getAddress(), m.address());
-      assertEquals("up", m.state());
+      assertEquals(MemberState.UP, m.state());
       assertEquals(1000, m.info().getCapacityBytes());
       assertEquals(600, m.info().getFreeBytes());
       assertTrue(m.info().getStartedMs() > 0, "started_ms is filled in");
       assertEquals(lease, keyInEtcd(client(), "n1").getLease(), "the key rides on the lease");
+    }
+  }
+
+  @Test
+  void theRolesAMemberPublishesReachTheDirectorysView() throws Exception {
+    MemberInfo dataOnly = info("d1").toBuilder().addRoles(MemberRole.DATA).build();
+    try (MemberRegistration d = new MemberRegistration(client(), dataOnly);
+        MemberRegistration both = new MemberRegistration(client(), info("n1"));
+        MemberDirectory dir = new MemberDirectory(client())) {
+      d.start();
+      both.start();
+      d.awaitRegistered(WAIT);
+      both.awaitRegistered(WAIT);
+      dir.start();
+      dir.awaitMembers(2, WAIT);
+
+      ClusterView view = dir.view();
+      assertEquals(List.of(MemberRole.DATA), view.member("d1").orElseThrow().getRolesList());
+      assertEquals(List.of("d1", "n1"), view.dataNodes().stream().map(MemberInfo::getId).toList());
+      assertEquals(List.of("n1"), view.metadataEndpoints().stream().map(MemberInfo::getId)
+          .toList(), "a member that publishes no role is both; a data node is no endpoint");
     }
   }
 
@@ -113,7 +136,7 @@ class MembershipTest {
       reg.close();
       assertEquals(null, keyInEtcd(c, "n1"), "key deleted by the time close() returns");
       Poll.until(Duration.ofSeconds(3), "n1 to be down", () -> dir.liveMembers().isEmpty());
-      assertEquals(Member.DOWN, dir.member("n1").orElseThrow().state(), "kept, as down");
+      assertEquals(MemberState.DOWN, dir.member("n1").orElseThrow().state(), "kept, as down");
       assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(3));
       assertTrue(!reg.isRegistered());
     }
@@ -234,7 +257,7 @@ class MembershipTest {
       assertNotNull(down, "no DOWN event");
       assertEquals(MembershipEvent.Type.DOWN, down.type());
       assertEquals("n1", down.member().id());
-      assertEquals(Member.DOWN, down.member().state());
+      assertEquals(MemberState.DOWN, down.member().state());
       assertEquals(123, down.member().info().getFreeBytes(), "what it last published is kept");
       assertTrue(dir.liveMembers().isEmpty());
     }

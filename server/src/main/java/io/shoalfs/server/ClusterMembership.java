@@ -1,13 +1,12 @@
 package io.shoalfs.server;
 
 import io.etcd.jetcd.Client;
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.cluster.EtcdClients;
-import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
 import io.shoalfs.cluster.MemberRegistration;
 import io.shoalfs.proto.MemberInfo;
 import java.io.IOException;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -42,20 +41,14 @@ public final class ClusterMembership implements AutoCloseable {
     return registration.update(self);
   }
 
-  /** Every member this server knows of, with its state; empty before start. */
-  public List<MemberInfo> members() {
-    MemberDirectory d = directory;
-    return d == null ? List.of() : d.members().stream().map(Member::info).toList();
-  }
-
   /**
-   * True if {@code id} is dead: down past the grace period, or never seen since this server's
-   * directory started and the grace period has passed since then (see
-   * {@link MemberDirectory#isDead}). False before start.
+   * The members this server knows of, with their states and roles, as one view; empty before
+   * start. A member the directory never saw is dead once its grace period has passed since it
+   * started (see {@link MemberDirectory#isDead}).
    */
-  public boolean isDead(String id) {
+  public ClusterView view() {
     MemberDirectory d = directory;
-    return d != null && d.isDead(id);
+    return d == null ? ClusterView.empty() : d.view();
   }
 
   @Override

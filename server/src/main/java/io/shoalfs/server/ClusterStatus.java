@@ -1,12 +1,12 @@
 package io.shoalfs.server;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.NamespaceStatsOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.server.meta.AnswerStamps;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -39,28 +39,28 @@ final class ClusterStatus {
       .setNamespaceStats(NamespaceStatsOp.getDefaultInstance()).build();
 
   private final ControlPlaneOrchestrator control;
-  private final Supplier<List<MemberInfo>> members;
+  private final Supplier<ClusterView> cluster;
   private final int replication;
 
   /**
-   * @param members the member set as this server's directory sees it, with what each member
-   *     published
+   * @param cluster the member set as this server's directory sees it, with what each member
+   *     published (its roles among it)
    * @param replication the cluster's replication factor
    */
-  ClusterStatus(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
+  ClusterStatus(ControlPlaneOrchestrator control, Supplier<ClusterView> cluster,
       int replication) {
     this.control = control;
-    this.members = members;
+    this.cluster = cluster;
     this.replication = replication;
   }
 
   /** One metadata read (the namespace counters); everything else is in memory. */
   CompletableFuture<ClusterResponse> answer() {
-    List<MemberInfo> known = members.get();
+    ClusterView known = cluster.get();
     Optional<String> leader = control.leaderId();
     return control.submit(NAMESPACE_STATS).thenApply(stats -> {
       ClusterResponse.Builder b = ClusterResponse.newBuilder()
-          .addAllMembers(known)
+          .addAllMembers(known.members())
           .setReplication(replication)
           .setInodeCount(stats.getInodeCount())
           .setMetaAppliedIndex(AnswerStamps.logIndexOf(stats.getAppliedIndex()));
@@ -68,7 +68,7 @@ final class ClusterStatus {
         b.setStatus(stats.getStatus()).setError("inode count: " + stats.getError());
       }
       leader.ifPresent(b::setMetaLeader);
-      leader.flatMap(id -> known.stream().filter(m -> m.getId().equals(id)).findFirst())
+      leader.flatMap(known::member)
           .filter(MemberInfo::hasPassCounts)
           .map(MemberInfo::getPassCounts)
           .ifPresent(counts -> b.setPassCounts(counts)

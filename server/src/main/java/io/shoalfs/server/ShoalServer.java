@@ -2,10 +2,15 @@ package io.shoalfs.server;
 
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.rpc.ClientConnections;
 import io.shoalfs.rpc.RpcServer;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server layer: serves RPCs for whichever planes a topology assembled, and keeps this
- * server's membership record in etcd. It never knows which topology it runs.
+ * server's membership record in etcd, with the roles the topology gave it. It never knows
+ * which topology it runs.
  *
  * <p>The record carries, besides the address and free space, the chunk counts of the healing
  * pass this server last completed while it led the metadata group: that is how
@@ -29,6 +35,7 @@ public final class ShoalServer implements AutoCloseable {
 
   private final ServerConfig config;
   private final ClusterMembership membership;
+  private final Set<MemberRole> roles;
   private final ControlPlaneOrchestrator control;
   private final DataPlaneOrchestrator data;
   private final Supplier<Optional<ChunkCounts>> chunkCounts;
@@ -42,15 +49,23 @@ public final class ShoalServer implements AutoCloseable {
   private RpcServer rpcServer;
 
   /**
+   * @param roles what this server serves, as its membership record says: the topology decides
+   *     (the converged one: both; none at all is refused)
    * @param peerConnections connections to other servers the planes share; closed last
    * @param mounts where the RPC server keeps the connection of each mount, for the planes to
    *     push to (capability recalls)
    * @param chunkCounts the counts of the last complete healing pass this server made while it
    *     led the metadata group; empty when it made none or no longer leads
    */
-  public ShoalServer(ServerConfig config, ClusterMembership membership,
+  public ShoalServer(ServerConfig config, ClusterMembership membership, Set<MemberRole> roles,
       ControlPlaneOrchestrator control, DataPlaneOrchestrator data, AutoCloseable peerConnections,
       ClientConnections mounts, Supplier<Optional<ChunkCounts>> chunkCounts) {
+    if (roles.isEmpty() || roles.contains(MemberRole.MEMBER_ROLE_UNSPECIFIED)
+        || roles.contains(MemberRole.UNRECOGNIZED)) {
+      throw new IllegalArgumentException("a server serves metadata, data or both, not " + roles);
+    }
+    // In role order, so that the record is the same whatever set the topology built.
+    this.roles = Collections.unmodifiableSet(EnumSet.copyOf(roles));
     this.peerConnections = peerConnections;
     this.mounts = mounts;
     this.config = config;
@@ -67,7 +82,7 @@ public final class ShoalServer implements AutoCloseable {
     membership.start();
     control.start();
     data.start();
-    ClusterStatus status = new ClusterStatus(control, membership::members, config.replication());
+    ClusterStatus status = new ClusterStatus(control, membership::view, config.replication());
     RpcDispatcher dispatcher = new RpcDispatcher(control, data, status::answer);
     rpcServer = new RpcServer(config.host(), config.rpcPort(), config.maxFrameBytes(), dispatcher,
         rpcExecutor, mounts);
@@ -84,7 +99,8 @@ public final class ShoalServer implements AutoCloseable {
     MemberInfo.Builder b = MemberInfo.newBuilder()
         .setId(config.id())
         .setAddress(config.rpcAddress())
-        .setState("up")
+        .setState(MemberState.UP)
+        .addAllRoles(roles)
         .setCapacityBytes(s.totalBytes())
         .setFreeBytes(s.freeBytes())
         .setStartedMs(startedMs);

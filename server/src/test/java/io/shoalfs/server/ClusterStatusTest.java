@@ -1,14 +1,19 @@
 package io.shoalfs.server;
 
+import static io.shoalfs.proto.MemberState.DOWN;
+import static io.shoalfs.proto.MemberState.UP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.ClusterResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -36,9 +41,9 @@ class ClusterStatusTest {
   void aStatusCallReadsOnlyTheNamespaceCountersNeverTheChunkMap() throws Exception {
     CountingControlPlane control = new CountingControlPlane("s1");
     control.add(location(1, 0, "s1", "s2"));
-    List<MemberInfo> members = List.of(member("s1", "up", LAST_PASS), member("s2", "up", null));
+    List<MemberInfo> members = List.of(member("s1", UP, LAST_PASS), member("s2", UP, null));
 
-    ClusterResponse r = answer(new ClusterStatus(control, () -> members, 2));
+    ClusterResponse r = answer(new ClusterStatus(control, () -> ClusterView.of(members), 2));
 
     assertEquals(Map.of(MetaRequest.OpCase.NAMESPACE_STATS, 1), control.calls());
     assertEquals(Status.OK, r.getStatus());
@@ -58,9 +63,9 @@ class ClusterStatusTest {
     control.add(location(1, 0, "s1", "s2"));
     control.add(location(2, 0, "s1", "s3")); // s3 is down: under-replicated, nothing to copy
     control.add(location(2, 1, "s2", "s1"));
-    List<MemberInfo> seen = List.of(member("s1", "up", null), member("s2", "up", null),
-        member("s3", "down", null));
-    ReplicationManager healer = new ReplicationManager(control, () -> seen, id -> false,
+    List<MemberInfo> seen = List.of(member("s1", UP, null), member("s2", UP, null),
+        member("s3", DOWN, null));
+    ReplicationManager healer = new ReplicationManager(control, () -> ClusterView.of(seen),
         () -> true, 2, new DownstreamClients(), java.time.Duration.ofHours(1));
     ReplicationManager.PassReport pass = healer.runOnce();
     healer.close();
@@ -70,11 +75,11 @@ class ClusterStatusTest {
     // The leader s1 publishes the pass in its record; this server (s2) answers from it, after
     // the map has changed: the answer is the pass's, and reading it pages through nothing.
     ChunkCounts published = healer.counts().orElseThrow().published();
-    List<MemberInfo> members = List.of(member("s1", "up", published), member("s2", "up", null),
-        member("s3", "down", null));
+    List<MemberInfo> members = List.of(member("s1", UP, published), member("s2", UP, null),
+        member("s3", DOWN, null));
     control.add(location(3, 0, "s1", "s2"));
     control.clearCalls();
-    ClusterResponse r = answer(new ClusterStatus(control, () -> members, 2));
+    ClusterResponse r = answer(new ClusterStatus(control, () -> ClusterView.of(members), 2));
 
     assertEquals(Map.of(MetaRequest.OpCase.NAMESPACE_STATS, 1), control.calls());
     assertEquals(3, r.getChunkCount());
@@ -85,12 +90,28 @@ class ClusterStatusTest {
   }
 
   @Test
+  void theAnswerCarriesEachMembersRolesAsPublishedInIdOrder() throws Exception {
+    CountingControlPlane control = new CountingControlPlane("m1");
+    MemberInfo data = member("d1", UP, null).toBuilder()
+        .addRoles(MemberRole.DATA).build();
+    MemberInfo meta = member("m1", UP, LAST_PASS).toBuilder()
+        .addRoles(MemberRole.METADATA).build();
+    MemberInfo both = member("s1", DOWN, null);
+
+    ClusterResponse r = answer(new ClusterStatus(control,
+        () -> ClusterView.of(List.of(both, meta, data)), 2));
+
+    assertEquals(List.of(data, meta, both), r.getMembersList());
+    assertEquals(LAST_PASS, r.getPassCounts(), "the leader's record is found by its id");
+  }
+
+  @Test
   void countsAreUnknownUntilTheCurrentLeadersFirstPassEnds() throws Exception {
     // s1 led and counted, then went down; s2 leads now and has not finished a pass.
     CountingControlPlane control = new CountingControlPlane("s2");
-    List<MemberInfo> members = List.of(member("s1", "down", LAST_PASS), member("s2", "up", null));
+    List<MemberInfo> members = List.of(member("s1", DOWN, LAST_PASS), member("s2", UP, null));
 
-    ClusterResponse r = answer(new ClusterStatus(control, () -> members, 3));
+    ClusterResponse r = answer(new ClusterStatus(control, () -> ClusterView.of(members), 3));
 
     assertEquals(Status.OK, r.getStatus());
     assertFalse(r.hasPassCounts(), "a former leader's counts describe a map it no longer heals");
@@ -102,9 +123,9 @@ class ClusterStatusTest {
   @Test
   void withoutALeaderThereAreNoCountsAndTheFailedReadIsSaid() throws Exception {
     CountingControlPlane control = new CountingControlPlane(null);
-    List<MemberInfo> members = List.of(member("s1", "up", LAST_PASS));
+    List<MemberInfo> members = List.of(member("s1", UP, LAST_PASS));
 
-    ClusterResponse r = answer(new ClusterStatus(control, () -> members, 3));
+    ClusterResponse r = answer(new ClusterStatus(control, () -> ClusterView.of(members), 3));
 
     assertFalse(r.hasPassCounts());
     assertEquals("", r.getMetaLeader());
@@ -117,7 +138,7 @@ class ClusterStatusTest {
     return status.answer().get(5, TimeUnit.SECONDS);
   }
 
-  private static MemberInfo member(String id, String state, ChunkCounts counts) {
+  private static MemberInfo member(String id, MemberState state, ChunkCounts counts) {
     MemberInfo.Builder b = MemberInfo.newBuilder().setId(id).setAddress("127.0.0.1:1")
         .setState(state);
     if (counts != null) {

@@ -14,6 +14,7 @@ import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReadDirOp;
@@ -45,7 +46,7 @@ class TakingDirectoriesTest {
   }
 
   private static List<MemberInfo> members() {
-    return List.of(MemberInfo.newBuilder().setId("m1").setAddress("m1:1").setState("up").build());
+    return List.of(MemberInfo.newBuilder().setId("m1").setAddress("m1:1").setState(MemberState.UP).build());
   }
 
   private static DirEntry file(String name, long inode, int nlink) {

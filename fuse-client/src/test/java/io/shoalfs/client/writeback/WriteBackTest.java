@@ -18,6 +18,7 @@ import io.shoalfs.proto.GetAttrOp;
 import io.shoalfs.proto.GetChunkLocationsOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReadDirOp;
@@ -56,7 +57,7 @@ class WriteBackTest {
   }
 
   private static MemberInfo member(String id) {
-    return MemberInfo.newBuilder().setId(id).setAddress(id + ":1").setState("up").build();
+    return MemberInfo.newBuilder().setId(id).setAddress(id + ":1").setState(MemberState.UP).build();
   }
 
   private void holdDir(String path) {

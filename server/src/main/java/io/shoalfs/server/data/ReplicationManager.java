@@ -1,5 +1,6 @@
 package io.shoalfs.server.data;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.AddReplicaOp;
 import io.shoalfs.proto.ChunkCounts;
 import io.shoalfs.proto.ChunkLocation;
@@ -18,10 +19,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -35,7 +34,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,14 +43,17 @@ import org.slf4j.LoggerFactory;
  * chunk map (at a bounded pace, {@link #DEFAULT_CHUNKS_PER_SECOND}) and brings each chunk
  * back to the replication factor.
  *
+ * <p>Only data nodes (members with the data role that are up, see {@link ClusterView}) are
+ * copied from or to: a member that serves metadata only is never a source or a target.
+ *
  * <ul>
  *   <li>a replica on a member that is {@code dead} (down past the grace period, or never seen
  *       since the membership directory started, once that grace period has passed) is reported
  *       failed, which drops it and bumps the version (never the last replica);
- *   <li>a chunk with fewer replicas than the factor, and an {@code up} replica to copy from,
- *       gets a new copy on the {@code up} member with the most free space that does not hold
- *       it: the chunk is fenced (fence_chunk), that member pulls it (ReplicateChunkOp) at the
- *       fenced version, then add_replica at that version makes it count;
+ *   <li>a chunk with fewer replicas than the factor, and a replica on a data node to copy from,
+ *       gets a new copy on the data node with the most free space that does not hold it: the
+ *       chunk is fenced (fence_chunk), that node pulls it (ReplicateChunkOp) at the fenced
+ *       version, then add_replica at that version makes it count;
  *   <li>a copy whose source served a corrupt block fails, and the source is reported.
  * </ul>
  *
@@ -73,8 +74,9 @@ import org.slf4j.LoggerFactory;
  * counts {@code shoal status} shows stay fresh and healing cannot swamp the data path.
  *
  * <p>Each pass also counts the chunks and the under-replicated ones (fewer replicas than
- * the factor, or a replica not {@code up}) for {@code shoal status}, which serves the counts of
- * the last complete pass with its start and end, rather than reading the chunk map again.
+ * the factor, or a replica not on a data node) for {@code shoal status}, which serves the
+ * counts of the last complete pass with its start and end, rather than reading the chunk map
+ * again.
  *
  * <p>Runs on its own thread and waits for the control plane and peers there.
  */
@@ -114,8 +116,7 @@ public final class ReplicationManager implements AutoCloseable {
       int dropped) {}
 
   private final ControlPlaneOrchestrator control;
-  private final Supplier<List<MemberInfo>> members;
-  private final Predicate<String> unlistedIsDead;
+  private final Supplier<ClusterView> cluster;
   private final BooleanSupplier isLeader;
   private final int replication;
   private final DownstreamClients data;
@@ -126,26 +127,24 @@ public final class ReplicationManager implements AutoCloseable {
   private volatile Counts counts;
 
   /**
-   * @param members the cluster as the membership directory sees it (state up/down/dead)
-   * @param unlistedIsDead whether a replica {@code members} does not list is dead: one never
-   *     seen since the directory started (gone before the cluster restarted) is, once the
-   *     grace period has passed since then
+   * @param cluster the members as the membership directory sees them (states and roles); a
+   *     replica on a member it does not list is dead as the view says (one never seen since the
+   *     directory started, gone before the cluster restarted, is once the grace period has
+   *     passed since then)
    * @param isLeader whether this server leads the metadata group right now
    * @param replication the replication factor (already capped at the cluster size)
    * @param data connections to the peers' data planes
    * @param period pause between passes
    */
-  public ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
-      Predicate<String> unlistedIsDead, BooleanSupplier isLeader, int replication,
-      DownstreamClients data, Duration period) {
-    this(control, members, unlistedIsDead, isLeader, replication, data, period,
+  public ReplicationManager(ControlPlaneOrchestrator control, Supplier<ClusterView> cluster,
+      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period) {
+    this(control, cluster, isLeader, replication, data, period,
         DEFAULT_COPIES_PER_PASS, DEFAULT_PARALLEL_COPIES, DEFAULT_CHUNKS_PER_SECOND);
   }
 
-  ReplicationManager(ControlPlaneOrchestrator control, Supplier<List<MemberInfo>> members,
-      Predicate<String> unlistedIsDead, BooleanSupplier isLeader, int replication,
-      DownstreamClients data, Duration period, int copiesPerPass, int parallelCopies,
-      int chunksPerSecond) {
+  ReplicationManager(ControlPlaneOrchestrator control, Supplier<ClusterView> cluster,
+      BooleanSupplier isLeader, int replication, DownstreamClients data, Duration period,
+      int copiesPerPass, int parallelCopies, int chunksPerSecond) {
     if (replication < 1 || copiesPerPass < 1 || parallelCopies < 1 || chunksPerSecond < 1
         || period.isNegative() || period.isZero()) {
       throw new IllegalArgumentException("replication, copies per pass, parallel copies, pace"
@@ -153,8 +152,7 @@ public final class ReplicationManager implements AutoCloseable {
     }
     this.chunksPerSecond = chunksPerSecond;
     this.control = control;
-    this.members = members;
-    this.unlistedIsDead = unlistedIsDead;
+    this.cluster = cluster;
     this.isLeader = isLeader;
     this.replication = replication;
     this.data = data;
@@ -199,16 +197,13 @@ public final class ReplicationManager implements AutoCloseable {
       counts = null; // the leader's healer counts; ours would go stale
       return new PassReport(false, 0, 0, 0, 0);
     }
-    Map<String, MemberInfo> byId = new HashMap<>();
-    for (MemberInfo m : members.get()) {
-      byId.put(m.getId(), m);
-    }
-    if (byId.isEmpty()) {
+    ClusterView view = cluster.get();
+    if (view.isEmpty()) {
       LOG.debug("no membership view yet; skipping the healing pass");
       return new PassReport(false, 0, 0, 0, 0);
     }
     long startedMs = System.currentTimeMillis();
-    Pass pass = new Pass(byId);
+    Pass pass = new Pass(view);
     Pace pace = new Pace(chunksPerSecond);
     long startInode = 0;
     int startIndex = 0;
@@ -256,7 +251,7 @@ public final class ReplicationManager implements AutoCloseable {
    * made on the copier threads.
    */
   private final class Pass {
-    final Map<String, MemberInfo> members;
+    final ClusterView view;
     long chunks;
     final AtomicLong underReplicated = new AtomicLong();
     final AtomicInteger copied = new AtomicInteger();
@@ -264,8 +259,8 @@ public final class ReplicationManager implements AutoCloseable {
     int planned;
     final List<Future<?>> copies = new ArrayList<>();
 
-    Pass(Map<String, MemberInfo> members) {
-      this.members = members;
+    Pass(ClusterView view) {
+      this.view = view;
     }
 
     /** Drops dead replicas, then plans the copies the chunk needs, or counts it as it is. */
@@ -280,7 +275,7 @@ public final class ReplicationManager implements AutoCloseable {
         current = lifted;
       }
       for (String replica : List.copyOf(current.getReplicasList())) {
-        if (isDead(replica) && current.getReplicasCount() > 1) {
+        if (view.isDead(replica) && current.getReplicasCount() > 1) {
           ChunkLocation after = reportFailure(current, replica);
           if (after == null) {
             countIfUnderReplicated(current);
@@ -291,7 +286,7 @@ public final class ReplicationManager implements AutoCloseable {
         }
       }
       int needed = replication - current.getReplicasCount();
-      if (needed <= 0 || planned >= copiesPerPass || firstUp(current) == null) {
+      if (needed <= 0 || planned >= copiesPerPass || firstSource(current) == null) {
         countIfUnderReplicated(current);
         return;
       }
@@ -330,12 +325,12 @@ public final class ReplicationManager implements AutoCloseable {
       }
     }
 
-    /** Copies the chunk to up members until it has the factor; returns where it is now. */
+    /** Copies the chunk to data nodes until it has the factor; returns where it is now. */
     private ChunkLocation copy(ChunkLocation location) throws IOException, InterruptedException {
       ChunkLocation current = location;
       Set<String> tried = new HashSet<>();
       while (current.getReplicasCount() < replication && !passes.isClosed()) {
-        MemberInfo source = firstUp(current);
+        MemberInfo source = firstSource(current);
         MemberInfo target = pickTarget(current, tried);
         if (source == null || target == null) {
           break;
@@ -381,39 +376,25 @@ public final class ReplicationManager implements AutoCloseable {
       return current;
     }
 
+    /** Fewer replicas than the factor, or a replica not on a data node (down, dead, gone). */
     boolean isUnderReplicated(ChunkLocation location) {
-      if (location.getReplicasCount() < replication) {
-        return true;
-      }
-      for (String replica : location.getReplicasList()) {
-        MemberInfo m = members.get(replica);
-        if (m == null || !"up".equals(m.getState())) {
-          return true;
-        }
-      }
-      return false;
+      return location.getReplicasCount() < replication
+          || !location.getReplicasList().stream().allMatch(view::isDataNode);
     }
 
-    /** Dead by its state in the pass's snapshot; one the snapshot lacks, by the membership. */
-    private boolean isDead(String member) {
-      MemberInfo m = members.get(member);
-      return m != null ? "dead".equals(m.getState()) : unlistedIsDead.test(member);
-    }
-
-    private MemberInfo firstUp(ChunkLocation location) {
+    /** The first replica, in chain order, on a data node: the copy's source; null if none. */
+    private MemberInfo firstSource(ChunkLocation location) {
       for (String replica : location.getReplicasList()) {
-        MemberInfo m = members.get(replica);
-        if (m != null && "up".equals(m.getState())) {
-          return m;
+        if (view.isDataNode(replica)) {
+          return view.member(replica).orElseThrow();
         }
       }
       return null;
     }
 
-    /** The up member with the most free space that neither holds the chunk nor failed it. */
+    /** The data node with the most free space that neither holds the chunk nor failed it. */
     private MemberInfo pickTarget(ChunkLocation location, Set<String> tried) {
-      return members.values().stream()
-          .filter(m -> "up".equals(m.getState()))
+      return view.dataNodes().stream()
           .filter(m -> !location.getReplicasList().contains(m.getId()))
           .filter(m -> !tried.contains(m.getId()))
           .max(Comparator.comparingLong(MemberInfo::getFreeBytes)

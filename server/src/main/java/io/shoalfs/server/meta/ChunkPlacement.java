@@ -21,7 +21,10 @@ public final class ChunkPlacement {
 
   private ChunkPlacement() {}
 
-  /** The ids of {@code members} in placement order for {@code chunk}. */
+  /**
+   * The ids of {@code members} in placement order for {@code chunk}; the caller passes the
+   * members a chunk may go to (the data nodes that are up, see ClusterView).
+   */
   public static List<String> order(List<MemberInfo> members, ChunkId chunk) {
     Comparator<MemberInfo> emptierFirst = Comparator.comparingLong(
         (MemberInfo m) -> Long.divideUnsigned(m.getFreeBytes(), BUCKET_BYTES))

@@ -1,9 +1,11 @@
 package io.shoalfs.server.meta;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.server.ControlPlaneOrchestrator;
@@ -18,37 +20,37 @@ import java.util.function.Supplier;
 /**
  * Fills in an allocate_chunk request (or a make_node's first_chunk) from this server's view of
  * the membership before it is proposed: candidates in placement order ({@link ChunkPlacement}),
- * the live member ids, the replication factor and the minimum. The state machine cannot ask the membership itself
- * (apply must be deterministic), so the proposer decides and the log carries the decision.
+ * the live ids, the replication factor and the minimum. Only data nodes are placed on or live:
+ * a member that serves metadata only never holds a chunk. The state machine cannot ask the
+ * membership itself (apply must be deterministic), so the proposer decides and the log carries
+ * the decision.
  * A lease_inodes gets the factor and the minimum too: the mount places its new files' chunks
  * itself and is told them in the answer. Every other request, and start/close/leaderId, pass
  * through to the delegate unchanged.
  */
 public final class PlacingControlPlane implements ControlPlaneOrchestrator {
 
-  /** The {@link MemberInfo#getState()} of a member that holds a lease. */
-  public static final String UP = "up";
-
   private final ControlPlaneOrchestrator delegate;
-  private final Supplier<List<MemberInfo>> members;
+  private final Supplier<ClusterView> cluster;
   private final int replication;
   private final int minReplicas;
 
   /**
    * @param delegate the control plane that proposes and applies
-   * @param members every known member with its state (up, down, dead) and free space
-   * @param replication the configured factor; capped at the number of known members
+   * @param cluster every known member with its state, roles and free space
+   * @param replication the configured factor; capped at the number of known data nodes
+   *     (whatever their state)
    * @param minReplicas the fewest replicas a chunk may be written with; capped at the
    *     (capped) factor
    */
-  public PlacingControlPlane(ControlPlaneOrchestrator delegate, Supplier<List<MemberInfo>> members,
+  public PlacingControlPlane(ControlPlaneOrchestrator delegate, Supplier<ClusterView> cluster,
       int replication, int minReplicas) {
     if (replication < 1 || minReplicas < 1) {
       throw new IllegalArgumentException(
           "replication " + replication + " and min replicas " + minReplicas + " must be >= 1");
     }
     this.delegate = Objects.requireNonNull(delegate, "delegate");
-    this.members = Objects.requireNonNull(members, "members");
+    this.cluster = Objects.requireNonNull(cluster, "cluster");
     this.replication = replication;
     this.minReplicas = minReplicas;
   }
@@ -86,7 +88,7 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
    */
   MetaRequest place(MetaRequest request) {
     if (request.getOpCase() == MetaRequest.OpCase.LEASE_INODES) {
-      int known = members.get().size();
+      int known = cluster.get().withRole(MemberRole.DATA).size();
       return request.toBuilder().setLeaseInodes(request.getLeaseInodes().toBuilder()
           .setReplication(factor(known))
           .setMinReplicas(minimum(known))).build();
@@ -106,19 +108,20 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
   }
 
   private AllocateChunkOp fill(AllocateChunkOp op, ChunkId orderFor) {
-    List<MemberInfo> known = members.get();
-    List<MemberInfo> up = known.stream().filter(m -> UP.equals(m.getState())).toList();
+    ClusterView view = cluster.get();
+    List<MemberInfo> up = view.dataNodes();
+    int known = view.withRole(MemberRole.DATA).size();
     return op.toBuilder()
         .clearCandidates()
         .addAllCandidates(ChunkPlacement.order(up, orderFor))
         .clearLive()
-        .addAllLive(up.stream().map(MemberInfo::getId).sorted().toList())
-        .setReplication(factor(known.size()))
-        .setMinReplicas(minimum(known.size()))
+        .addAllLive(up.stream().map(MemberInfo::getId).toList())
+        .setReplication(factor(known))
+        .setMinReplicas(minimum(known))
         .build();
   }
 
-  /** The configured factor, capped at the {@code known} members (at least 1). */
+  /** The configured factor, capped at the {@code known} data nodes (at least 1). */
   private int factor(int known) {
     return Math.max(1, Math.min(replication, known));
   }

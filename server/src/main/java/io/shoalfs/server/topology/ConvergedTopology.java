@@ -4,6 +4,7 @@ import io.shoalfs.proto.CheckReplicasOp;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.GarbageInode;
 import io.shoalfs.proto.ListGarbageOp;
+import io.shoalfs.proto.MemberRole;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
@@ -31,6 +32,7 @@ import io.shoalfs.server.meta.SessionReaper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -49,7 +51,8 @@ import org.apache.ratis.protocol.RaftPeer;
  *   <li>the data plane: chunk copies on this server's disk ({@code <data-dir>/chunks}),
  *       forwarded down the replica chain, healed by the metadata leader, and garbage-collected
  *       by asking the chunk map which copies are still wanted;
- *   <li>the server layer, which serves both over RPC and registers in etcd.
+ *   <li>the server layer, which serves both over RPC and registers in etcd with both roles
+ *       (metadata and data), so that placement, the healer and the mounts use it as both.
  * </ol>
  */
 public final class ConvergedTopology implements Topology {
@@ -72,15 +75,15 @@ public final class ConvergedTopology implements Topology {
     // Mount sessions end when a mount goes silent: expired by whichever member leads. A request
     // in the way of another mount's directory capability waits while it is recalled.
     ControlPlaneOrchestrator control = new CapabilityRecaller(new SessionReaper(
-        new PlacingControlPlane(raft, membership::members, config.replication(), config.minReplicas()),
+        new PlacingControlPlane(raft, membership::view, config.replication(), config.minReplicas()),
         () -> raft.leaderId().filter(config.id()::equals).isPresent(), SESSION_PERIOD, SESSION_TTL),
         RECALL_BOUND);
     // Data plane: local chunk copies, chain forwarding to peers, orphan collection, and the
     // healer, which acts only while this server leads the metadata group.
     DownstreamClients peers = new DownstreamClients();
     BooleanSupplier leading = () -> control.leaderId().filter(config.id()::equals).isPresent();
-    ReplicationManager healer = new ReplicationManager(control, membership::members,
-        membership::isDead, leading, config.replication(), peers, HEAL_PERIOD);
+    ReplicationManager healer = new ReplicationManager(control, membership::view, leading,
+        config.replication(), peers, HEAL_PERIOD);
     // Orphans are only space: copies the chunk map dropped while their node was away, which a
     // pass finds within minutes (HDFS reconciles its disks every 6 hours). Each pass lists every
     // copy on the disk, so a short period costs in proportion to what the node stores.
@@ -91,14 +94,16 @@ public final class ConvergedTopology implements Topology {
         .withReapPeriod(Duration.ofSeconds(config.reapPeriodSeconds()));
     // Every holder reaps its own copies of deleted files; the leader purges for the dead.
     GarbageSource garbage = new NamespaceGarbage(control,
-        holder -> leading.getAsBoolean() && membership.isDead(holder));
+        holder -> leading.getAsBoolean() && membership.view().isDead(holder));
     DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
     // The healer's counts go into this server's member record while it leads: every server
     // answers `shoal status` from the leader's record instead of reading the chunk map.
-    return new ShoalServer(config, membership, control, data, peers, mounts,
+    return new ShoalServer(config, membership, ROLES, control, data, peers, mounts,
         () -> healer.counts().map(ReplicationManager.Counts::published));
   }
 
+  /** Every converged server is a metadata endpoint and a data node, and says so in etcd. */
+  private static final Set<MemberRole> ROLES = Set.of(MemberRole.METADATA, MemberRole.DATA);
   private static final Duration HEAL_PERIOD = Duration.ofSeconds(5);
   // Mounts keep alive every 5 s; one silent for 20 s of a moving log is gone (as lock owners).
   private static final Duration SESSION_PERIOD = Duration.ofSeconds(5);

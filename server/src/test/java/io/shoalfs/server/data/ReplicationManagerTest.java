@@ -12,9 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
@@ -23,10 +26,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,8 +51,8 @@ class ReplicationManagerTest {
   ChunkMap map;
   List<MemberInfo> members;
   AtomicBoolean leader;
-  /** Members the snapshot does not list that the membership counts as dead. */
-  Set<String> unlistedDead;
+  /** Whether the membership counts a member it does not list as dead. */
+  AtomicBoolean unlistedDead;
 
   @BeforeEach
   void start() throws Exception {
@@ -61,12 +62,13 @@ class ReplicationManagerTest {
     c = node("c", dirC);
     map = new ChunkMap();
     leader = new AtomicBoolean(true);
-    unlistedDead = new HashSet<>();
+    unlistedDead = new AtomicBoolean();
     members = new ArrayList<>(List.of(
-        member(a, "up", 300), member(b, "up", 200), member(c, "up", 100),
-        MemberInfo.newBuilder().setId("d").setAddress("127.0.0.1:1").setState("dead")
+        member(a, MemberState.UP, 300), member(b, MemberState.UP, 200),
+        member(c, MemberState.UP, 100),
+        MemberInfo.newBuilder().setId("d").setAddress("127.0.0.1:1").setState(MemberState.DEAD)
             .setFreeBytes(1000).build(),
-        MemberInfo.newBuilder().setId("e").setAddress("127.0.0.1:1").setState("down")
+        MemberInfo.newBuilder().setId("e").setAddress("127.0.0.1:1").setState(MemberState.DOWN)
             .setFreeBytes(1000).build()));
   }
 
@@ -84,15 +86,18 @@ class ReplicationManagerTest {
         Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE, null));
   }
 
-  static MemberInfo member(DataNode n, String state, long free) {
+  static MemberInfo member(DataNode n, MemberState state, long free) {
     return MemberInfo.newBuilder().setId(n.id).setAddress(n.address).setState(state)
         .setFreeBytes(free).build();
   }
 
   ReplicationManager healer(int replication, int copiesPerPass) {
-    return new ReplicationManager(map, () -> List.copyOf(members), unlistedDead::contains,
-        leader::get, replication, clients, Duration.ofHours(1), copiesPerPass, 4,
-        Integer.MAX_VALUE);
+    return new ReplicationManager(map, this::view, leader::get, replication, clients,
+        Duration.ofHours(1), copiesPerPass, 4, Integer.MAX_VALUE);
+  }
+
+  ClusterView view() {
+    return ClusterView.of(members, unlistedDead.get());
   }
 
   @Test
@@ -100,8 +105,8 @@ class ReplicationManagerTest {
     for (long inode = 1; inode <= 2500; inode++) {
       map.put(location(inode, 0, 1, "a", "b"));
     }
-    ReplicationManager paced = new ReplicationManager(map, () -> List.copyOf(members),
-        unlistedDead::contains, leader::get, 2, clients, Duration.ofHours(1), 64, 4, 5000);
+    ReplicationManager paced = new ReplicationManager(map, this::view, leader::get, 2, clients,
+        Duration.ofHours(1), 64, 4, 5000);
     long started = System.nanoTime();
     ReplicationManager.PassReport report = paced.runOnce();
     long tookMillis = (System.nanoTime() - started) / 1_000_000;
@@ -116,8 +121,8 @@ class ReplicationManagerTest {
     for (long inode = 1; inode <= 1500; inode++) {
       map.put(location(inode, 0, 1, "a", "b"));
     }
-    ReplicationManager paced = new ReplicationManager(map, () -> List.copyOf(members),
-        unlistedDead::contains, leader::get, 2, clients, Duration.ofHours(1), 64, 4, 5000);
+    ReplicationManager paced = new ReplicationManager(map, this::view, leader::get, 2, clients,
+        Duration.ofHours(1), 64, 4, 5000);
     assertTrue(paced.counts().isEmpty(), "no pass has ended yet");
     long before = System.currentTimeMillis();
     paced.runOnce();
@@ -171,7 +176,7 @@ class ReplicationManagerTest {
     assertEquals(1, early.underReplicated());
     assertEquals(List.of("a", "b", "gone"), map.get(14, 0).getReplicasList());
 
-    unlistedDead.add("gone"); // the grace period since the directory started is over
+    unlistedDead.set(true); // the grace period since the directory started is over
     ReplicationManager.PassReport late = healer.runOnce();
     assertEquals(1, late.dropped());
     assertEquals(1, late.copied());
@@ -187,7 +192,7 @@ class ReplicationManagerTest {
     a.store().write(8, 0, 0, ByteBuffer.wrap(data), false, 1);
     map.put(location(8, 0, 1, "a"));
     map.put(location(9, 0, 1, "a", "b"));
-    members.set(1, member(b, "up", 50)); // now c (100) has more room than b
+    members.set(1, member(b, MemberState.UP, 50)); // now c (100) has more room than b
 
     ReplicationManager healer = healer(2, 64);
     healer.runOnce();
@@ -198,6 +203,36 @@ class ReplicationManagerTest {
     assertEquals(List.of("a", "b"), map.get(9, 0).getReplicasList());
     assertCounts(2, 0, healer);
     assertEquals(2, map.mutations, "one fence and one add_replica, nothing else changed");
+  }
+
+  @Test
+  void aMemberThatServesMetadataOnlyIsNeverATargetOrASource() throws Exception {
+    // a has the most free space and comes first in the chains below, but serves metadata only.
+    members.set(0, member(a, MemberState.UP, 300).toBuilder().addRoles(MemberRole.METADATA)
+        .build());
+    byte[] onA = random(41, 2 * BLOCK + 3);
+    byte[] onB = random(42, 2 * BLOCK + 3);
+    b.store().write(30, 0, 0, ByteBuffer.wrap(onB), true, 1);
+    map.put(location(30, 0, 1, "b"));          // short of two: only c may take a copy
+    a.store().write(31, 0, 0, ByteBuffer.wrap(onA), true, 1);
+    b.store().write(31, 0, 0, ByteBuffer.wrap(onB), true, 1);
+    map.put(location(31, 0, 1, "a", "b"));     // a listed first: b must be the source
+    a.store().write(32, 0, 0, ByteBuffer.wrap(onA), true, 1);
+    map.put(location(32, 0, 1, "a"));          // no data node holds it: nothing to copy from
+
+    ReplicationManager healer = healer(3, 64);
+    ReplicationManager.PassReport report = healer.runOnce();
+
+    assertEquals(List.of("b", "c"), map.get(30, 0).getReplicasList());
+    assertNull(a.store().info(30, 0), "no copy was made on the metadata server");
+    assertEquals(List.of("a", "b", "c"), map.get(31, 0).getReplicasList());
+    assertArrayEquals(onB, bytes(c.store().read(31, 0, 0, CHUNK)), "copied from b, not from a");
+    assertEquals(List.of("a"), map.get(32, 0).getReplicasList());
+    assertNull(b.store().info(32, 0));
+    assertNull(c.store().info(32, 0));
+    assertEquals(2, report.copied());
+    assertEquals(3, report.underReplicated(), "30 is short; 31 and 32 have a replica on a"
+        + " member that is no data node");
   }
 
   @Test

@@ -4,13 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.shoalfs.proto.MemberState.DEAD;
+import static io.shoalfs.proto.MemberState.DOWN;
+import static io.shoalfs.proto.MemberState.UP;
 
+import io.shoalfs.cluster.ClusterView;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.proto.LeaseInodesOp;
 import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.MemberInfo;
+import io.shoalfs.proto.MemberRole;
+import io.shoalfs.proto.MemberState;
 import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.PurgeOp;
@@ -24,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,12 +48,12 @@ class PlacingControlPlaneTest {
   void allocateGetsUpMembersInPlacementOrderAndTheCappedFactors() {
     Recorder recorder = new Recorder();
     List<MemberInfo> members = List.of(
-        member("a", "up", 10 * GIB),
-        member("b", "down", 500 * GIB),
-        member("c", "up", 50 * GIB),
-        member("d", "dead", 900 * GIB),
-        member("e", "up", 50 * GIB + 12345)); // same 1 GiB bucket as c
-    PlacingControlPlane plane = new PlacingControlPlane(recorder, () -> members, 3, 2);
+        member("a", UP, 10 * GIB),
+        member("b", DOWN, 500 * GIB),
+        member("c", UP, 50 * GIB),
+        member("d", DEAD, 900 * GIB),
+        member("e", UP, 50 * GIB + 12345)); // same 1 GiB bucket as c
+    PlacingControlPlane plane = new PlacingControlPlane(recorder, view(members), 3, 2);
     MetaRequest sent = MetaRequest.newBuilder().setClientId(9).setRequestSeq(4)
         .setAllocateChunk(AllocateChunkOp.newBuilder().setChunk(chunk(7, 2))
             .addCandidates("client-must-not-choose").setReplication(99))
@@ -70,29 +77,68 @@ class PlacingControlPlaneTest {
   @Test
   void factorsAreCappedAtTheKnownMembers() {
     Recorder recorder = new Recorder();
-    List<MemberInfo> members = List.of(member("solo", "up", GIB));
-    new PlacingControlPlane(recorder, () -> members, 3, 2).submit(allocate(chunk(1, 0)));
+    List<MemberInfo> members = List.of(member("solo", UP, GIB));
+    new PlacingControlPlane(recorder, view(members), 3, 2).submit(allocate(chunk(1, 0)));
     AllocateChunkOp op = recorder.last().getAllocateChunk();
     assertEquals(List.of("solo"), op.getCandidatesList());
     assertEquals(1, op.getReplication());
     assertEquals(1, op.getMinReplicas());
 
     // Down members still count as known: the factor stays, fewer candidates are offered.
-    List<MemberInfo> two = List.of(member("x", "up", GIB), member("y", "down", GIB));
-    new PlacingControlPlane(recorder, () -> two, 3, 3).submit(allocate(chunk(1, 0)));
+    List<MemberInfo> two = List.of(member("x", UP, GIB), member("y", DOWN, GIB));
+    new PlacingControlPlane(recorder, view(two), 3, 3).submit(allocate(chunk(1, 0)));
     op = recorder.last().getAllocateChunk();
     assertEquals(List.of("x"), op.getCandidatesList());
     assertEquals(2, op.getReplication());
     assertEquals(2, op.getMinReplicas());
-    assertThrows(IllegalArgumentException.class, () -> new PlacingControlPlane(recorder, List::of, 0, 1));
+    assertThrows(IllegalArgumentException.class,
+        () -> new PlacingControlPlane(recorder, ClusterView::empty, 0, 1));
+  }
+
+  @Test
+  void aMemberThatServesMetadataOnlyNeverGetsAChunk() {
+    Recorder recorder = new Recorder();
+    // The metadata servers are the emptiest by far: were they data nodes, they would come first.
+    List<MemberInfo> members = List.of(
+        role(member("meta1", UP, 900 * GIB), MemberRole.METADATA),
+        role(member("meta2", UP, 900 * GIB), MemberRole.METADATA),
+        role(member("d1", UP, 10 * GIB), MemberRole.DATA),
+        role(member("d2", UP, 20 * GIB), MemberRole.DATA),
+        role(member("d3", DOWN, 30 * GIB), MemberRole.DATA),
+        member("both", UP, 5 * GIB)); // lists no role: converged, a data node too
+    PlacingControlPlane plane = new PlacingControlPlane(recorder, view(members), 5, 1);
+    for (int index = 0; index < 50; index++) {
+      plane.submit(allocate(chunk(11, index)));
+      AllocateChunkOp op = recorder.last().getAllocateChunk();
+      assertEquals(List.of("d2", "d1", "both"), op.getCandidatesList(), "emptier data node first");
+      assertEquals(List.of("both", "d1", "d2"), op.getLiveList());
+      assertEquals(4, op.getReplication(), "capped at the four data nodes, one of them down");
+    }
+    plane.submit(MetaRequest.newBuilder().setMakeNode(MakeNodeOp.newBuilder().setParent(1)
+        .setName("f").setType(FileType.REGULAR)
+        .setFirstChunk(AllocateChunkOp.getDefaultInstance())).build());
+    assertEquals(List.of("both", "d1", "d2"),
+        recorder.last().getMakeNode().getFirstChunk().getCandidatesList().stream().sorted()
+            .toList(), "a create's first chunk too");
+    plane.submit(MetaRequest.newBuilder().setLeaseInodes(LeaseInodesOp.newBuilder().setCount(1))
+        .build());
+    assertEquals(4, recorder.last().getLeaseInodes().getReplication(),
+        "a mount placing its own chunks gets the factor of the data nodes");
+
+    // Metadata servers only: no candidate at all, rather than a chunk on one of them.
+    List<MemberInfo> metaOnly = members.subList(0, 2);
+    new PlacingControlPlane(recorder, view(metaOnly), 3, 1)
+        .submit(allocate(chunk(12, 0)));
+    assertEquals(List.of(), recorder.last().getAllocateChunk().getCandidatesList());
+    assertEquals(List.of(), recorder.last().getAllocateChunk().getLiveList());
   }
 
   @Test
   void aCreateThatAsksForItsFirstChunkGetsItFilledAndOtherCreatesPassThrough() {
     Recorder recorder = new Recorder();
     List<MemberInfo> members = List.of(
-        member("a", "up", 10 * GIB), member("b", "down", 10 * GIB), member("c", "up", 10 * GIB));
-    PlacingControlPlane plane = new PlacingControlPlane(recorder, () -> members, 3, 2);
+        member("a", UP, 10 * GIB), member("b", DOWN, 10 * GIB), member("c", UP, 10 * GIB));
+    PlacingControlPlane plane = new PlacingControlPlane(recorder, view(members), 3, 2);
     MakeNodeOp create = MakeNodeOp.newBuilder().setParent(1).setName("f")
         .setType(FileType.REGULAR).setMode(0644).build();
     MetaRequest plain = MetaRequest.newBuilder().setMakeNode(create).build();
@@ -115,10 +161,10 @@ class PlacingControlPlaneTest {
   @Test
   void anInodeLeaseGetsTheCappedFactorsForTheChunksTheMountPlaces() {
     Recorder recorder = new Recorder();
-    List<MemberInfo> two = List.of(member("x", "up", GIB), member("y", "down", GIB));
+    List<MemberInfo> two = List.of(member("x", UP, GIB), member("y", DOWN, GIB));
     MetaRequest lease = MetaRequest.newBuilder().setClientId(3).setRequestSeq(8)
         .setLeaseInodes(LeaseInodesOp.newBuilder().setCount(100).setReplication(99)).build();
-    new PlacingControlPlane(recorder, () -> two, 3, 3).submit(lease);
+    new PlacingControlPlane(recorder, view(two), 3, 3).submit(lease);
     LeaseInodesOp sent = recorder.last().getLeaseInodes();
     assertEquals(100, sent.getCount(), "the count is the mount's");
     assertEquals(2, sent.getReplication(), "capped at the known members");
@@ -144,8 +190,8 @@ class PlacingControlPlaneTest {
   @Test
   void chunksSpreadOverFourEquallyFreeMembers() {
     List<MemberInfo> members = List.of(
-        member("s1", "up", 100 * GIB), member("s2", "up", 100 * GIB + 7),
-        member("s3", "up", 100 * GIB + GIB / 2), member("s4", "up", 100 * GIB));
+        member("s1", UP, 100 * GIB), member("s2", UP, 100 * GIB + 7),
+        member("s3", UP, 100 * GIB + GIB / 2), member("s4", UP, 100 * GIB));
     Map<String, Integer> heads = new HashMap<>();
     Map<String, Integer> holdings = new HashMap<>();
     int chunks = 0;
@@ -175,8 +221,8 @@ class PlacingControlPlaneTest {
 
   @Test
   void emptierMembersComeFirst() {
-    List<MemberInfo> members = List.of(member("full", "up", 0), member("half", "up", 5 * GIB),
-        member("empty", "up", 10 * GIB));
+    List<MemberInfo> members = List.of(member("full", UP, 0), member("half", UP, 5 * GIB),
+        member("empty", UP, 10 * GIB));
     for (int index = 0; index < 20; index++) {
       assertEquals(List.of("empty", "half", "full"), ChunkPlacement.order(members, chunk(3, index)));
     }
@@ -191,9 +237,9 @@ class PlacingControlPlaneTest {
           return CompletableFuture.completedFuture(ns.apply(request.toBuilder()));
         }
       };
-      List<MemberInfo> members = new ArrayList<>(List.of(member("s1", "up", GIB),
-          member("s2", "up", GIB), member("s3", "up", GIB)));
-      PlacingControlPlane plane = new PlacingControlPlane(applying, () -> members, 2, 2);
+      List<MemberInfo> members = new ArrayList<>(List.of(member("s1", UP, GIB),
+          member("s2", UP, GIB), member("s3", UP, GIB)));
+      PlacingControlPlane plane = new PlacingControlPlane(applying, view(members), 2, 2);
       MetaResponse created = plane.submit(allocate(chunk(5, 0))).get();
       assertEquals(Status.OK, created.getStatus(), created.getError());
       List<String> replicas = created.getLocations(0).getReplicasList();
@@ -201,7 +247,7 @@ class PlacingControlPlaneTest {
 
       // One replica's member goes down: the next allocate drops it, leaving 1 < min 2.
       String lost = replicas.get(1);
-      members.replaceAll(m -> m.getId().equals(lost) ? m.toBuilder().setState("down").build() : m);
+      members.replaceAll(m -> m.getId().equals(lost) ? m.toBuilder().setState(DOWN).build() : m);
       MetaResponse refused = plane.submit(allocate(chunk(5, 0))).get();
       assertEquals(Status.UNAVAILABLE, refused.getStatus());
     }
@@ -217,7 +263,15 @@ class PlacingControlPlaneTest {
     return MetaRequest.newBuilder().setAllocateChunk(AllocateChunkOp.newBuilder().setChunk(chunk)).build();
   }
 
-  static MemberInfo member(String id, String state, long freeBytes) {
+  static Supplier<ClusterView> view(List<MemberInfo> members) {
+    return () -> ClusterView.of(members);
+  }
+
+  static MemberInfo role(MemberInfo member, MemberRole role) {
+    return member.toBuilder().addRoles(role).build();
+  }
+
+  static MemberInfo member(String id, MemberState state, long freeBytes) {
     return MemberInfo.newBuilder().setId(id).setAddress(id + ":1").setState(state)
         .setCapacityBytes(1000 * GIB).setFreeBytes(freeBytes).build();
   }
