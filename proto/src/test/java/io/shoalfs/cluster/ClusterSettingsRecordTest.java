@@ -17,9 +17,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The cluster settings record against a real etcd process. */
 class ClusterSettingsRecordTest {
@@ -27,23 +26,11 @@ class ClusterSettingsRecordTest {
   private static final ClusterSettings FIRST = settings("s1", 64 << 20, 64 << 10, 3);
   private static final ClusterSettings OTHER = settings("s2", 32 << 20, 4 << 10, 2);
 
-  private EmbeddedEtcd etcd;
-  private final List<Client> clients = new ArrayList<>();
-
-  @BeforeEach
-  void startEtcd() throws IOException {
-    etcd = EmbeddedEtcd.launch();
-  }
-
-  @AfterEach
-  void stopEtcd() {
-    clients.forEach(Client::close);
-    etcd.close();
-  }
+  @RegisterExtension
+  final EtcdPerTest etcd = new EtcdPerTest();
 
   private ClusterSettingsRecord record(Duration deadline) {
-    Client c = EtcdClients.connect(etcd.endpoint());
-    clients.add(c);
+    Client c = etcd.connect();
     return new ClusterSettingsRecord(c, deadline);
   }
 
@@ -115,19 +102,19 @@ class ClusterSettingsRecordTest {
   @Test
   void theRecordOutlivesAnEtcdRestart() throws Exception {
     record(DEADLINE).formOrRead(FIRST);
-    etcd.stop();
-    etcd.start();
+    etcd.process().stop();
+    etcd.process().start();
     assertEquals(Optional.of(FIRST), record(DEADLINE).read());
   }
 
   @Test
   void aServerStartingBeforeEtcdWaitsForIt() throws Exception {
     ClusterSettingsRecord record = record(DEADLINE);
-    etcd.stop();
+    etcd.process().stop();
     ExecutorService starter = Executors.newSingleThreadExecutor();
     try {
       Future<ClusterSettingsRecord.Formation> formed = starter.submit(() -> record.formOrRead(FIRST));
-      etcd.start();
+      etcd.process().start();
       assertEquals(FIRST, formed.get(30, TimeUnit.SECONDS).settings());
     } finally {
       starter.shutdownNow();
@@ -137,7 +124,7 @@ class ClusterSettingsRecordTest {
   @Test
   void withEtcdGoneACallFailsAtItsDeadlineSayingWhat() throws Exception {
     ClusterSettingsRecord record = record(Duration.ofSeconds(1));
-    etcd.stop();
+    etcd.process().stop();
     IOException e = assertThrows(IOException.class, record::read);
     assertTrue(e.getMessage().startsWith("reading the cluster settings in etcd failed for 1 s"),
         e.getMessage());

@@ -10,41 +10,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.etcd.jetcd.Client;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MemberState;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Up / down / dead as a directory sees them, against a real etcd process. */
 class MemberStatesTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final Duration GRACE = Duration.ofSeconds(2);
 
-  private EmbeddedEtcd etcd;
-  private final List<Client> clients = new ArrayList<>();
-
-  @BeforeEach
-  void startEtcd() throws IOException {
-    etcd = EmbeddedEtcd.launch();
-  }
-
-  @AfterEach
-  void stopEtcd() {
-    clients.forEach(Client::close);
-    etcd.close();
-  }
+  @RegisterExtension
+  final EtcdPerTest etcd = new EtcdPerTest();
 
   private Client client() {
-    Client c = EtcdClients.connect(etcd.endpoint());
-    clients.add(c);
+    Client c = etcd.connect();
     return c;
   }
 

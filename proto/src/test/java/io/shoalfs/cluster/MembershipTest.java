@@ -15,37 +15,23 @@ import io.shoalfs.proto.MemberState;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Registration and directory against a real etcd process. */
 class MembershipTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  private EmbeddedEtcd etcd;
-  private final List<Client> clients = new ArrayList<>();
-
-  @BeforeEach
-  void startEtcd() throws IOException {
-    etcd = EmbeddedEtcd.launch();
-  }
-
-  @AfterEach
-  void stopEtcd() {
-    clients.forEach(Client::close);
-    etcd.close();
-  }
+  @RegisterExtension
+  final EtcdPerTest etcd = new EtcdPerTest();
 
   private Client client() {
-    Client c = EtcdClients.connect(etcd.endpoint());
-    clients.add(c);
+    Client c = etcd.connect();
     return c;
   }
 
@@ -145,7 +131,7 @@ class MembershipTest {
   @Test
   void aCrashedMemberDisappearsAfterItsTtl() throws Exception {
     Client observer = client();
-    Client doomed = EtcdClients.connect(etcd.endpoint());
+    Client doomed = EtcdClients.connect(etcd.process().endpoint());
     try (MemberDirectory dir = new MemberDirectory(observer).start();
         MemberRegistration reg = new MemberRegistration(doomed, info("n1"), 2)) {
       reg.start();
@@ -194,10 +180,10 @@ class MembershipTest {
       long first = reg.awaitRegistered(WAIT);
       dir.start().awaitMembers(1, WAIT);
 
-      etcd.stop();
+      etcd.process().stop();
       // Down for longer than the TTL: the registration gives the lease up.
       Poll.until(Duration.ofSeconds(15), "the lease to be lost", () -> !reg.isRegistered());
-      etcd.start();
+      etcd.process().start();
 
       long second = reg.awaitRegistered(Duration.ofSeconds(30));
       assertNotEquals(first, second);
@@ -288,7 +274,7 @@ class MembershipTest {
       unused = s.getLocalPort();
     }
     Client nowhere = EtcdClients.connect("http://127.0.0.1:" + unused);
-    clients.add(nowhere);
+    etcd.closedAfter(nowhere);
     MemberDirectory dir = new MemberDirectory(nowhere);
     long before = System.nanoTime();
     IOException e = assertThrows(IOException.class, () -> dir.start(Duration.ofSeconds(2)));
