@@ -114,7 +114,6 @@ final class MetaClient implements WriteBack.Service {
    */
   MetaResponse mutateIn(Caller caller, String parentPath, String dstParentPath,
       MetaRequest.Builder request) throws RpcException {
-    request.setCaller(caller);
     writeBack.takeCapabilities(request, parentPath, dstParentPath);
     return call(caller, request);
   }
@@ -138,10 +137,7 @@ final class MetaClient implements WriteBack.Service {
 
   private MetaResponse remote(MetaRequest.Builder request) throws RpcException {
     if (!isMutation(request.getOpCase())) {
-      // Reads carry the session too (no sequence number: they are never replayed), so that a
-      // directory another mount holds is recalled before this one reads it.
-      request.setClientId(session.id());
-      MetaResponse r = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+      MetaResponse r = read(request);
       if (r.hasAttr()) {
         attrs.put(r.getAttr(), r.getAppliedIndex());
       }
@@ -158,6 +154,16 @@ final class MetaClient implements WriteBack.Service {
       remember(request, r);
     }
     return Replies.ok(r);
+  }
+
+  /**
+   * A read, straight to the servers. Reads carry the session too (no sequence number: they are
+   * never replayed), so that a directory another mount holds is recalled before this one reads
+   * it.
+   */
+  private MetaResponse read(MetaRequest.Builder request) throws RpcException {
+    request.setClientId(session.id());
+    return Replies.ok(Replies.await(transport.meta(request.build()), timeout));
   }
 
   /**
@@ -228,12 +234,10 @@ final class MetaClient implements WriteBack.Service {
     List<DirEntry> entries = new ArrayList<>();
     String after = "";
     while (true) {
-      MetaRequest.Builder request = MetaRequest.newBuilder()
+      MetaResponse page = read(MetaRequest.newBuilder()
           .setCaller(Caller.getDefaultInstance())
-          .setClientId(session.id())
           .setReadDir(ReadDirOp.newBuilder().setInode(dir).setStartAfter(after)
-              .setLimit(Math.min(max + 1, LIST_PAGE)).setWithAttrs(true));
-      MetaResponse page = Replies.ok(Replies.await(transport.meta(request.build()), timeout));
+              .setLimit(Math.min(max + 1, LIST_PAGE)).setWithAttrs(true)));
       for (DirEntry e : page.getEntriesList()) {
         if (e.hasAttr()) {
           attrs.put(e.getAttr(), page.getAppliedIndex());

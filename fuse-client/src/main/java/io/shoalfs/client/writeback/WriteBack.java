@@ -269,7 +269,7 @@ public final class WriteBack implements AutoCloseable {
       LOG.debug("directory {} not listed: {}", dir, e.toString());
       entries = null;
     }
-    if (entries == null || hasHardLinks(entries)) {
+    if (entries == null || anyKeptByTheServers(entries)) {
       // Too large, or a file reachable through another directory too (whose attributes and
       // links that directory's users change): the servers keep it.
       leaveAlone(dir);
@@ -283,7 +283,8 @@ public final class WriteBack implements AutoCloseable {
     return true;
   }
 
-  private static boolean hasHardLinks(List<DirEntry> entries) {
+  /** A file with more than one link, or an entry listed without its attributes. */
+  private static boolean anyKeptByTheServers(List<DirEntry> entries) {
     for (DirEntry e : entries) {
       if (!e.hasAttr() || (e.getType() != FileType.DIRECTORY && e.getAttr().getNlink() > 1)) {
         return true;
