@@ -114,9 +114,40 @@ stop_pidfile() {
 
 server_count() { cat "$SHOAL_RUN/servers" 2>/dev/null || echo 1; }
 
+# The topology of the cluster in $SHOAL_RUN, fixed by its first up.sh: converged (servers s1..sN,
+# each a metadata member and a data node) or disaggregated (metadata servers m1..mM and data
+# nodes d1..dN, counts in $SHOAL_RUN/metadata-servers and $SHOAL_RUN/servers).
+topology() { cat "$SHOAL_RUN/topology" 2>/dev/null || echo converged; }
+metadata_count() { cat "$SHOAL_RUN/metadata-servers" 2>/dev/null || echo 0; }
+
+# Every member up.sh starts, as the keys start_server and node.sh take: 1..N when converged,
+# m1..mM d1..dN when disaggregated.
+member_keys() {
+  if [ "$(topology)" = disaggregated ]; then
+    seq -f 'm%g' 1 "$(metadata_count)"; seq -f 'd%g' 1 "$(server_count)"
+  else
+    seq 1 "$(server_count)"
+  fi
+}
+
+# member_key NAME: the key of a member named as `shoal status` prints it (s2, m1, d3); a bare
+# number is a converged server's. Fails for a name this cluster does not have.
+member_key() {
+  local name=$1 key
+  case "$(topology):$name" in
+    converged:s[0-9]*) key=${name#s} ;;
+    converged:[0-9]*) key=$name ;;
+    disaggregated:[md][0-9]*) key=$name ;;
+    *) return 1 ;;
+  esac
+  # Not `member_keys | grep -q`: under pipefail, grep quitting early fails the pipe.
+  [[ " $(member_keys | tr '\n' ' ') " == *" $key "* ]] && echo "$key"
+}
+
+# Metadata members' Raft ports are base+50+i; data nodes' RPC ports base+20+j (j < 30).
 peers_arg() {
-  local n=$1 i out=""
-  for i in $(seq 1 "$n"); do out+="${out:+,}s$i@$SHOAL_HOST:$(raft_port "$i")"; done
+  local n=$1 prefix=${2:-s} i out=""
+  for i in $(seq 1 "$n"); do out+="${out:+,}$prefix$i@$SHOAL_HOST:$(raft_port "$i")"; done
   echo "$out"
 }
 
@@ -137,17 +168,33 @@ start_etcd() {
     || die "etcd did not become healthy (see $SHOAL_RUN/etcd.log)"
 }
 
+# start_server KEY: starts one member (see member_keys) unless it runs; state in
+# $SHOAL_RUN/server-KEY, log server-KEY.log, pid pids/server-KEY.pid.
 start_server() {
-  local i=$1 n
-  n=$(server_count)
-  pid_alive "$PIDS/server-$i.pid" && return 0
-  mkdir -p "$SHOAL_RUN/server-$i" "$PIDS"
-  # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  java -Xmx"$SERVER_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(server_classpath)" io.shoalfs.server.ShoalServerMain --topology "${SHOAL_TOPOLOGY:-converged}" \
-    --id "s$i" --host "$SHOAL_HOST" --rpc-port "$(rpc_port "$i")" --raft-port "$(raft_port "$i")" \
-    --data-dir "$SHOAL_RUN/server-$i" --etcd "$ETCD_ENDPOINTS" --peers "$(peers_arg "$n")" \
-    ${SHOAL_SERVER_ARGS:-} >>"$SHOAL_RUN/server-$i.log" 2>&1 &
-  echo $! >"$PIDS/server-$i.pid"
+  local key=$1 id rpc plane copies=()
+  pid_alive "$PIDS/server-$key.pid" && return 0
+  case $key in
+    m*) id=$key; rpc=$(rpc_port "${key#m}")
+        plane=(--role metadata --raft-port "$(raft_port "${key#m}")"
+          --peers "$(peers_arg "$(metadata_count)" m)") ;;
+    d*) id=$key; rpc=$((SHOAL_BASE_PORT + 20 + ${key#d})); plane=(--role data) ;;
+    *) id=s$key; rpc=$(rpc_port "$key")
+       plane=(--raft-port "$(raft_port "$key")" --peers "$(peers_arg "$(server_count)")") ;;
+  esac
+  if [ "$(topology)" = disaggregated ]; then
+    # Disaggregated servers do not cap the factor (data nodes may join later): no more copies
+    # than this cluster's data nodes, unless SHOAL_SERVER_ARGS (which comes last) says otherwise.
+    local d; d=$(server_count)
+    copies=(--replication $((d < 3 ? d : 3)) --min-replicas $((d < 2 ? d : 2)))
+  fi
+  mkdir -p "$SHOAL_RUN/server-$key" "$PIDS"
+  # shellcheck disable=SC2086 # JAVA_OPTS and the extra server args are lists of options
+  java -Xmx"$SERVER_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(server_classpath)" \
+    io.shoalfs.server.ShoalServerMain --topology "$(topology)" \
+    --id "$id" --host "$SHOAL_HOST" --rpc-port "$rpc" "${plane[@]}" \
+    --data-dir "$SHOAL_RUN/server-$key" --etcd "$ETCD_ENDPOINTS" \
+    "${copies[@]}" ${SHOAL_SERVER_ARGS:-} >>"$SHOAL_RUN/server-$key.log" 2>&1 &
+  echo $! >"$PIDS/server-$key.pid"
 }
 
 shoal_cli() { java -Xmx256m -XX:TieredStopAtLevel=1 -cp "$(client_classpath)" io.shoalfs.client.ShoalCli "$@"; }

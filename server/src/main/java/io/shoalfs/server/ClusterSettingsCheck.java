@@ -54,13 +54,12 @@ final class ClusterSettingsCheck {
     requireAgreement("--block-size", given.blockSize(), "block size", cluster.getBlockSize(),
         cluster);
     if (given.replication().isPresent()) {
-      // The flag means copies "capped at the number of --peers": a server restarted with the
-      // flags that formed the cluster agrees with it.
+      // The topology may cap the flag (see Topology#check): a server restarted with the flags
+      // that formed the cluster agrees with it.
       int asked = given.replication().getAsInt();
-      int servers = config.peers().size();
-      int capped = Math.min(asked, servers);
+      int capped = config.replication();
       String text = asked == capped ? String.valueOf(asked)
-          : asked + " (" + capped + " with " + servers + " --peers)";
+          : asked + " (" + capped + " in this topology)";
       ClusterSettingsMismatch.requireAgreement("--replication", text, capped,
           "replication factor", cluster.getReplication(), cluster);
     }

@@ -57,8 +57,9 @@ final class ClusterStatus {
   /** One metadata read (the namespace counters); everything else is in memory. */
   CompletableFuture<ClusterResponse> answer() {
     ClusterView known = cluster.get();
-    Optional<String> leader = control.leaderId();
     return control.submit(NAMESPACE_STATS).thenApply(stats -> {
+      // Asked after the answer: a plane that forwards learns the leader from it.
+      Optional<String> leader = control.leaderId();
       ClusterResponse.Builder b = ClusterResponse.newBuilder()
           .addAllMembers(known.members())
           .setReplication(replication)

@@ -34,8 +34,10 @@ public final class ShoalServerMain {
       }
     }
     ServerConfig config;
+    Topology topology;
     try {
-      config = ServerConfig.parse(rest.toArray(String[]::new));
+      topology = find(topologyName);
+      config = topology.check(ServerConfig.parse(rest.toArray(String[]::new)));
     } catch (IllegalArgumentException e) {
       System.err.println("shoal-server: " + e.getMessage());
       System.exit(2);
@@ -53,7 +55,6 @@ public final class ShoalServerMain {
       System.exit(1);
       return;
     }
-    Topology topology = find(topologyName);
     ShoalServer server = topology.assemble(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -10,6 +10,14 @@ public interface Topology {
   /** The name given on the command line ({@code --topology NAME}). */
   String name();
 
+  /**
+   * The configuration this topology runs with: refuses (IllegalArgumentException, with the
+   * flag to fix) a command line that lacks what it needs or gives what it has no use for, and
+   * applies its limits (a converged cluster caps the replication factor at its server count).
+   * Called before the cluster settings are settled, so what is recorded is what will run.
+   */
+  ServerConfig check(ServerConfig config);
+
   /** Builds the planes in dependency order; nothing is started yet. */
   ShoalServer assemble(ServerConfig config) throws Exception;
 }

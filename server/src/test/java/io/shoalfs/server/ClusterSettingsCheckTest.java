@@ -10,6 +10,7 @@ import io.shoalfs.cluster.ClusterSettingsRecord;
 import io.shoalfs.cluster.EmbeddedEtcd;
 import io.shoalfs.cluster.EtcdClients;
 import io.shoalfs.proto.ClusterSettings;
+import io.shoalfs.server.topology.ConvergedTopology;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +47,8 @@ class ClusterSettingsCheckTest {
     List<String> args = new ArrayList<>(List.of("--id", id, "--raft-port", "1", "--rpc-port", "2",
         "--data-dir", "unused", "--etcd", etcd.endpoint(), "--peers", peers));
     args.addAll(List.of(flags));
-    return ServerConfig.parse(args.toArray(String[]::new));
+    // As the server reads it: converged caps the factor at the number of --peers.
+    return new ConvergedTopology().check(ServerConfig.parse(args.toArray(String[]::new)));
   }
 
   private ServerConfig settle(String id, String... flags) throws Exception {
@@ -123,7 +125,7 @@ class ClusterSettingsCheckTest {
     ClusterSettingsMismatch more = assertThrows(ClusterSettingsMismatch.class,
         () -> ClusterSettingsCheck.settle(config("s4", PEERS + ",s4@127.0.0.1:4",
             "--replication", "5"), record));
-    assertTrue(more.getMessage().startsWith("--replication 5 (4 with 4 --peers) disagrees with"
+    assertTrue(more.getMessage().startsWith("--replication 5 (4 in this topology) disagrees with"
         + " the cluster's replication factor 3"), more.getMessage());
   }
 

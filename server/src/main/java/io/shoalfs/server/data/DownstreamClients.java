@@ -4,14 +4,11 @@ import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.Status;
+import io.shoalfs.rpc.ClientPool;
 import io.shoalfs.rpc.RpcClient;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Connections from this data node to its peers' data planes, one {@link RpcClient} per
@@ -23,15 +20,12 @@ import org.slf4j.LoggerFactory;
  * onto them and hand disk work to an executor.
  */
 public final class DownstreamClients implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(DownstreamClients.class);
   /** Room for a 4 MiB replication read and then some; the server default. */
   public static final int DEFAULT_MAX_FRAME_BYTES = 16 << 20;
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-  private final int maxFrameBytes;
   private final Duration timeout;
-  private final Map<String, RpcClient> clients = new HashMap<>(); // guarded by this
-  private boolean closed; // guarded by this
+  private final ClientPool pool;
 
   public DownstreamClients() {
     this(DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT);
@@ -45,7 +39,7 @@ public final class DownstreamClients implements AutoCloseable {
     if (maxFrameBytes <= 0 || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("frame limit and timeout must be positive");
     }
-    this.maxFrameBytes = maxFrameBytes;
+    this.pool = new ClientPool("data", maxFrameBytes);
     this.timeout = timeout;
   }
 
@@ -63,7 +57,7 @@ public final class DownstreamClients implements AutoCloseable {
       Duration timeout) {
     RpcClient client;
     try {
-      client = clientFor(address);
+      client = pool.clientFor(address);
     } catch (RpcException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -80,41 +74,6 @@ public final class DownstreamClients implements AutoCloseable {
   /** Closes every connection; sends after this fail with UNAVAILABLE. */
   @Override
   public void close() {
-    Map<String, RpcClient> toClose;
-    synchronized (this) {
-      closed = true;
-      toClose = new HashMap<>(clients);
-      clients.clear();
-    }
-    for (RpcClient client : toClose.values()) {
-      client.close();
-    }
-  }
-
-  private synchronized RpcClient clientFor(String address) throws RpcException {
-    if (closed) {
-      throw new RpcException(Status.UNAVAILABLE, "downstream clients are closed");
-    }
-    RpcClient client = clients.get(address);
-    if (client == null) {
-      int colon = address.lastIndexOf(':');
-      int port;
-      try {
-        port = Integer.parseInt(address.substring(colon + 1));
-      } catch (NumberFormatException | IndexOutOfBoundsException e) {
-        throw new RpcException(Status.EINVAL, "not a host:port address: '" + address + "'");
-      }
-      if (colon <= 0 || port <= 0 || port > 65535) {
-        throw new RpcException(Status.EINVAL, "not a host:port address: '" + address + "'");
-      }
-      String host = address.substring(0, colon);
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1); // [::1]:7000
-      }
-      client = new RpcClient(host, port, maxFrameBytes);
-      clients.put(address, client);
-      LOG.debug("new data connection to {}", address);
-    }
-    return client;
+    pool.close();
   }
 }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@link ChainForwarder} sends it on; a ReplicateChunkOp is run by a {@link ChunkReplicator}.
  * Both wait for peers by composing futures, never by holding a pool thread, so chains that cross
  * (A forwards to B while B forwards to A) cannot deadlock the pools. With
- * {@link ReplicaSettings}, the plane also runs the {@link OrphanCollector} and the healer.
+ * {@link ReplicaSettings}, the plane also runs the {@link OrphanCollector}. The healer is not
+ * the data plane's: it runs beside the metadata group, wherever the topology puts that.
  */
 public final class LocalDataPlane implements DataPlaneOrchestrator {
   private static final Logger LOG = LoggerFactory.getLogger(LocalDataPlane.class);
@@ -86,9 +87,6 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
       orphans = new OrphanCollector(store, replicas.memberId(), replicas.checker(),
           replicas.orphanPeriod(), replicas.orphanGrace());
       orphans.start();
-    }
-    if (replicas != null && replicas.healer() != null) {
-      replicas.healer().start();
     }
     running = new Running(store, handler, volume, executor, reaper, orphans,
         new ChainForwarder(downstream), new ChunkReplicator(store, executor, downstream),
@@ -154,7 +152,7 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
   }
 
   /**
-   * Stops the background work (healer, orphan collector, reaper), lets queued requests
+   * Stops the background work (orphan collector, reaper), lets queued requests
    * finish (up to 10 s), then closes the files.
    */
   @Override
@@ -163,9 +161,6 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
     Running r = running;
     if (r == null) {
       return;
-    }
-    if (replicas != null && replicas.healer() != null) {
-      replicas.healer().close();
     }
     if (r.orphans != null) {
       r.orphans.close();

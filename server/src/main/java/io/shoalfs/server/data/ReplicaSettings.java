@@ -13,16 +13,13 @@ import java.util.Objects;
  *     null for none
  * @param orphanPeriod pause between orphan collection passes; zero turns the collector off
  * @param orphanGrace copies modified this recently are never collected
- * @param healer started and closed with the data plane; null for none (only the servers that
- *     may lead the metadata group need one)
  */
 public record ReplicaSettings(
     String memberId,
     DownstreamClients downstream,
     ReplicaChecker checker,
     Duration orphanPeriod,
-    Duration orphanGrace,
-    ReplicationManager healer) {
+    Duration orphanGrace) {
 
   public ReplicaSettings {
     Objects.requireNonNull(memberId, "memberId");

@@ -14,6 +14,7 @@ import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.ReplicateChunkOp;
 import io.shoalfs.proto.ReportReplicaFailureOp;
 import io.shoalfs.proto.Status;
+import io.shoalfs.server.BackgroundService;
 import io.shoalfs.server.ControlPlaneOrchestrator;
 import java.io.IOException;
 import java.time.Duration;
@@ -80,7 +81,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Runs on its own thread and waits for the control plane and peers there.
  */
-public final class ReplicationManager implements AutoCloseable {
+public final class ReplicationManager implements BackgroundService {
   private static final Logger LOG = LoggerFactory.getLogger(ReplicationManager.class);
   public static final int DEFAULT_COPIES_PER_PASS = 512;
   public static final int DEFAULT_PARALLEL_COPIES = 8;

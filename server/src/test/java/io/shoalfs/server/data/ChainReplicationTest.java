@@ -63,7 +63,7 @@ class ChainReplicationTest {
     DataPlaneSettings settings = new DataPlaneSettings(dir, CHUNK, BLOCK, ioThreads, 1024,
         Duration.ofHours(1), 256);
     return DataNode.start(id, dir, settings, new ReplicaSettings(id, downstream, null,
-        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE, null));
+        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE));
   }
 
   @Test

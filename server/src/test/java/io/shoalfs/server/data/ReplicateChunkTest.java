@@ -55,7 +55,7 @@ class ReplicateChunkTest {
   static DataNode node(String id, Path dir, DownstreamClients clients) throws Exception {
     DataPlaneSettings settings = DataPlaneSettings.defaults(dir).withSizes(CHUNK, BLOCK);
     return DataNode.start(id, dir, settings, new ReplicaSettings(id, clients, null,
-        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE, null));
+        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE));
   }
 
   @Test

@@ -83,7 +83,7 @@ class ReplicationManagerTest {
   DataNode node(String id, Path dir) throws Exception {
     DataPlaneSettings settings = DataPlaneSettings.defaults(dir).withSizes(CHUNK, BLOCK);
     return DataNode.start(id, dir, settings, new ReplicaSettings(id, clients, null,
-        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE, null));
+        Duration.ofHours(1), OrphanCollector.DEFAULT_GRACE));
   }
 
   static MemberInfo member(DataNode n, MemberState state, long free) {
