@@ -2,7 +2,10 @@
 # Runs the whole ShoalFS test suite: unit, RPC and in-process integration tests (mvn verify),
 # then the end-to-end suites against real processes, real etcd and a real kernel FUSE mount:
 # one server, then a cluster of 3 (and 4) servers with failures injected, then the POSIX
-# conformance suite and the fsx exerciser (tests/posix/run.sh).
+# conformance suite and the fsx exerciser (tests/posix/run.sh). Both topologies: the full
+# suites on converged; on disaggregated (metadata servers and data nodes) the shell tools, the
+# fault tests that apply to it (cluster_run.sh's disaggregated phase) and the POSIX suite with a
+# shorter exerciser run.
 # Installs what is missing first. Exits non-zero if anything failed; every suite runs even
 # when an earlier end-to-end suite failed, so that one run shows every failure.
 set -euo pipefail
@@ -21,4 +24,7 @@ log "end-to-end suite on a real mount, a cluster of servers with failures"
 SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/e2e/cluster_run.sh" || failed=1
 log "POSIX conformance on two mounts, as root and as a user; locks across mounts; fsx exerciser"
 SHOAL_SKIP_BUILD=1 bash "$SHOAL_ROOT/tests/posix/run.sh" || failed=1
+log "POSIX conformance again, disaggregated: one metadata server, two data nodes"
+SHOAL_SKIP_BUILD=1 SHOAL_POSIX_TOPOLOGY=disaggregated SHOAL_POSIX_SERVERS=2 \
+  SHOAL_POSIX_FSX_OPS=20000 SHOAL_POSIX_BASE_PORT=8500 bash "$SHOAL_ROOT/tests/posix/run.sh" || failed=1
 exit $failed

@@ -158,7 +158,7 @@ cluster3_caps_leader_kill_during_a_held_copy() {
   diff -r --no-dereference /usr/include/linux "$dir/linux" || fail "the copy differs"
   bash "$ROOT_DIR/scripts/node.sh" start "$n" > /dev/null
   # The chunks written while the leader was down lack its copy: healed before the next test.
-  poll_until 240 "the cluster to heal after the leader kill" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 240 "the cluster to heal after the leader kill" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
 }
 
 # A tree one mount made is changed by another after the first gave its directories back (at

@@ -8,12 +8,19 @@
 #   phase "four":  scripts/up.sh -n 4 with a short --dead-after; a server stopped for good, or
 #                  lost while the cluster was down, is replaced: every chunk back at factor 3
 #                  on the others, also while a writer keeps overwriting the chunk being copied.
+#   phase "disaggregated": scripts/up.sh --topology disaggregated -m 3 -n 4 with a short
+#                  --dead-after: the shell tools again, then the fault tests that mean something
+#                  for a GFS-style cluster (the metadata leader killed during a copy, a data node
+#                  killed while a large file streams, a corrupt replica, rm reaping every copy, a
+#                  data node dead and replaced, a full restart) and disagg_* (roles, placement).
 # Tests are discovered by name (cluster_tests.sh): test_* (the shell tools), then cluster3_* in
-# phase three and cluster4_* in phase four; a test that does not run prints SKIP.
-# Usage: tests/e2e/cluster_run.sh [three] [four]        (both phases by default)
+# phase three, cluster4_* in phase four, and the list below plus disagg_* in the disaggregated
+# phase; a test that does not run prints SKIP.
+# Usage: tests/e2e/cluster_run.sh [three] [four] [disaggregated]     (all phases by default)
 # Environment: SHOAL_E2E_RUN (run dir, default a new /tmp dir), SHOAL_E2E_BASE_PORT (default
 # 7600; phase four uses +100), SHOAL_E2E_TESTS (an extended regex: run only matching tests),
 # SHOAL_E2E_KEEP=1 (keep the run dir), SHOAL_SKIP_BUILD=1 (use the jars already built).
+# The disaggregated phase uses SHOAL_E2E_BASE_PORT + 200.
 # Uses its own run dirs and ports, so it never touches a cluster the user started.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,25 +29,35 @@ export ROOT_DIR=$root
 run_base=${SHOAL_E2E_RUN:-$(mktemp -d /tmp/shoal-cluster-e2e.XXXXXX)}
 port_base=${SHOAL_E2E_BASE_PORT:-7600}
 only=${SHOAL_E2E_TESTS:-.}
-phases=${*:-three four}
+phases=${*:-three four disaggregated}
 . "$here/harness.sh"
 . "$here/shell_tools_tests.sh"
 . "$here/lifecycle_tests.sh"
 . "$here/cluster_tests.sh"
 . "$here/capability_tests.sh"
+. "$here/disaggregated_tests.sh"
 # Tests write figures worth seeing even on success (note) here; run_test captures the rest.
 exec 3>&1
 
-# use_cluster NAME PORT SERVERS SERVER_ARGS: points the scripts and tests at one cluster.
+# use_cluster NAME PORT SERVERS SERVER_ARGS [UP_ARGS...]: points the scripts and tests at one
+# cluster; SERVERS counts the servers up.sh's -n makes (the data nodes when disaggregated),
+# MEMBERS every member, UP_ARGS go to up.sh before -n.
 use_cluster() {
   export SHOAL_RUN=$run_base/$1 SHOAL_BASE_PORT=$2 SERVERS=$3 SHOAL_SERVER_ARGS=$4
+  shift 4
+  UP_ARGS=("$@")
   export MNT=$SHOAL_RUN/mnt SCRATCH=$SHOAL_RUN/scratch
   mkdir -p "$SCRATCH"
 }
 
+# The members up.sh started in the current cluster, as node.sh names them.
+member_keys_here() { (. "$root/scripts/lib/common.sh" && member_keys); }
+
 # Brings the current cluster up; counts a failure and returns 1 if it does not come up.
 start_cluster() {
-  if bash "$root/scripts/up.sh" -n "$SERVERS" "$MNT"; then
+  if bash "$root/scripts/up.sh" "${UP_ARGS[@]+"${UP_ARGS[@]}"}" -n "$SERVERS" "$MNT"; then
+    MEMBERS=$(member_keys_here | wc -l)
+    export MEMBERS
     # Built once is enough: later up.sh runs (restarts, the next phase) reuse the jars.
     export SHOAL_SKIP_BUILD=1
     return 0
@@ -56,8 +73,8 @@ stop_cluster() { bash "$root/scripts/down.sh" >/dev/null 2>&1 || true; }
 # After a cluster test, whatever it left stopped is started again, so that one failure does
 # not fail every test after it.
 restore_servers() {
-  local i
-  for i in $(seq 1 "$SERVERS"); do bash "$root/scripts/node.sh" start "$i" >/dev/null 2>&1 || true; done
+  local key
+  for key in $(member_keys_here); do bash "$root/scripts/node.sh" start "$key" >/dev/null 2>&1 || true; done
 }
 
 selected() { [[ $1 =~ $only ]]; }
@@ -106,7 +123,24 @@ for phase in $phases; do
         stop_cluster
       fi
       ;;
-    *) echo "cluster-e2e: unknown phase $phase (three, four)"; exit 2 ;;
+    disaggregated)
+      export DEAD_AFTER=10 REAP_PERIOD=3
+      use_cluster disaggregated $((port_base + 200)) 4 \
+        "--dead-after $DEAD_AFTER --reap-period $REAP_PERIOD --orphan-period 0" \
+        --topology disaggregated -m 3
+      if start_cluster; then
+        for t in $(tests_named test_); do
+          selected "$t" || continue
+          if [ "$t" = test_corrupt_block_reads_as_eio ]; then
+            skip_test "$t" "single server only: a replica serves the block"; continue
+          fi
+          run_test "$t"
+        done
+        for t in $(tests_named disagg_) $DISAGGREGATED_FAULT_TESTS; do run_cluster_test "$t"; done
+        stop_cluster
+      fi
+      ;;
+    *) echo "cluster-e2e: unknown phase $phase (three, four, disaggregated)"; exit 2 ;;
   esac
 done
 

@@ -107,12 +107,26 @@ metadata_answers() {
 
 server_number() { [[ $1 =~ ^s([0-9]+)$ ]] || fail "not a server id: [$1]"; echo "${BASH_REMATCH[1]}"; }
 
-start_server_and_wait() {
-  bash "$ROOT_DIR/scripts/node.sh" start "$1"
-  poll_until 90 "s$1 to be up" member_is "s$1" up
+# server_key ID: how the scripts and run dirs name a member: N for the converged sN (node.sh N,
+# $SHOAL_RUN/server-N), the id itself for a disaggregated mN or dN.
+server_key() {
+  case $1 in
+    s[0-9]*) server_number "$1" ;;
+    [md][0-9]*) echo "$1" ;;
+    *) fail "not a member id: [$1]" ;;
+  esac
 }
 
-# chunk_file N INODE INDEX: the path of a chunk's data file on server N (it may not exist).
+# server_id KEY: the member id of a key (2 -> s2, d2 -> d2).
+server_id() { case $1 in [0-9]*) echo "s$1" ;; *) echo "$1" ;; esac; }
+
+start_server_and_wait() {
+  bash "$ROOT_DIR/scripts/node.sh" start "$1"
+  poll_until 90 "$(server_id "$1") to be up" member_is "$(server_id "$1")" up
+}
+
+# chunk_file KEY INODE INDEX: the path of a chunk's data file on a server (see server_key); it
+# may not exist.
 chunk_file() {
   local h; h=$(printf '%016x' "$2")
   echo "$SHOAL_RUN/server-$1/chunks/${h:14:2}/${h:12:2}/$h.$3.chunk"
@@ -167,7 +181,7 @@ replicas_correct() {
     assert_eq "${#rs[@]}" "$REPLICATION" "replicas of chunk $idx of $f ($replicas)"
     for r in "${rs[@]}"; do
       [ "$r" != "$excluded" ] || fail "chunk $idx of $f still lists $excluded"
-      n=$(server_number "$r")
+      n=$(server_key "$r")
       cf=$(chunk_file "$n" "$ino" "$idx")
       [ -f "$cf" ] || fail "replica $r of chunk $idx of $f: no file $cf"
       cmp <(tail -c +$((idx * CHUNK_SIZE + 1)) "$ref" | head -c "$CHUNK_SIZE") "$cf" \
@@ -210,7 +224,7 @@ cluster3_leader_failover() {
   head -c $((300 << 20)) /dev/urandom > "$SCRATCH/big300"
   local leader n
   leader=$(meta_leader) || fail "shoal status names no metadata leader"
-  n=$(server_number "$leader")
+  n=$(server_key "$leader")
 
   cp -a "$src" "$dir/tree" &
   local cp_pid=$!
@@ -251,7 +265,7 @@ cluster3_leader_failover() {
   [ "$now" != "$leader" ] || fail "$leader still leads after kill -9"
 
   start_server_and_wait "$n"
-  poll_until 180 "the cluster to converge after $leader came back" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 180 "the cluster to converge after $leader came back" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
   replicas_correct "$dir/big" "$SCRATCH/big300"
   rm -f "$SCRATCH/big300"
 }
@@ -283,7 +297,7 @@ cluster3_stopped_server_catches_up() {
   start_server_and_wait 2
   drop_caches
   diff -r "$ref" "$dir" || fail "content differs after s2 came back"
-  poll_until 120 "0 under-replicated after s2 came back" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 120 "0 under-replicated after s2 came back" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
   local p
   for p in "$ref"/*; do replicas_correct "$dir/${p##*/}" "$p"; done
   drop_caches
@@ -300,7 +314,7 @@ cluster3_corrupt_replica_is_repaired() {
   read -r idx ver replicas < <(locate "$f") || fail "shoal locate found no chunk of $f"
   # The first replica is the one reads try first: corrupting it makes the client meet it.
   first=${replicas%%,*}
-  n=$(server_number "$first")
+  n=$(server_key "$first")
   cf=$(chunk_file "$n" "$ino" 0)
   [ -f "$cf" ] || fail "no chunk file $cf on $first"
   crc_ok "$cf" || fail "$cf fails its CRC before it was corrupted"
@@ -311,7 +325,7 @@ cluster3_corrupt_replica_is_repaired() {
   drop_caches
   cmp "$ref" "$f" || fail "reading past a corrupt replica returned wrong data"
   poll_until 120 "the corrupt copy on $first to be repaired or replaced" copy_repaired "$cf"
-  poll_until 120 "0 under-replicated after the repair" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 120 "0 under-replicated after the repair" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
   local ver2; read -r _ ver2 _ < <(locate "$f")
   [ "$ver2" -gt "$ver" ] || fail "chunk version $ver2 did not move past $ver after the bad replica was dropped"
   replicas_correct "$f" "$ref"
@@ -422,7 +436,7 @@ cluster3_full_restart_keeps_every_byte() {
   bash "$ROOT_DIR/scripts/up.sh" "$MNT"
   after=$(tree_manifest "$MNT")
   diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") || fail "tree changed across the restart"
-  poll_until 120 "the cluster to converge after the restart" cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 120 "the cluster to converge after the restart" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
 }
 
 # no_file_left FILE...: none of the files exists.
@@ -446,8 +460,8 @@ cluster3_rm_leaves_no_copy_on_any_server() {
   # then gets all its replicas. The tests before leave thousands of chunks short of a replica
   # (a leader killed during a tree copy, two servers stopped), which the healer copies at ~50 a
   # second here: measured 120 s was not always enough.
-  poll_until 300 "all $SERVERS servers to be up and every chunk at the factor" \
-    cluster_converged "$SERVERS" "$SERVERS" "$(now_ms)"
+  poll_until 300 "all $MEMBERS servers to be up and every chunk at the factor" \
+    cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
   mkdir -p "$dir"
   for i in 1 2 3; do head -c $((i * 300000 + 11)) /dev/urandom > "$dir/f$i"; done
   head -c $((CHUNK_SIZE + 4096)) /dev/urandom > "$dir/big"   # two chunks
@@ -461,7 +475,7 @@ cluster3_rm_leaves_no_copy_on_any_server() {
       IFS=, read -ra rs <<<"$replicas"
       assert_eq "${#rs[@]}" "$REPLICATION" "replicas of chunk $idx of $f ($replicas)"
       for r in "${rs[@]}"; do
-        cf=$(chunk_file "$(server_number "$r")" "$ino" "$idx")
+        cf=$(chunk_file "$(server_key "$r")" "$ino" "$idx")
         [ -f "$cf" ] || fail "replica $r of chunk $idx of $f: no file $cf"
         copies+=("$cf")
       done
@@ -484,7 +498,8 @@ cluster3_rm_leaves_no_copy_on_any_server() {
   done
 }
 
-# Needs 4 servers and a short --dead-after: cluster4_* run in cluster_run.sh's second phase.
+# Needs 4 data nodes and a short --dead-after: cluster4_* run in cluster_run.sh's phase four,
+# and this one on the disaggregated cluster too.
 cluster4_dead_server_is_replaced() {
   local dir=$MNT/dead ref=$SCRATCH/dead i
   mkdir -p "$dir" "$ref"
@@ -492,16 +507,16 @@ cluster4_dead_server_is_replaced() {
   head -c $((150 << 20)) /dev/urandom > "$ref/big"   # three chunks
   cp "$ref"/* "$dir"/
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
+  poll_until 120 "the 4-server cluster to converge" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
 
   # The victim holds the first chunk of the big file: it surely has data to lose.
   local victim n
   victim=$(first_holder "$dir/big")
-  n=$(server_number "$victim")
+  n=$(server_key "$victim")
   bash "$ROOT_DIR/scripts/node.sh" stop "$n"
   poll_until 30 "$victim to be down" member_is "$victim" down
   poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
-  poll_until 180 "every chunk back at factor $REPLICATION without $victim" cluster_converged 3 4 "$(now_ms)"
+  poll_until 180 "every chunk back at factor $REPLICATION without $victim" cluster_converged $((MEMBERS - 1)) "$MEMBERS" "$(now_ms)"
 
   for i in $(seq 1 12); do replicas_correct "$dir/f$i" "$ref/f$i" "$victim"; done
   replicas_correct "$dir/big" "$ref/big" "$victim"
@@ -538,17 +553,17 @@ cluster4_heal_races_a_writer() {
   head -c "$CHUNK_SIZE" /dev/urandom > "$ref"
   cp "$ref" "$dir/chunk"
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
+  poll_until 120 "the 4-server cluster to converge" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
 
   local victim n
   victim=$(first_holder "$dir/chunk")
-  n=$(server_number "$victim")
+  n=$(server_key "$victim")
   overwrite_loop "$dir/chunk" "$ref" "$SCRATCH/race.stop" > "$SCRATCH/race.log" 2>&1 &
   local writer=$!
   bash "$ROOT_DIR/scripts/node.sh" stop "$n"
   poll_until 30 "$victim to be down" member_is "$victim" down
   poll_until $((DEAD_AFTER + 60)) "$victim to be dead" member_is "$victim" dead
-  poll_until 180 "the chunk back at factor $REPLICATION without $victim" cluster_converged 3 4 "$(now_ms)"
+  poll_until 180 "the chunk back at factor $REPLICATION without $victim" cluster_converged $((MEMBERS - 1)) "$MEMBERS" "$(now_ms)"
   touch "$SCRATCH/race.stop"
   wait_pid "$writer" 600 "the overwriting writer ($(tail -n 3 "$SCRATCH/race.log"))"
   note "heal races a writer: $(cat "$SCRATCH/race.log") overwrites while $victim was replaced"
@@ -567,7 +582,7 @@ cluster4_member_gone_across_restart_is_healed_around() {
   for i in $(seq 1 8); do head -c $((i * 200000 + 5)) /dev/urandom > "$ref/f$i"; done
   cp "$ref"/* "$dir"/
   sync
-  poll_until 120 "the 4-server cluster to converge" cluster_converged 4 4 "$(now_ms)"
+  poll_until 120 "the 4-server cluster to converge" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
 
   # The victim holds the first chunk of f1: it surely has data the others must make up for.
   local victim n

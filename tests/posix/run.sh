@@ -8,6 +8,8 @@
 #   - checks that a lock held through a mount whose client dies is released.
 # Environment: SHOAL_POSIX_RUN (run dir, default a fresh /tmp/posix-XXXX),
 # SHOAL_POSIX_BASE_PORT (default 8400), SHOAL_POSIX_SERVERS (default 1),
+# SHOAL_POSIX_TOPOLOGY (converged, the default; or disaggregated: one metadata server and
+# SHOAL_POSIX_SERVERS data nodes),
 # SHOAL_POSIX_FSX_OPS (default 100000), SHOAL_POSIX_FSX_SEED (default 4242),
 # SHOAL_POSIX_ONLY (a regex of suite checks), SHOAL_POSIX_KEEP=1 keeps the run dir.
 # Checks in KNOWN_GAPS are run and printed as GAP, never counted as passed.
@@ -17,6 +19,9 @@ root=$(cd "$here/../.." && pwd)
 export SHOAL_RUN=${SHOAL_POSIX_RUN:-$(mktemp -d /tmp/posix-XXXXXX)}
 export SHOAL_BASE_PORT=${SHOAL_POSIX_BASE_PORT:-8400}
 servers=${SHOAL_POSIX_SERVERS:-1}
+topology_args=()
+[ "${SHOAL_POSIX_TOPOLOGY:-converged}" = converged ] \
+  || topology_args=(--topology "$SHOAL_POSIX_TOPOLOGY" -m 1)
 fsx_ops=${SHOAL_POSIX_FSX_OPS:-100000}
 fsx_seed=${SHOAL_POSIX_FSX_SEED:-4242}
 only=${SHOAL_POSIX_ONLY:-}
@@ -58,7 +63,7 @@ ensure_user() {
   id -nG "$user" | grep -qw "$group" || usermod -a -G "$group" "$user"
 }
 
-if ! bash "$root/scripts/up.sh" -n "$servers" "$mnt"; then
+if ! bash "$root/scripts/up.sh" "${topology_args[@]+"${topology_args[@]}"}" -n "$servers" "$mnt"; then
   echo "posix: cluster did not start"; tail -n 30 "$SHOAL_RUN"/*.log; exit 1
 fi
 if ! mount_second; then
