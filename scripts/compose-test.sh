@@ -12,7 +12,11 @@
 #      the mount still writes and reads (new files, hashes), also from a freshly restarted
 #      client; starts the server again and waits until it is back up; then kills s1, the
 #      server the client's metadata calls go to, checks again and starts it again;
-#   5. `docker-compose down -v` (also on failure, from a trap).
+#   5. `docker-compose down -v` (also on failure, from a trap);
+#   6. steps 3-5 again for the disaggregated compose file (docker-compose.disaggregated.yml:
+#      metadata servers m1-m3, data nodes d1-d3), killing the metadata leader, m1 (the first
+#      metadata server, where the client's metadata calls go) and a data node in turn.
+# Usage: scripts/compose-test.sh [converged] [disaggregated]     (both by default)
 # Exits non-zero with a message naming the failed step. Logs: run/compose-test/.
 #
 # Environment: SHOAL_COMPOSE_TREE (directory of the image copied in, default /usr/share/doc),
@@ -24,6 +28,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DOCKER_DIR=$ROOT/deploy/docker
 LOGS=$ROOT/run/compose-test
 PROJECT=shoalfs-compose-test
+# The topologies proven, in order: each has its compose file and its project (own volumes).
+TOPOLOGIES=${*:-converged disaggregated}
 ROOTFS_IMAGE=shoalfs-local/debian:bookworm-minbase
 BASE_IMAGE=shoalfs-local/base:bookworm
 SHOAL_IMAGE_TAG=shoalfs:compose-test
@@ -89,10 +95,10 @@ need=()
 command -v docker >/dev/null || need+=(docker.io)
 # Compose v2 (the docker plugin) or v1 (docker-compose); Debian 12 packages v1.
 if docker compose version >/dev/null 2>&1; then
-  compose() { docker compose -p "$PROJECT" -f "$DOCKER_DIR/docker-compose.yml" "$@"; }
+  compose() { docker compose -p "$project" -f "$compose_file" "$@"; }
 else
   command -v docker-compose >/dev/null || need+=(docker-compose)
-  compose() { docker-compose -p "$PROJECT" -f "$DOCKER_DIR/docker-compose.yml" "$@"; }
+  compose() { docker-compose -p "$project" -f "$compose_file" "$@"; }
 fi
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 
@@ -143,6 +149,19 @@ docker build --build-arg BASE_IMAGE="$BASE_IMAGE" -f "$DOCKER_DIR/Dockerfile" -t
 
 # ---------------------------------------------------------------- cluster
 export SHOAL_IMAGE=$SHOAL_IMAGE_TAG ETCD_IMAGE=$BASE_IMAGE SHOAL_BASE_IMAGE=$BASE_IMAGE
+
+# prove TOPOLOGY: starts that topology's compose cluster and runs every check on it.
+prove() {
+local topology=$1 servers first_meta
+case $topology in
+  converged) compose_file=$DOCKER_DIR/docker-compose.yml servers="s1 s2 s3" first_meta=s1 ;;
+  disaggregated) compose_file=$DOCKER_DIR/docker-compose.disaggregated.yml
+    servers="m1 m2 m3 d1 d2 d3" first_meta=m1 ;;
+  *) fail "unknown topology $topology (converged, disaggregated)" ;;
+esac
+project=$PROJECT-$topology
+local count; count=$(wc -w <<<"$servers")
+step "== the $topology compose cluster ($servers)"
 compose_up=1
 # A run killed before its trap ran may have left the project behind.
 compose down -v --remove-orphans >"$LOGS/down.log" 2>&1 || true
@@ -151,7 +170,7 @@ compose up -d --no-build >"$LOGS/up.log" 2>&1 || { cat "$LOGS/up.log" >&2; fail 
 
 # Container ids, taken while all run (`ps` of compose v2 leaves stopped ones out).
 declare -A ids
-for svc in etcd s1 s2 s3 client; do
+for svc in etcd $servers client; do
   ids[$svc]=$(compose ps -q "$svc")
   [ -n "${ids[$svc]}" ] || fail "service $svc has no container"
 done
@@ -166,7 +185,7 @@ wait_healthy() {
     sleep 2
   done
 }
-for svc in etcd s1 s2 s3 client; do wait_healthy "$svc" 300; done
+for svc in etcd $servers client; do wait_healthy "$svc" 300; done
 client=$(cid client)
 step "cluster healthy after $((SECONDS - started)) s"
 
@@ -215,7 +234,7 @@ in_client "copy $TREE and the JRE's modules file in, read back, compare hashes" 
 status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }
 echo "$status" >&2
 victim=$(echo "$status" | sed -n 's/^metadata leader: //p')
-case $victim in s1 | s2 | s3) ;; *) fail "no metadata leader in shoal status" ;; esac
+[[ " $servers " == *" $victim "* ]] || fail "no metadata leader in shoal status"
 step "docker kill the metadata leader's container ($victim)"
 docker kill "$(cid "$victim")" >/dev/null || fail "docker kill $victim"
 [ "$(docker inspect -f '{{.State.Running}}' "$(cid "$victim")")" = false ] || fail "$victim is still running after docker kill"
@@ -254,18 +273,42 @@ docker start "$(cid "$victim")" >/dev/null || fail "docker start $victim"
 wait_healthy "$victim" 240
 status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }
 echo "$status" >&2
-echo "$status" | grep -q '^members: 3 up of 3$' || fail "not every server is up after $victim restarted"
+echo "$status" | grep -q "^members: $count up of $count\$" || fail "not every server is up after $victim restarted"
 
-# The client sends metadata calls to the first live server by id, s1. A killed container
+# The client sends metadata calls to the first live metadata server by id. A killed container
 # sends no RST, so the client's connection to it stays open and silent: the client has to
-# notice by itself (RPC heartbeats) and go to another server, whether or not s1 leads.
-step "docker kill s1, the server the client's metadata calls go to"
-docker kill "$(cid s1)" >/dev/null || fail "docker kill s1"
-in_client "with s1 dead: new names and data, old data still readable" "
-  mkdir $MNT/after-s1
-  cp /tmp/r64k.2 $MNT/after-s1/r64k && same_file /tmp/r64k.2 $MNT/after-s1/r64k
-  mv $MNT/after-s1/r64k $MNT/after-s1/moved && [ -f $MNT/after-s1/moved ]
+# notice by itself (RPC heartbeats) and go to another server, whether or not that one leads.
+step "docker kill $first_meta, the server the client's metadata calls go to"
+docker kill "$(cid "$first_meta")" >/dev/null || fail "docker kill $first_meta"
+in_client "with $first_meta dead: new names and data, old data still readable" "
+  mkdir $MNT/after-first
+  cp /tmp/r64k.2 $MNT/after-first/r64k && same_file /tmp/r64k.2 $MNT/after-first/r64k
+  mv $MNT/after-first/r64k $MNT/after-first/moved && [ -f $MNT/after-first/moved ]
   same_file /tmp/r70 $MNT/after-kill/r70"
-step "start s1 again and wait until it is up in the cluster"
-docker start "$(cid s1)" >/dev/null || fail "docker start s1"
-wait_healthy s1 240
+step "start $first_meta again and wait until it is up in the cluster"
+docker start "$(cid "$first_meta")" >/dev/null || fail "docker start $first_meta"
+wait_healthy "$first_meta" 240
+
+if [ "$topology" = disaggregated ]; then
+  # A data node: writes go around it (re-placed on the others), and every file stays readable
+  # from the copies left.
+  step "docker kill d2, a data node"
+  docker kill "$(cid d2)" >/dev/null || fail "docker kill d2"
+  in_client "with d2 dead: a new two-chunk file, and every earlier file's hash" "
+    head -c 70M /dev/urandom >/tmp/r70b
+    cp /tmp/r70b $MNT/after-d2 && same_file /tmp/r70b $MNT/after-d2
+    same_tree '$TREE' $MNT/tree
+    same_file \$big $MNT/big
+    same_file /tmp/r70 $MNT/after-kill/r70"
+  step "start d2 again and wait until it is up in the cluster"
+  docker start "$(cid d2)" >/dev/null || fail "docker start d2"
+  wait_healthy d2 240
+fi
+
+step "docker-compose down -v ($topology)"
+compose logs --no-color >"$LOGS/compose-$topology.log" 2>&1
+compose down -v --remove-orphans >>"$LOGS/down.log" 2>&1 || fail "docker-compose down -v ($topology)"
+compose_up=0
+}
+
+for topology in $TOPOLOGIES; do prove "$topology"; done

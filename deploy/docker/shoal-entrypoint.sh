@@ -19,14 +19,16 @@
 #   SHOAL_HOST          name or address this server binds and advertises to the others and to
 #                       clients; must resolve to this container  [$(hostname)]
 #   SHOAL_RPC_PORT      client/data port                         [7100]
-#   SHOAL_RAFT_PORT     metadata (Raft) port                     [7200]
+#   SHOAL_RAFT_PORT     metadata (Raft) port; not for a data node [7200]
 #   SHOAL_PEERS         every metadata member as id@host:raftport, comma separated, this
-#                       server included; fixed by the first start [$SHOAL_ID@$SHOAL_HOST:$SHOAL_RAFT_PORT]
+#                       server included; fixed by the first start; not for a data node
+#                                                                [$SHOAL_ID@$SHOAL_HOST:$SHOAL_RAFT_PORT]
 #   SHOAL_DATA_DIR      chunks and metadata; put a volume here   [/var/lib/shoalfs]
 #   SHOAL_REPLICATION   copies of each chunk                     [server default: 3, capped]
 #   SHOAL_MIN_REPLICAS  fewest live copies a write goes on with  [server default: 2]
 #   SHOAL_DEAD_AFTER    seconds down before re-replication       [server default: 60]
-#   SHOAL_TOPOLOGY      server topology                          [converged]
+#   SHOAL_TOPOLOGY      server topology: converged, disaggregated [converged]
+#   SHOAL_ROLE          disaggregated only: metadata or data     (required there)
 #   SHOAL_SERVER_ARGS   extra server flags, as words             []
 # client:
 #   SHOAL_MOUNT         mount point inside the container         [/mnt/shoal]
@@ -51,8 +53,12 @@ server() {
   local rpc=${SHOAL_RPC_PORT:-7100} raft=${SHOAL_RAFT_PORT:-7200}
   local data=${SHOAL_DATA_DIR:-/var/lib/shoalfs}
   local args=(--topology "${SHOAL_TOPOLOGY:-converged}" --id "$SHOAL_ID" --host "$host"
-    --rpc-port "$rpc" --raft-port "$raft" --data-dir "$data" --etcd "$SHOAL_ETCD"
-    --peers "${SHOAL_PEERS:-$SHOAL_ID@$host:$raft}")
+    --rpc-port "$rpc" --data-dir "$data" --etcd "$SHOAL_ETCD")
+  # A data node is outside the metadata group: no Raft port, no peers.
+  if [ "${SHOAL_ROLE:-}" != data ]; then
+    args+=(--raft-port "$raft" --peers "${SHOAL_PEERS:-$SHOAL_ID@$host:$raft}")
+  fi
+  [ -z "${SHOAL_ROLE:-}" ] || args+=(--role "$SHOAL_ROLE")
   [ -z "${SHOAL_REPLICATION:-}" ] || args+=(--replication "$SHOAL_REPLICATION")
   [ -z "${SHOAL_MIN_REPLICAS:-}" ] || args+=(--min-replicas "$SHOAL_MIN_REPLICAS")
   [ -z "${SHOAL_DEAD_AFTER:-}" ] || args+=(--dead-after "$SHOAL_DEAD_AFTER")
