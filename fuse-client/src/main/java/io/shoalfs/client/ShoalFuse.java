@@ -555,7 +555,10 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       // learn what is a directory without a lookup and getattr per entry.
       FileStat entryStat = new FileStat(jnr.ffi.Runtime.getSystemRuntime());
       String after = "";
-      boolean withAttrs = readdirPlus.withAttrs(inode);
+      // A held directory answers its names' lookups here, and has no attributes to give for
+      // the names it did not make: attributes in its listing only cost (measured: the first
+      // listing of 1000 names took 4-6x the next ones).
+      boolean withAttrs = !meta.writeBack().holdsDirectory(inode) && readdirPlus.withAttrs(inode);
       while (true) {
         long generation = resolver.cache().generation();
         MetaResponse page = meta.call(caller, MetaRequest.newBuilder().setReadDir(

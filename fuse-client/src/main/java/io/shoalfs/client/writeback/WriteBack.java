@@ -186,6 +186,19 @@ public final class WriteBack implements AutoCloseable {
   }
 
   /**
+   * Whether this mount holds directory {@code inode}: its listings, and the lookups and
+   * attributes of the names it made there, are answered here.
+   */
+  public boolean holdsDirectory(long inode) {
+    if (!enabled()) {
+      return false;
+    }
+    synchronized (lock) {
+      return namespace.isHeld(inode);
+    }
+  }
+
+  /**
    * Resolves {@code path} from held state, or null when the servers must. A name that existed
    * before this mount took its directory comes without attributes: ask the servers for them by
    * inode ({@link #beforeRemote} sends the journal first if it changed that name).
