@@ -3,7 +3,6 @@ package io.shoalfs.bench;
 import io.shoalfs.server.data.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,21 +26,20 @@ import org.openjdk.jmh.annotations.TearDown;
 public class ChunkCreateBench {
   static final long VERSION = 1;
 
-  private Path dir;
+  private ScratchStore scratch;
   private ChunkStore store;
   private final ByteBuffer payload = ByteBuffer.wrap(new byte[4096]);
   private long inode;
 
   @Setup(Level.Trial)
   public void open() throws IOException {
-    dir = BenchDirs.create("chunk-create");
-    store = new ChunkStore(dir);
+    scratch = ScratchStore.create("chunk-create");
+    store = scratch.store();
   }
 
   @TearDown(Level.Trial)
   public void remove() throws IOException {
-    store.close();
-    BenchDirs.delete(dir);
+    scratch.close();
   }
 
   @Benchmark

@@ -3,7 +3,6 @@ package io.shoalfs.bench;
 import io.shoalfs.server.data.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,13 +33,13 @@ public class ChunkReadBench {
   @Param({"4096", "1048576"})
   int readBytes;
 
-  private Path dir;
+  private ScratchStore scratch;
   private ChunkStore store;
 
   @Setup(Level.Trial)
   public void fill() throws IOException {
-    dir = BenchDirs.create("chunk-read");
-    store = new ChunkStore(dir);
+    scratch = ScratchStore.create("chunk-read");
+    store = scratch.store();
     byte[] piece = new byte[1 << 20];
     SplittableRandom random = new SplittableRandom(7);
     for (int offset = 0; offset < FILLED_BYTES; offset += piece.length) {
@@ -54,8 +53,7 @@ public class ChunkReadBench {
 
   @TearDown(Level.Trial)
   public void remove() throws IOException {
-    store.close();
-    BenchDirs.delete(dir);
+    scratch.close();
   }
 
   /** Each benchmark thread's own sequence of offsets. */

@@ -3,7 +3,6 @@ package io.shoalfs.bench;
 import io.shoalfs.server.data.ChunkStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -35,15 +34,15 @@ public class ChunkWriteBench {
   @Param({"4096", "1048576"})
   int writeBytes;
 
-  private Path dir;
+  private ScratchStore scratch;
   private ChunkStore store;
   private ByteBuffer payload;
   private long offset;
 
   @Setup(Level.Trial)
   public void open() throws IOException {
-    dir = BenchDirs.create("chunk-write");
-    store = new ChunkStore(dir);
+    scratch = ScratchStore.create("chunk-write");
+    store = scratch.store();
     byte[] bytes = new byte[writeBytes];
     new SplittableRandom(7).nextBytes(bytes);
     payload = ByteBuffer.wrap(bytes);
@@ -56,8 +55,7 @@ public class ChunkWriteBench {
 
   @TearDown(Level.Trial)
   public void remove() throws IOException {
-    store.close();
-    BenchDirs.delete(dir);
+    scratch.close();
   }
 
   @Benchmark

@@ -175,8 +175,10 @@ final class ChecksummedChunk implements Closeable {
     long oldSize = size;
     long end = offset + length;
     long newSize = Math.max(oldSize, end);
+    // From the old end's block when the write leaves a hole (its blocks get checksums too) to
+    // the write's last block: the blocks after it keep their bytes and their CRCs.
     long first = Math.min(oldSize, offset) / blockSize;
-    long last = (newSize - 1) / blockSize;
+    long last = (end - 1) / blockSize;
     int[] newCrcs = new int[Math.toIntExact(last - first + 1)];
     for (long b = first; b <= last; b++) {
       newCrcs[(int) (b - first)] = blockCrcAfterWrite(b, oldSize, newSize, offset, src);

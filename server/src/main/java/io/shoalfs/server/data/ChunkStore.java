@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * disk surfaces as the IOException the JDK throws ("No space left on device").
  *
  * <p>Chunk versions (replication): each copy may carry a version, kept in a sidecar next to
- * it and deleted with it. Version 0 means unversioned (the single-node path): no sidecar, no
+ * it (and in memory: {@link ChunkVersions}) and deleted with it. Version 0 means unversioned (the single-node path): no sidecar, no
  * checks. A versioned write or read whose version is older than the copy's fails with
  * {@link StaleVersionException}; a versioned write with a newer version moves the copy to it.
  * The check and the change happen under the chunk's lock, with the data.

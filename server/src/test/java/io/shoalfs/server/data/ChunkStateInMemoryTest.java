@@ -81,6 +81,25 @@ class ChunkStateInMemoryTest {
     }
   }
 
+  /**
+   * An overwrite re-checksums the blocks it writes and no others: a rotten block after it is
+   * neither verified (the write succeeds) nor blessed with a fresh CRC (it stays CORRUPT).
+   */
+  @Test
+  void anOverwriteTouchesOnlyItsOwnBlocks() throws IOException {
+    byte[] model = random(6, 64 * BLOCK);
+    try (ChunkStore store = new ChunkStore(dir, CHUNK, BLOCK)) {
+      store.write(4, 0, 0, ByteBuffer.wrap(model), false);
+      flipByte(new ChunkLayout(dir).dataFile(new ChunkKey(4, 0)), 40 * BLOCK + 1);
+      byte[] patch = random(7, 100);
+      store.write(4, 0, 3 * BLOCK + 10, ByteBuffer.wrap(patch), false);
+      System.arraycopy(patch, 0, model, 3 * BLOCK + 10, patch.length);
+      assertArrayEquals(Arrays.copyOf(model, 40 * BLOCK), bytes(store.read(4, 0, 0, 40 * BLOCK)));
+      assertEquals(40, assertThrows(CorruptChunkException.class,
+          () -> store.read(4, 0, 40 * BLOCK, BLOCK)).block());
+    }
+  }
+
   @Test
   void aHoleReadsAsZerosWhateverTheThreadReadBefore() throws IOException {
     try (ChunkStore store = new ChunkStore(dir, CHUNK, BLOCK)) {
