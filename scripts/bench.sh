@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # ShoalFS against MooseFS and a local directory, in one run, with the same workloads.
 #   scripts/bench.sh [SIZE_MB]        (SIZE_MB: fio file size, default 1024 as in fsbench)
-# Brings up ShoalFS (3 servers, replication 3, via up.sh, with its own run dir and ports),
-# runs ../shared/bench/fsbench.sh on it, records the peak RSS of its client and servers, tears
-# it down; then the same for MooseFS (goal 3, ../shared/peers/moosefs.sh) and a local directory.
-# Prints one table (metric, ShoalFS, MooseFS, local, ShoalFS/MooseFS) and writes it, with the
-# exact command, into BENCHMARKS.md. Whatever it started is stopped on exit, failure included.
+# Runs ../shared/bench/fsbench.sh BENCH_ROUNDS times (default 2) on each system, interleaved
+# (shoal, mfs, local, shoal, mfs, local, ...), so that a machine that slows down or speeds up
+# during the run weighs on every system alike. Each ShoalFS round brings up 3 servers
+# (replication 3, via up.sh, with its own run dir and ports), each MooseFS round a master and
+# 3 chunkservers (goal 3, ../shared/peers/moosefs.sh); both are torn down after their round.
+# Keeping them up between rounds would not be fair: the idle system would hold memory and
+# threads while the other one is measured, and ShoalFS's JVMs would start later rounds with
+# their code already compiled while MooseFS (native code) gains nothing from it. Torn down,
+# every round of every system starts from the same state: fresh processes, an empty store.
+# Prints one table (per metric: each system's mean over the rounds with its spread, +-half the
+# range as a percentage of the mean, and the ShoalFS/MooseFS ratio of means), then each round's
+# figures, and writes both, with the exact command, into BENCHMARKS.md. Whatever it started is
+# stopped on exit, failure included.
 #
 # Environment: SHOAL_BASE_PORT (default 9600), SHOAL_SHARED (default ../shared),
-# BENCH_TARGETS (default "shoal mfs local"; a subset for quick iterations, not for the record),
-# BENCH_NO_RECORD=1 to leave BENCHMARKS.md alone.
+# BENCH_ROUNDS (default 2), BENCH_TARGETS (default "shoal mfs local"; a subset for quick
+# iterations, not for the record), BENCH_NO_RECORD=1 to leave BENCHMARKS.md alone.
 set -euo pipefail
 size=${1:-1024}
 [[ $size =~ ^[0-9]+$ ]] || { echo "usage: bench.sh [SIZE_MB]" >&2; exit 2; }
+rounds=${BENCH_ROUNDS:-2}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROUNDS must be a positive number, not '$rounds'" >&2; exit 2; }
 # Own run dir and ports, set before common.sh derives every path and port from them.
 work=$(mktemp -d /tmp/bench-XXXXXX)
 export SHOAL_RUN=$work/shoal SHOAL_BASE_PORT=${SHOAL_BASE_PORT:-9600}
@@ -22,13 +32,16 @@ shared=${SHOAL_SHARED:-$SHOAL_ROOT/../shared}
 [ -f "$shared/bench/fsbench.sh" ] || { rmdir "$work"; die "no $shared/bench/fsbench.sh"; }
 shared=$(cd "$shared" && pwd)
 targets=${BENCH_TARGETS:-shoal mfs local}
-command="${SHOAL_SKIP_BUILD:+SHOAL_SKIP_BUILD=$SHOAL_SKIP_BUILD }${BENCH_TARGETS:+BENCH_TARGETS=\"$targets\" }bash scripts/bench.sh${1:+ $1}"
+command="${SHOAL_SKIP_BUILD:+SHOAL_SKIP_BUILD=$SHOAL_SKIP_BUILD }${BENCH_ROUNDS:+BENCH_ROUNDS=$rounds }${BENCH_TARGETS:+BENCH_TARGETS=\"$targets\" }bash scripts/bench.sh${1:+ $1}"
 
 export MFS_BASE=$work/mfs
 shoal_mnt=$work/shoal-mnt mfs_mnt=$work/mfs-mnt local_dir=$work/local
 mfs_up=0 shoal_up=0 ticker=""
 cpu_pids=$work/cpu-pids
-declare -A RESULT RSS LOAD
+# Every figure of every round, one "system round metric value" line each: the table's input.
+results=$work/results
+: > "$results"
+declare -A LOAD
 
 say() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
@@ -93,20 +106,42 @@ cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.1f", t / hz }' "$f"
 }
 
-# Runs fsbench on $2 and keeps its figures as RESULT[$1,metric].
+# Operations each workload makes, for its CPU per operation.
+workload_ops() {
+  case $1 in
+    small) echo 4000 ;; # 2000 written + 2000 read
+    md) echo $((4000 * 4 + 20000 + 2000)) ;; # mdbench: creates, stats, renames, unlinks; entries listed; mkdirs, rmdirs
+    tree) echo $(( $(find /usr/include | wc -l) * 4 )) ;; # entries copied, walked, read, removed
+  esac
+}
+
+# One figure of round $round: appended to $results.
+record() { echo "$1 $round $2 $3" >> "$results"; }
+
+# Runs fsbench on $2 and records its figures, the machine's load and the CPU per operation the
+# file system used, under system $1 and the current round.
 run_fsbench() {
-  local key=$1 dir=$2 name=$3 out line
-  say "$name: fsbench $dir ${size} MB"
-  LOAD[$key]="$(cut -d' ' -f1 /proc/loadavg)"
-  progress "$dir" "$name" "$key" & ticker=$!
+  local key=$1 dir=$2 name=$3 out metric value w cs load
+  say "$name, round $round of $rounds: fsbench $dir ${size} MB"
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  progress "$dir" "$name" "$key.$round" & ticker=$!
   out=$(bash "$shared/bench/fsbench.sh" "$dir" "$size") || { kill $ticker; die "fsbench failed on $name"; }
   kill $ticker 2>/dev/null; wait $ticker 2>/dev/null || true; ticker=""
-  LOAD[$key]+=" / $(cut -d' ' -f1 /proc/loadavg)"
-  while read -r metric value; do
-    [[ $metric == \{* ]] && continue
-    RESULT[$key,$metric]=$value
+  LOAD[$key]+="${LOAD[$key]:+, }$load / $(cut -d' ' -f1 /proc/loadavg)"
+  while read -r metric value _; do
+    [[ $metric == \{* || -z $metric ]] && continue
+    record "$key" "$metric" "$value"
   done <<<"$out"
-  say "$name done: $(grep '^{' <<<"$out")"
+  # CPU per operation: the file system's processes' CPU time during each workload, divided by
+  # the operations it made (sampled every 2 s, so a workload's edges blur by up to 2 s). Not
+  # for the local directory: the kernel's work is no process to count.
+  if [ "$key" != local ]; then
+    for w in small md tree; do
+      cs=$(cpu_seconds "$key.$round" $w)
+      [ "$cs" = - ] || record "$key" "cpu_${w}_ms_per_op" "$(python3 -c "print('%.2f' % ($cs * 1000 / $(workload_ops $w)))")"
+    done
+  fi
+  say "$name, round $round done: $(grep '^{' <<<"$out")"
 }
 
 # Peak resident set (VmHWM) of a pid, in MiB.
@@ -119,13 +154,15 @@ bench_shoal() {
   bash "$SHOAL_ROOT/scripts/up.sh" -n 3 "$shoal_mnt"
   cat "$PIDS"/client.pid "$PIDS"/server-*.pid > "$cpu_pids"
   run_fsbench shoal "$shoal_mnt" ShoalFS
-  RSS[shoal,client]=$(peak_mib "$(cat "$PIDS/client.pid")")
-  local i max=0 sum=0 v
+  local i max=0 sum=0 v client
+  client=$(peak_mib "$(cat "$PIDS/client.pid")")
   for i in 1 2 3; do
     v=$(peak_mib "$(cat "$PIDS/server-$i.pid")"); [ "$v" = "?" ] && continue
     sum=$((sum + v)); [ "$v" -gt $max ] && max=$v
   done
-  RSS[shoal,server]=$max RSS[shoal,all]=$((sum + RSS[shoal,client]))
+  [ "$client" = "?" ] || { record shoal rss_client_MiB "$client"; sum=$((sum + client)); }
+  record shoal rss_server_MiB $max
+  record shoal rss_all_MiB $sum
   bash "$SHOAL_ROOT/scripts/down.sh" >/dev/null 2>&1
   shoal_up=0
 }
@@ -144,13 +181,15 @@ bench_mfs() {
   # Master, chunkservers and the mount: every process of the peer's network namespace.
   ip netns pids mfspeer 2>/dev/null > "$cpu_pids"
   run_fsbench mfs "$mfs_mnt" MooseFS
-  local p max=0 sum=0 v mount_pid=""
+  local p max=0 sum=0 v
   for p in $(ip netns pids mfspeer 2>/dev/null); do
     v=$(peak_mib "$p"); [ "$v" = "?" ] && continue
-    if grep -q mfsmount "/proc/$p/comm" 2>/dev/null; then mount_pid=$p; RSS[mfs,client]=$v
-    else sum=$((sum + v)); [ "$v" -gt $max ] && max=$v; fi
+    if grep -q mfsmount "/proc/$p/comm" 2>/dev/null; then record mfs rss_client_MiB "$v"
+    else [ "$v" -gt $max ] && max=$v; fi
+    sum=$((sum + v))
   done
-  RSS[mfs,server]=$max RSS[mfs,all]=$((sum + ${RSS[mfs,client]:-0}))
+  record mfs rss_server_MiB $max
+  record mfs rss_all_MiB $sum
   bash "$shared/peers/moosefs.sh" down "$mfs_mnt" >/dev/null 2>&1
   mfs_up=0
 }
@@ -161,51 +200,37 @@ bench_local() {
   run_fsbench local "$local_dir" "local ($(df --output=fstype "$local_dir" | tail -1))"
 }
 
-say "size ${size} MB, targets: $targets, work dir $work"
+say "size ${size} MB, targets: $targets, $rounds rounds, work dir $work"
 [ "$(id -u)" = 0 ] || die "run as root (mounts, and fsbench drops the page cache)"
 for t in $targets; do
-  case $t in
-    shoal) bench_shoal ;;
-    mfs) bench_mfs ;;
-    local) bench_local ;;
-    *) die "unknown target $t" ;;
-  esac
+  case $t in shoal|mfs|local) ;; *) die "unknown target $t" ;; esac
+done
+for round in $(seq 1 "$rounds"); do
+  for t in $targets; do
+    "bench_$t"
+  done
 done
 
-# ---------------------------------------------------------------------------- the table
-metrics=(seq_write_MiBps seq_read_MiBps rand_read_4k_iops small_write_files_per_s small_read_files_per_s
-  md_create_per_s md_stat_per_s md_readdir_entries_per_s md_rename_per_s md_unlink_per_s md_mkdir_per_s
-  md_rmdir_per_s tree_copy_in_s tree_find_s tree_read_s tree_rm_s)
-table=$(
-  echo "| metric | better | ShoalFS | MooseFS | local | ShoalFS/MooseFS |"
-  echo "|---|---|---:|---:|---:|---:|"
-  for m in "${metrics[@]}"; do
-    s=${RESULT[shoal,$m]:--} f=${RESULT[mfs,$m]:--} l=${RESULT[local,$m]:--}
-    if [[ $m == *_s && $m != *_per_s ]]; then better=lower; else better=higher; fi
-    ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.2f' % (float(a)/float(b)) if a!='-' and b!='-' and float(b) else '-')" "$s" "$f")
-    echo "| $m | $better | $s | $f | $l | $ratio |"
+# ---------------------------------------------------------------------------- the tables
+# Rows in order: metric, the direction that wins, its label in the table.
+rows=$(
+  for m in seq_write_MiBps seq_read_MiBps rand_read_4k_iops small_write_files_per_s small_read_files_per_s \
+      md_create_per_s md_stat_per_s md_readdir_entries_per_s md_rename_per_s md_unlink_per_s md_mkdir_per_s \
+      md_rmdir_per_s; do
+    echo "$m higher $m"
   done
-  echo "| peak RSS client MiB (VmHWM) | lower | ${RSS[shoal,client]:--} | ${RSS[mfs,client]:--} | - | - |"
-  echo "| peak RSS largest server MiB | lower | ${RSS[shoal,server]:--} | ${RSS[mfs,server]:--} | - | - |"
-  echo "| peak RSS all processes MiB | lower | ${RSS[shoal,all]:--} | ${RSS[mfs,all]:--} | - | - |"
-  # CPU per operation: the file system's processes' CPU time during each workload, divided by
-  # the operations it made (sampled every 2 s, so a workload's edges blur by up to 2 s).
-  for w in small md tree; do
-    case $w in
-      small) what="small files (2000 written + 2000 read), ms per file"; ops=4000 ;;
-      md) what="metadata (mdbench: 4000 creates, stats, renames, unlinks; 20000 entries listed; 1000 mkdirs, rmdirs), ms per op"; ops=$((4000 * 4 + 20000 + 2000)) ;;
-      tree) what="tree ($(find /usr/include | wc -l) entries copied, walked, read, removed), ms per entry"; ops=$(( $(find /usr/include | wc -l) * 4 )) ;;
-    esac
-    cs=$(cpu_seconds shoal $w) cm=$(cpu_seconds mfs $w)
-    per() { [ "$1" = - ] && echo - || python3 -c "print('%.2f' % ($1 * 1000 / $2))"; }
-    ps=$(per "$cs" $ops) pm=$(per "$cm" $ops)
-    ratio=$(python3 -c "import sys; a,b=sys.argv[1:]; print('%.2f' % (float(a)/float(b)) if a!='-' and b!='-' and float(b) else '-')" "$ps" "$pm")
-    echo "| CPU: $what | lower | $ps | $pm | - | $ratio |"
-  done
-  echo "| machine load average (1 min) at start / end | - | ${LOAD[shoal]:--} | ${LOAD[mfs]:--} | ${LOAD[local]:--} | - |"
+  for m in tree_copy_in_s tree_find_s tree_read_s tree_rm_s; do echo "$m lower $m"; done
+  echo "rss_client_MiB lower peak RSS client MiB (VmHWM)"
+  echo "rss_server_MiB lower peak RSS largest server MiB"
+  echo "rss_all_MiB lower peak RSS all processes MiB"
+  echo "cpu_small_ms_per_op lower CPU: small files (2000 written + 2000 read), ms per file"
+  echo "cpu_md_ms_per_op lower CPU: metadata (mdbench: 4000 creates, stats, renames, unlinks; 20000 entries listed; 1000 mkdirs, rmdirs), ms per op"
+  echo "cpu_tree_ms_per_op lower CPU: tree ($(find /usr/include | wc -l) entries copied, walked, read, removed), ms per entry"
 )
+tables=$(ROWS=$rows LOAD_shoal=${LOAD[shoal]:-} LOAD_mfs=${LOAD[mfs]:-} LOAD_local=${LOAD[local]:-} \
+  python3 "$SHOAL_ROOT/scripts/lib/bench_table.py" "$results")
 echo
-echo "$table"
+echo "$tables"
 echo
 
 if [ "${BENCH_NO_RECORD:-0}" != 1 ]; then
@@ -216,9 +241,9 @@ if [ "${BENCH_NO_RECORD:-0}" != 1 ]; then
     echo
     echo "Command: \`$command\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(free -g | awk '/^Mem/ {print $2}') GiB RAM," \
       "commit $(git -C "$SHOAL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown))"
-    echo "ShoalFS: 3 servers, replication 3, heaps ${SERVER_HEAP} (server) / ${CLIENT_HEAP} (client), JVM options \`${JAVA_OPTS:-none}\`. MooseFS: 3 chunkservers, goal 3. fsbench size ${size} MB."
+    echo "ShoalFS: 3 servers, replication 3, heaps ${SERVER_HEAP} (server) / ${CLIENT_HEAP} (client), JVM options \`${JAVA_OPTS:-none}\`. MooseFS: 3 chunkservers, goal 3. fsbench size ${size} MB, $rounds rounds interleaved; each cell is the mean of the rounds ± half their range."
     echo
-    echo "$table"
+    echo "$tables"
     echo "<!-- bench:end -->"
   )
   [ -f "$out" ] || printf '# Benchmarks\n\n' >"$out"

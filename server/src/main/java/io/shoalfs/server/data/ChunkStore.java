@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * disk surfaces as the IOException the JDK throws ("No space left on device").
  *
  * <p>Chunk versions (replication): each copy may carry a version, kept in a sidecar next to
- * it and deleted with it. Version 0 means unversioned (the single-node path): no sidecar, no
+ * it (and in memory: {@link ChunkVersions}) and deleted with it. Version 0 means unversioned (the single-node path): no sidecar, no
  * checks. A versioned write or read whose version is older than the copy's fails with
  * {@link StaleVersionException}; a versioned write with a newer version moves the copy to it.
  * The check and the change happen under the chunk's lock, with the data.
@@ -47,6 +47,8 @@ public final class ChunkStore implements Closeable {
   public static final int DEFAULT_CHUNK_SIZE = 64 << 20;
   public static final int DEFAULT_BLOCK_SIZE = 64 << 10;
   static final int DEFAULT_OPEN_CHUNKS = 128;
+  /** Chunk versions kept in memory: about 100 bytes each. */
+  static final int KNOWN_VERSIONS = 16384;
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
   private final ChunkLayout layout;
@@ -54,6 +56,7 @@ public final class ChunkStore implements Closeable {
   private final int blockSize;
   private final StripedLocks locks = new StripedLocks(256);
   private final OpenChunks open;
+  private final ChunkVersions versions;
   private final AtomicLong usedBytes;
   private final DiskForce disk;
 
@@ -87,6 +90,7 @@ public final class ChunkStore implements Closeable {
     this.blockSize = blockSize;
     this.open = new OpenChunks(openChunks);
     this.disk = disk;
+    this.versions = new ChunkVersions(layout, disk, KNOWN_VERSIONS);
     // Copies half-pulled from a peer when the process died: never installed, never needed.
     deleteTree(layout.stagingRoot());
     // Walk the tree once; from here on every change adjusts the count.
@@ -129,7 +133,7 @@ public final class ChunkStore implements Closeable {
     try {
       boolean newVersionFile = false;
       if (version != 0) {
-        long local = readVersion(key);
+        long local = versions.get(key);
         if (Long.compareUnsigned(local, version) > 0) {
           throw new StaleVersionException(inode, index, version, local);
         }
@@ -137,7 +141,7 @@ public final class ChunkStore implements Closeable {
           newVersionFile = local == 0;
           // Forced only with the data: a version lost in a crash only makes this copy look
           // older, and the data it stamps was not forced either (fsync forces both).
-          writeVersion(key, version, sync);
+          versions.set(key, version, sync);
         }
       }
       if (data.hasRemaining()) {
@@ -165,7 +169,7 @@ public final class ChunkStore implements Closeable {
           }
         }
       } finally {
-        usedBytes.addAndGet(footprintOr(chunk, before) - before);
+        usedBytes.addAndGet(chunk.footprint() - before);
       }
     }
   }
@@ -191,7 +195,7 @@ public final class ChunkStore implements Closeable {
     lock.lock();
     try {
       if (version != 0) {
-        long local = readVersion(key);
+        long local = versions.get(key);
         if (Long.compareUnsigned(local, version) > 0) {
           throw new StaleVersionException(inode, index, version, local);
         }
@@ -252,7 +256,7 @@ public final class ChunkStore implements Closeable {
         if (lease != null) {
           lease.chunk().force();
           lease.chunk().takeDirectoryEntryPending();
-          forceVersion(key);
+          versions.force(key);
           any = true;
         }
       } finally {
@@ -270,7 +274,7 @@ public final class ChunkStore implements Closeable {
     Lock lock = locks.of(key).readLock();
     lock.lock();
     try {
-      return readVersion(key);
+      return versions.get(key);
     } finally {
       lock.unlock();
     }
@@ -282,7 +286,7 @@ public final class ChunkStore implements Closeable {
     Lock lock = locks.of(key).writeLock();
     lock.lock();
     try {
-      writeVersion(key, version, true);
+      versions.set(key, version, true);
       syncDirectories(layout.versionFile(key).getParent());
     } finally {
       lock.unlock();
@@ -397,7 +401,7 @@ public final class ChunkStore implements Closeable {
     Lock lock = locks.of(key).writeLock();
     lock.lock();
     try {
-      long local = readVersion(key);
+      long local = versions.get(key);
       if (Long.compareUnsigned(local, version) > 0) {
         throw new StaleVersionException(key.inode(), key.index(), version, local);
       }
@@ -406,7 +410,9 @@ public final class ChunkStore implements Closeable {
       Path checksums = layout.checksumFile(key);
       long before = sizeOrZero(data) + sizeOrZero(checksums);
       long after = Files.size(stagedData) + Files.size(stagedChecksums);
-      Files.createDirectories(data.getParent());
+      if (!Files.isDirectory(data.getParent())) {
+        Files.createDirectories(data.getParent());
+      }
       try {
         Files.move(stagedData, data, StandardCopyOption.REPLACE_EXISTING,
             StandardCopyOption.ATOMIC_MOVE);
@@ -415,7 +421,7 @@ public final class ChunkStore implements Closeable {
       } finally {
         usedBytes.addAndGet(sizeOrZero(data) + sizeOrZero(checksums) - before);
       }
-      writeVersion(key, version, true);
+      versions.set(key, version, true);
       syncDirectories(data.getParent());
       LOG.debug("installed a copy of chunk {} at version {} ({} bytes)", key, version, after);
     } finally {
@@ -441,58 +447,7 @@ public final class ChunkStore implements Closeable {
     if (modified < 0) {
       return null;
     }
-    return new StoredChunk(key.inode(), key.index(), readVersion(key), length, modified);
-  }
-
-  /** The copy's version from its sidecar: 8 bytes big-endian, absent = 0. Caller locks. */
-  private long readVersion(ChunkKey key) throws IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(layout.versionFile(key));
-    } catch (NoSuchFileException absent) {
-      return 0;
-    }
-    if (bytes.length != Long.BYTES) {
-      throw new IOException("version file of chunk " + key + " holds " + bytes.length
-          + " bytes, not " + Long.BYTES);
-    }
-    return ByteBuffer.wrap(bytes).getLong();
-  }
-
-  /**
-   * Replaces the sidecar whole (write a temporary, rename), so that a reader never sees a torn
-   * one; with {@code durable} the temporary is forced first, so that a crash leaves the old
-   * version or the new one. Caller locks.
-   */
-  private void writeVersion(ChunkKey key, long version, boolean durable) throws IOException {
-    Path file = layout.versionFile(key);
-    if (version == 0) {
-      Files.deleteIfExists(file);
-      return;
-    }
-    Files.createDirectories(file.getParent());
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE,
-        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).putLong(version).flip();
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      if (durable) {
-        disk.force(channel, temp);
-      }
-    }
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-  }
-
-  /** Forces a chunk's version sidecar written without {@code durable}, if it has one. */
-  private void forceVersion(ChunkKey key) throws IOException {
-    Path file = layout.versionFile(key);
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      disk.force(channel, file);
-    } catch (NoSuchFileException unversioned) {
-      // nothing to force
-    }
+    return new StoredChunk(key.inode(), key.index(), versions.get(key), length, modified);
   }
 
   private static long sizeOrZero(Path file) throws IOException {
@@ -528,7 +483,7 @@ public final class ChunkStore implements Closeable {
         // A truncate that a crash undoes would resurface old bytes when the file grows again.
         chunk.force();
       } finally {
-        usedBytes.addAndGet(footprintOr(chunk, before) - before);
+        usedBytes.addAndGet(chunk.footprint() - before);
       }
     } finally {
       lock.unlock();
@@ -543,7 +498,7 @@ public final class ChunkStore implements Closeable {
       deleteCounted(layout.dataFile(key));
       deleteCounted(layout.checksumFile(key));
       // Not counted in usedBytes (which covers data and checksums), but gone with the copy.
-      Files.deleteIfExists(layout.versionFile(key));
+      versions.delete(key);
     } finally {
       lock.unlock();
     }
@@ -575,14 +530,6 @@ public final class ChunkStore implements Closeable {
     if (offset + length > chunkSize) {
       throw new IllegalArgumentException("range [" + offset + ", " + (offset + length)
           + ") goes past the chunk size " + chunkSize);
-    }
-  }
-
-  private static long footprintOr(ChecksummedChunk chunk, long fallback) {
-    try {
-      return chunk.footprint();
-    } catch (IOException e) {
-      return fallback;
     }
   }
 

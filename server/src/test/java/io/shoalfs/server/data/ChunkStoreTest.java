@@ -39,6 +39,12 @@ class ChunkStoreTest {
     store.close();
   }
 
+  /** A restart: the store forgets what it kept in memory and reads the files again. */
+  void reopen() throws IOException {
+    store.close();
+    store = new ChunkStore(dir, CHUNK, BLOCK);
+  }
+
   @Test
   void roundTripsUnalignedWritesSpanningBlocks() throws IOException {
     byte[] a = random(1, 3 * BLOCK + 777);
@@ -127,10 +133,12 @@ class ChunkStoreTest {
         bytes(store.read(5, 0, 3 * BLOCK, BLOCK)));
   }
 
+  /** The CRC table is read when a chunk is opened: a sidecar damaged on disk shows on reopen. */
   @Test
   void aFlippedChecksumFailsItsBlock() throws IOException {
     store.write(5, 0, 0, ByteBuffer.wrap(random(7, 3 * BLOCK)), false);
     flipByte(new ChunkLayout(dir).checksumFile(new ChunkKey(5, 0)), 4 + 2);
+    reopen();
     assertEquals(1,
         assertThrows(CorruptChunkException.class, () -> store.read(5, 0, BLOCK, 10)).block());
     assertEquals(10, store.read(5, 0, 0, 10).remaining());
@@ -144,6 +152,7 @@ class ChunkStoreTest {
         new ChunkLayout(dir).checksumFile(new ChunkKey(5, 0)), StandardOpenOption.WRITE)) {
       crc.truncate(4);
     }
+    reopen();
     assertEquals(10, store.read(5, 0, 0, 10).remaining());
     assertEquals(1,
         assertThrows(CorruptChunkException.class, () -> store.read(5, 0, BLOCK, 10)).block());

@@ -34,7 +34,7 @@ class OpenChunksTest {
     }
     assertEquals(3, chunkA.length());
     leaseA.close();
-    assertThrows(ClosedChannelException.class, chunkA::length); // closed on release
+    assertThrows(ClosedChannelException.class, () -> chunkA.read(0, 3)); // closed on release
   }
 
   @Test
