@@ -5,6 +5,7 @@
 # Running it again after scripts/down.sh brings the same data back.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/s3.sh"
 
 n=""
 while getopts "n:" opt; do
@@ -44,4 +45,5 @@ echo $! >"$PIDS/client.pid"
 WAIT_SECONDS=60 wait_for "mount" stat -f "$mnt" || die "mount did not answer (see $SHOAL_RUN/client.log)"
 WAIT_SECONDS=60 wait_for "mount" mountpoint -q "$mnt" || die "mount did not appear (see $SHOAL_RUN/client.log)"
 WAIT_SECONDS=60 wait_for "mount" ls "$mnt" || die "mount does not answer (see $SHOAL_RUN/client.log)"
+start_s3_gateway
 log "ShoalFS mounted at $mnt ($n server(s), etcd $ETCD_ENDPOINTS)"
