@@ -130,31 +130,31 @@ final class KeyWalk {
     Item next() throws RpcException {
       while (true) {
         DirEntry e = peekScan();
-        if (e == null) {
-          return nextHeld();
+        Item candidate = e == null ? null : item(e);
+        if (!held.isEmpty()
+            && (candidate == null || Keys.compare(held.peek().key(), candidate.key()) < 0)) {
+          Item h = held.poll();
+          if (isWanted(h)) {
+            return h;
+          }
+          continue;
         }
-        Item candidate = item(e);
-        if (!held.isEmpty() && Keys.compare(held.peek().key(), candidate.key()) < 0) {
-          return nextHeld();
+        if (candidate == null) {
+          return null;
         }
         peeked = null;
         if (e.getType() == FileType.DIRECTORY) {
           held.add(candidate);
-        } else if (after == null || Keys.after(candidate.key(), after)) {
+        } else if (isWanted(candidate)) {
           return candidate;
         }
       }
     }
 
-    private Item nextHeld() {
-      while (!held.isEmpty()) {
-        Item i = held.poll();
-        if (i.entry().getType() == FileType.DIRECTORY || after == null
-            || Keys.after(i.key(), after)) {
-          return i;
-        }
-      }
-      return null;
+    /** A directory always (the walk decides about its keys); a file if it is after the marker. */
+    private boolean isWanted(Item i) {
+      return i.entry().getType() == FileType.DIRECTORY || after == null
+          || Keys.after(i.key(), after);
     }
 
     /** The next scanned entry that is listed at all, or null at the end of the scan. */
