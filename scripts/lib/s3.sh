@@ -9,10 +9,11 @@ S3_ENV=$SHOAL_RUN/s3.env
 
 s3_classpath() { echo "$SHOAL_ROOT/s3-gateway/target/shoal-s3-gateway-0.1.0-SNAPSHOT.jar:$SHOAL_ROOT/s3-gateway/target/lib/*"; }
 
-# s3_gateway ARGS...: runs `shoal s3 ARGS` in the foreground.
+# s3_gateway ARGS...: runs `shoal s3 ARGS` in place of the calling (sub)shell, so that a
+# background `s3_gateway ... &` has the gateway's own pid in $!.
 s3_gateway() {
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  java -Xmx"$S3_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(s3_classpath)" \
+  exec java -Xmx"$S3_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(s3_classpath)" \
     io.shoalfs.s3.S3GatewayMain "$@"
 }
 
@@ -44,26 +45,3 @@ s3_answers() {
 }
 
 stop_s3_gateway() { stop_pidfile "$PIDS/s3.pid"; }
-
-# Installs the S3 clients the end-to-end tests use (awscli, boto3) when missing.
-ensure_s3_clients() {
-  local missing=()
-  command -v aws >/dev/null || missing+=(awscli)
-  s3_python >/dev/null || missing+=(python3-boto3)
-  command -v curl >/dev/null || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-}
-
-# The python3 that has boto3: the first on PATH, else the system's (python3-boto3).
-s3_python() {
-  local p
-  for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import boto3' 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}

@@ -154,7 +154,7 @@ final class S3Errors {
 
   /** The error document S3 sends with every error status. */
   static String xml(S3Exception e, String resource, String requestId) {
-    return Xml.document("Error", x -> x
+    return Xml.document("Error", false, x -> x
         .element("Code", e.code())
         .element("Message", e.getMessage())
         .element("Resource", resource)

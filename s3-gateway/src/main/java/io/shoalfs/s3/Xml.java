@@ -28,11 +28,22 @@ final class Xml {
 
   private Xml() {}
 
-  /** A document with root element {@code root}, its content written by {@code body}. */
+  /** A document with root element {@code root} in S3's namespace, its content by {@code body}. */
   static String document(String root, Consumer<Xml> body) {
+    return document(root, true, body);
+  }
+
+  /**
+   * A document as above; {@code inNamespace} false for the error document, which S3 sends
+   * without a namespace (and clients such as botocore only read it so).
+   */
+  static String document(String root, boolean inNamespace, Consumer<Xml> body) {
     Xml x = new Xml();
-    x.out.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<").append(root)
-        .append(" xmlns=\"").append(NAMESPACE).append("\">");
+    x.out.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<").append(root);
+    if (inNamespace) {
+      x.out.append(" xmlns=\"").append(NAMESPACE).append('"');
+    }
+    x.out.append('>');
     body.accept(x);
     x.out.append("</").append(root).append('>');
     return x.out.toString();
