@@ -66,7 +66,15 @@ final class S3HttpHandler extends ChannelInboundHandlerAdapter {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     try {
       workers.execute(() -> {
-        boolean reusable = router.handle(ctx.channel(), request, current);
+        boolean reusable;
+        try {
+          reusable = router.handle(ctx.channel(), request, current);
+        } catch (Throwable t) {
+          // The router answers every failure it knows; anything else ends the connection
+          // rather than leave the client waiting for an answer that will not come.
+          LOG.error("{} {} failed", request.method(), request.uri(), t);
+          reusable = false;
+        }
         current.close();
         // The next request is read only if this one's body was read to its end.
         if (keepAlive && reusable && current.hasEnded()) {
