@@ -16,7 +16,7 @@ S3_CHUNK=${CHUNK_SIZE:-$((64 << 20))}
 ensure_s3_clients() {
   local missing=()
   command -v aws >/dev/null || missing+=(awscli)
-  s3_python >/dev/null || missing+=(python3-boto3)
+  boto3_python >/dev/null || missing+=(python3-boto3)
   command -v curl >/dev/null || missing+=(curl)
   command -v getfattr >/dev/null || missing+=(attr)
   if [ ${#missing[@]} -gt 0 ]; then
@@ -28,7 +28,7 @@ ensure_s3_clients() {
 }
 
 # The python3 that has boto3: the first on PATH, else the system's (python3-boto3).
-s3_python() {
+boto3_python() {
   local p
   for p in python3 /usr/bin/python3; do
     if "$p" -c 'import boto3' 2>/dev/null; then echo "$p"; return 0; fi
@@ -39,21 +39,21 @@ s3_python() {
 # Runs a command with the gateway's endpoint and credentials (up.sh's s3.env) exported, and an
 # awscli configuration that presigns with Signature V4 (awscli 1 presigns with V2 by default,
 # which the gateway refuses).
-s3_env() {
+with_s3_env() {
   local config=$SHOAL_RUN/aws-config
   [ -f "$config" ] || printf '[default]\ns3 =\n    signature_version = s3v4\n' > "$config"
   ( . "$SHOAL_RUN/s3.env"; export AWS_CONFIG_FILE=$config; "$@" )
 }
 # awscli against the gateway (the endpoint given explicitly: older awscli ignore
 # AWS_ENDPOINT_URL).
-awss3() { s3_env sh -c 'exec aws --endpoint-url "$AWS_ENDPOINT_URL" --cli-read-timeout 120 "$@"' aws "$@"; }
+awss3() { with_s3_env sh -c 'exec aws --endpoint-url "$AWS_ENDPOINT_URL" --cli-read-timeout 120 "$@"' aws "$@"; }
 s3check() {
-  local py; py=$(s3_python) || fail "no python3 with boto3 (ensure_s3_clients)"
-  s3_env "$py" "$S3_CHECK" "$@"
+  local py; py=$(boto3_python) || fail "no python3 with boto3 (ensure_s3_clients)"
+  with_s3_env "$py" "$S3_CHECK" "$@"
 }
 sha_of() { sha256sum < "$1" | cut -d' ' -f1; }
 # sha256 of an object, read through awscli to stdout.
-s3_sha() { awss3 s3 cp --only-show-errors "s3://$1" - | sha256sum | cut -d' ' -f1; }
+object_sha() { awss3 s3 cp --only-show-errors "s3://$1" - | sha256sum | cut -d' ' -f1; }
 
 s3_1_buckets() {
   awss3 s3 mb s3://s3t-buckets
@@ -85,7 +85,7 @@ s3_2_objects_through_s3_and_the_mount() {
   for f in s3-3m s3-1k s3-empty; do
     awss3 s3 cp --only-show-errors "$SCRATCH/$f" "s3://$b/put/deep/er/$f"
     assert_eq "$(sha_of "$MNT/$b/put/deep/er/$f")" "$(sha_of "$SCRATCH/$f")" "$f read on the mount"
-    assert_eq "$(s3_sha "$b/put/deep/er/$f")" "$(sha_of "$SCRATCH/$f")" "$f read through S3"
+    assert_eq "$(object_sha "$b/put/deep/er/$f")" "$(sha_of "$SCRATCH/$f")" "$f read through S3"
   done
   # Written on the mount: listed and read through S3, with a stable ETag.
   mkdir -p "$MNT/$b/mounted/sub"
@@ -94,7 +94,7 @@ s3_2_objects_through_s3_and_the_mount() {
   awss3 s3 ls --recursive "s3://$b/mounted/" > "$SCRATCH/s3-ls"
   grep -q ' 5242880 mounted/sub/m5$' "$SCRATCH/s3-ls" || fail "mount file not listed: $(cat "$SCRATCH/s3-ls")"
   grep -q ' 6 mounted/top$' "$SCRATCH/s3-ls" || fail "mount file not listed: $(cat "$SCRATCH/s3-ls")"
-  assert_eq "$(s3_sha "$b/mounted/sub/m5")" "$(sha_of "$MNT/$b/mounted/sub/m5")" "mount file through S3"
+  assert_eq "$(object_sha "$b/mounted/sub/m5")" "$(sha_of "$MNT/$b/mounted/sub/m5")" "mount file through S3"
   local e1 e2
   e1=$(awss3 s3api head-object --bucket $b --key mounted/top --query ETag --output text)
   e2=$(awss3 s3api head-object --bucket $b --key mounted/top --query ETag --output text)
@@ -152,7 +152,7 @@ s3_5_multipart_and_ranges_across_chunks() {
   local etag; etag=$(awss3 s3api head-object --bucket $b --key cli/big --query ETag --output text)
   [[ $etag =~ -[0-9]+\"$ ]] || fail "awscli's upload was not multipart: ETag $etag"
   assert_eq "$(sha_of "$MNT/$b/cli/big")" "$(sha_of "$SCRATCH/s3-big")" "multipart object on the mount"
-  assert_eq "$(s3_sha "$b/cli/big")" "$(sha_of "$SCRATCH/s3-big")" "multipart object through S3"
+  assert_eq "$(object_sha "$b/cli/big")" "$(sha_of "$SCRATCH/s3-big")" "multipart object through S3"
   s3check ranges $b cli/big "$SCRATCH/s3-big" "$S3_CHUNK"
   # By hand, in 16 MiB parts: listing, errors, the S3 ETag, metadata, abort.
   s3check multipart $b hand/big "$SCRATCH/s3-big" $((16 << 20))
@@ -197,7 +197,7 @@ s3_8_bad_signatures_refused() {
   awss3 s3 mb s3://$b
   s3check bad_auth $b refused/obj
   [ ! -e "$MNT/$b/refused" ] || fail "a refused PUT left something on the mount"
-  assert_fails_with "SignatureDoesNotMatch" s3_env sh -c \
+  assert_fails_with "SignatureDoesNotMatch" with_s3_env sh -c \
     'AWS_SECRET_ACCESS_KEY=wrong-secret exec aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls "s3://$0"' $b
   s3check chunked $b streamed/obj good
   s3check chunked $b streamed/bad bad
@@ -226,7 +226,7 @@ s3_9_leader_killed_during_upload_and_get() {
   wait_pid "$up" 600 "the multipart upload across the failover"
   wait_pid "$get" 600 "the GET across the failover"
   assert_eq "$(sha_of "$SCRATCH/s3-fo.get")" "$(sha_of "$SCRATCH/s3-fo")" "GET across the failover"
-  assert_eq "$(s3_sha "$b/during")" "$(sha_of "$SCRATCH/s3-fo")" "upload across the failover"
+  assert_eq "$(object_sha "$b/during")" "$(sha_of "$SCRATCH/s3-fo")" "upload across the failover"
   start_server_and_wait "$n"
   rm -f "$SCRATCH/s3-fo" "$SCRATCH/s3-fo.get"
   rm -rf "${MNT:?}/$b"

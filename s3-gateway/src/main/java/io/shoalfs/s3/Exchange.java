@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -89,6 +90,7 @@ final class Exchange {
     if (!head || !h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       r.headers().set(HttpHeaderNames.CONTENT_LENGTH, head ? 0 : content.length);
     }
+    closeIfBodyUnread(r);
     await(channel.writeAndFlush(r));
   }
 
@@ -99,6 +101,7 @@ final class Exchange {
         HttpResponseStatus.valueOf(status));
     r.headers().set(h);
     r.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+    closeIfBodyUnread(r);
     channel.write(r);
   }
 
@@ -109,6 +112,17 @@ final class Exchange {
 
   void end() throws IOException {
     await(channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT));
+  }
+
+  /**
+   * An answer given before the request's body was read (an error, mostly) ends the
+   * connection: the client may not even send the body (it waits for 100 Continue), so the
+   * connection's next bytes cannot be told apart; it must not send another request on it.
+   */
+  private void closeIfBodyUnread(HttpResponse r) {
+    if (!body.hasEnded()) {
+      r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
   }
 
   private static void await(ChannelFuture f) throws IOException {
