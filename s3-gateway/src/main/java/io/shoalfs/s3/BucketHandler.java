@@ -1,5 +1,6 @@
 package io.shoalfs.s3;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.shoalfs.proto.DirEntry;
 import io.shoalfs.proto.FileType;
 import io.shoalfs.rpc.RpcException;
@@ -49,7 +50,7 @@ final class BucketHandler {
 
   void create(Exchange ex) throws S3Exception, RpcException, IOException {
     store.createBucket(ex.request().bucket());
-    var h = ex.headers();
+    HttpHeaders h = ex.headers();
     h.set("Location", "/" + ex.request().bucket());
     ex.empty(200, h);
   }

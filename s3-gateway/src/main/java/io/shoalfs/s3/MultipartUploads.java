@@ -1,6 +1,7 @@
 package io.shoalfs.s3;
 
 import com.google.protobuf.ByteString;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.shoalfs.client.ClientCore;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.DirEntry;
@@ -83,11 +84,11 @@ final class MultipartUploads {
       if (copySource == null) {
         ObjectHandler.checkContentMd5(r.header("Content-MD5"), written.md5());
       }
-      new ObjectMetadata(null, java.util.Map.of()).store(core, written.attr(), written.md5());
+      ObjectMetadata.NONE.store(core, written.attr(), written.md5());
       core.rename(store.stagingDir(), staged.name(), upload, partName(part));
       placed = true;
       if (copySource == null) {
-        var h = ex.headers();
+        HttpHeaders h = ex.headers();
         h.set("ETag", ObjectHandler.quote(written.md5()));
         ex.empty(200, h);
       } else {

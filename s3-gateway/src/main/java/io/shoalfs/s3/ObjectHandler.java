@@ -10,6 +10,7 @@ import io.shoalfs.proto.Attr;
 import io.shoalfs.rpc.RpcException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -151,6 +152,9 @@ final class ObjectHandler {
     ex.empty(204, ex.headers());
   }
 
+  /** What became of one key of a DeleteObjects: deleted (no error) or not. */
+  private record DeleteOutcome(String key, S3Exception error) {}
+
   /** DeleteObjects: each key deleted on its own; the answer lists each outcome. */
   void deleteMany(Exchange ex, InputStream payload) throws S3Exception, RpcException, IOException {
     S3Request r = ex.request();
@@ -161,8 +165,7 @@ final class ObjectHandler {
     if (objects.size() > 1000) {
       throw S3Errors.malformedXml("at most 1000 keys may be deleted at once");
     }
-    record Outcome(String key, S3Exception error) {}
-    List<Outcome> outcomes = new java.util.ArrayList<>();
+    List<DeleteOutcome> outcomes = new ArrayList<>();
     for (Element o : objects) {
       String key = Xml.childText(o, "Key");
       if (key == null) {
@@ -170,15 +173,15 @@ final class ObjectHandler {
       }
       try {
         store.delete(bucket, key);
-        outcomes.add(new Outcome(key, null));
+        outcomes.add(new DeleteOutcome(key, null));
       } catch (S3Exception e) {
-        outcomes.add(new Outcome(key, e));
+        outcomes.add(new DeleteOutcome(key, e));
       } catch (RpcException e) {
-        outcomes.add(new Outcome(key, S3Errors.of(e, key)));
+        outcomes.add(new DeleteOutcome(key, S3Errors.of(e, key)));
       }
     }
     ex.xml(200, Xml.document("DeleteResult", x -> {
-      for (Outcome o : outcomes) {
+      for (DeleteOutcome o : outcomes) {
         if (o.error() == null && !quiet) {
           x.element("Deleted", d -> d.element("Key", o.key()));
         } else if (o.error() != null) {

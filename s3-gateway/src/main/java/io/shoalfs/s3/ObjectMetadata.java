@@ -38,6 +38,9 @@ record ObjectMetadata(String contentType, Map<String, String> user) {
   /** S3 refuses user metadata larger than this (names and values together). */
   static final int MAX_USER_BYTES = 2048;
 
+  /** No Content-Type and no user metadata (a part of a multipart upload). */
+  static final ObjectMetadata NONE = new ObjectMetadata(null, Map.of());
+
   /** The Content-Type and x-amz-meta-* headers of a request. */
   static ObjectMetadata fromHeaders(HttpHeaders headers) throws S3Exception {
     Map<String, String> user = new TreeMap<>();

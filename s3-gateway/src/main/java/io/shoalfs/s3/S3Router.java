@@ -2,11 +2,11 @@ package io.shoalfs.s3;
 
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpRequest;
+import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,9 +34,7 @@ final class S3Router {
 
   /** Handles one request; false when the connection must not serve another. */
   boolean handle(Channel channel, HttpRequest http, RequestBody body) {
-    String requestId = HexFormat.of().formatHex(
-        java.nio.ByteBuffer.allocate(8).putLong(ThreadLocalRandom.current().nextLong()).array())
-        .toUpperCase();
+    String requestId = String.format("%016X", ThreadLocalRandom.current().nextLong());
     S3Request request = S3Request.of(http.method().name(), http.uri(), http.headers());
     Exchange ex = new Exchange(channel, request, body, requestId);
     try {
@@ -49,7 +47,7 @@ final class S3Router {
     } catch (PayloadException e) {
       return fail(ex, e.error());
     } catch (RpcException e) {
-      boolean bucketGone = e.status() == io.shoalfs.proto.Status.ENOENT && request.key().isEmpty();
+      boolean bucketGone = e.status() == Status.ENOENT && request.key().isEmpty();
       return fail(ex, bucketGone ? S3Errors.noSuchBucket(request.bucket())
           : S3Errors.of(e, request.key()));
     } catch (IOException e) {
