@@ -123,19 +123,25 @@ public final class ClientCore implements AutoCloseable {
   }
 
   /**
-   * Writes {@code data[0, length)} at {@code offset} of {@code inode} to all replicas; the
-   * array may be reused once this returns. Not part of the file until {@link #commit}.
+   * Writes {@code data[0, length)} at {@code offset} of {@code inode} to all replicas, durable
+   * on them before this returns if {@code sync}; the array may be reused once this returns.
+   * Not part of the file until {@link #commit}.
    */
-  public void write(long inode, long offset, byte[] data, int length) throws RpcException {
-    io.write(inode, offset, data, length, false);
+  public void write(long inode, long offset, byte[] data, int length, boolean sync)
+      throws RpcException {
+    io.write(inode, offset, data, length, sync);
+  }
+
+  /** Makes everything written to {@code inode} durable on the data nodes. */
+  public void sync(long inode) throws RpcException {
+    data.sync(inode, locations.cachedOf(inode));
   }
 
   /**
-   * Makes what was written durable on the data nodes, then records the file's end at
-   * {@code end} with modification time {@code nowNs}; returns the file's attributes.
+   * Records the file's end at {@code end} with modification time {@code nowNs} (the data
+   * written up to there must be durable already); returns the file's attributes.
    */
   public Attr commit(long inode, long end, long nowNs) throws RpcException {
-    data.sync(inode, locations.cachedOf(inode));
     return meta.call(ROOT, MetaRequest.newBuilder().setCommitWrite(CommitWriteOp.newBuilder()
         .setInode(inode).setEndOffset(end).setNowNs(nowNs))).getAttr();
   }

@@ -20,8 +20,8 @@ class ClientCoreTest {
   void bytesWrittenAcrossChunksReadBackPieceByPiece() throws Exception {
     byte[] bytes = new byte[50];
     new Random(3).nextBytes(bytes);
-    core.write(INODE, 0, bytes, 30);
-    core.write(INODE, 30, Arrays.copyOfRange(bytes, 30, 50), 20);
+    core.write(INODE, 0, bytes, 30, false);
+    core.write(INODE, 30, Arrays.copyOfRange(bytes, 30, 50), 20, true);
     core.forgetLocations(INODE);
     byte[] back = new byte[50];
     for (long at = 0; at < 50; at += CHUNK) {
@@ -34,7 +34,7 @@ class ClientCoreTest {
 
   @Test
   void aChunkNeverWrittenOrWrittenShortReadsAsZeros() throws Exception {
-    core.write(INODE, 2 * CHUNK, new byte[] {7, 7, 7}, 3);
+    core.write(INODE, 2 * CHUNK, new byte[] {7, 7, 7}, 3, false);
     assertArrayEquals(new byte[(int) CHUNK], core.finishRead(core.startRead(INODE, 0, (int) CHUNK))
         .toByteArray(), "a hole");
     byte[] wanted = new byte[8];

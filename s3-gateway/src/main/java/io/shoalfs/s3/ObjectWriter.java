@@ -43,7 +43,7 @@ final class ObjectWriter {
       }
       filled += n;
       if (filled == buffer.length) {
-        flush();
+        flush(false);
       }
     }
   }
@@ -57,17 +57,17 @@ final class ObjectWriter {
       filled += n;
       at += n;
       if (filled == buffer.length) {
-        flush();
+        flush(false);
       }
     }
     return this;
   }
 
-  private void flush() throws RpcException {
+  private void flush(boolean sync) throws RpcException {
     if (filled == 0) {
       return;
     }
-    core.write(inode, offset, buffer, filled);
+    core.write(inode, offset, buffer, filled, sync);
     md5.update(buffer, 0, filled);
     offset += filled;
     filled = 0;
@@ -77,9 +77,18 @@ final class ObjectWriter {
     return offset + filled;
   }
 
-  /** Writes what is buffered, makes it all durable and sets the file's size. */
+  /**
+   * Writes what is buffered, makes it all durable and sets the file's size. An object that
+   * fits the buffer (most are small) is written durably in that one write; a larger one is
+   * synced on every data node once its last bytes are written.
+   */
   Written finish() throws RpcException {
-    flush();
+    if (offset == 0) {
+      flush(true);
+    } else {
+      flush(false);
+      core.sync(inode);
+    }
     Instant now = Instant.now();
     Attr attr = core.commit(inode, offset, now.getEpochSecond() * 1_000_000_000L + now.getNano());
     return new Written(attr, HexFormat.of().formatHex(md5.digest()));
