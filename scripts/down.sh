@@ -3,6 +3,7 @@
 # Data under run/ is kept: scripts/up.sh brings it back.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/s3.sh"
 
 if [ -f "$SHOAL_RUN/mountpoint" ]; then
   mnt=$(cat "$SHOAL_RUN/mountpoint")
@@ -10,6 +11,7 @@ if [ -f "$SHOAL_RUN/mountpoint" ]; then
     fusermount -u "$mnt" 2>/dev/null || umount "$mnt" 2>/dev/null || umount -l "$mnt" || true
   fi
 fi
+stop_s3_gateway
 stop_pidfile "$PIDS/client.pid"
 for f in "$PIDS"/server-*.pid; do [ -e "$f" ] && stop_pidfile "$f"; done
 stop_pidfile "$PIDS/etcd.pid"

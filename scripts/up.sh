@@ -9,6 +9,7 @@
 # recorded under run/pids. Running it again after scripts/down.sh brings the same data back.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/s3.sh"
 
 usage="usage: up.sh [--topology converged|disaggregated] [-m METADATA_SERVERS] [-n SERVERS] [MOUNTPOINT]"
 topo="" n="" m=""
@@ -75,6 +76,7 @@ echo $! >"$PIDS/client.pid"
 WAIT_SECONDS=60 wait_for "mount" stat -f "$mnt" || die "mount did not answer (see $SHOAL_RUN/client.log)"
 WAIT_SECONDS=60 wait_for "mount" mountpoint -q "$mnt" || die "mount did not appear (see $SHOAL_RUN/client.log)"
 WAIT_SECONDS=60 wait_for "mount" ls "$mnt" || die "mount does not answer (see $SHOAL_RUN/client.log)"
+start_s3_gateway
 if [ "$(topology)" = disaggregated ]; then
   what="$(metadata_count) metadata server(s), $(server_count) data node(s)"
 else

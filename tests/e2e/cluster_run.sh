@@ -36,6 +36,7 @@ phases=${*:-three four disaggregated}
 . "$here/cluster_tests.sh"
 . "$here/capability_tests.sh"
 . "$here/disaggregated_tests.sh"
+. "$here/s3_tests.sh"
 # Tests write figures worth seeing even on success (note) here; run_test captures the rest.
 exec 3>&1
 
@@ -112,6 +113,7 @@ for phase in $phases; do
           run_test "$t"
         done
         for t in $(tests_named cluster3_); do run_cluster_test "$t"; done
+        selected s3_ && ensure_s3_clients; for t in $(tests_named s3_); do run_cluster_test "$t"; done
         stop_cluster
       fi
       ;;

@@ -1002,7 +1002,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     }
   }
 
-  private static long randomClientId() {
+  static long randomClientId() {
     long id;
     do {
       id = new SecureRandom().nextLong();
