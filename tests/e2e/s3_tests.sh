@@ -215,11 +215,14 @@ s3_9_leader_killed_during_upload_and_get() {
   awss3 s3 cp --only-show-errors "$SCRATCH/s3-fo" "s3://$b/before"
   leader=$(meta_leader) || fail "shoal status names no metadata leader"
   n=$(server_number "$leader")
-  awss3 s3 cp --only-show-errors "s3://$b/before" "$SCRATCH/s3-fo.get" &
-  local get=$!
   awss3 s3 cp --only-show-errors "$SCRATCH/s3-fo" "s3://$b/during" &
   local up=$!
   poll_until 120 "the multipart upload to start" upload_under_way $b
+  rm -f "$SCRATCH/s3-fo.reading"
+  s3check slow_get $b before "$SCRATCH/s3-fo.get" "$SCRATCH/s3-fo.reading" &
+  local get=$!
+  poll_until 120 "the GET to start" test -e "$SCRATCH/s3-fo.reading"
+  kill -0 "$up" 2>/dev/null || note "s3 failover: note: the upload ended before the kill"
   kill -0 "$get" 2>/dev/null || note "s3 failover: note: the GET ended before the kill"
   bash "$ROOT_DIR/scripts/node.sh" kill "$n"
   note "s3: killed the metadata leader $leader during an upload and a GET"
