@@ -255,7 +255,8 @@ s3_10_two_gateways_one_namespace() {
   bash "$ROOT_DIR/scripts/shoal" s3 --port "$port" >>"$SHOAL_RUN/s3-second.log" 2>&1 &
   second=$!
   # The test runs in its own subshell: however it ends, the second gateway goes with it.
-  trap 'kill "$second" 2>/dev/null || true' EXIT
+  # shellcheck disable=SC2064 # the pid now: the local is gone when the trap runs
+  trap "kill $second 2>/dev/null || true" EXIT
   poll_until 60 "the second gateway to listen" port_open "$port"
   head -c $((20 << 20)) /dev/urandom > "$SCRATCH/s3-two-a"
   head -c $((30 << 20)) /dev/urandom > "$SCRATCH/s3-two-b"
