@@ -284,6 +284,22 @@ def multipart(bucket, key, local, part_size):
     check(code in ("404", "NoSuchKey", "Not Found"), "an aborted upload's object")
 
 
+def slow_get(bucket, key, out, marker):
+    """A GET read slowly (a slow client): MARKER is made once 8 MiB have arrived, and the rest
+    is read at about 50 MiB/s, so the GET is still going when the test acts on the marker."""
+    import time
+    body = client().get_object(Bucket=bucket, Key=key)["Body"]
+    got = 0
+    with open(out, "wb") as f:
+        for block in body.iter_chunks(1 << 20):
+            f.write(block)
+            got += len(block)
+            if got >= (8 << 20) and not os.path.exists(marker):
+                open(marker, "w").close()
+            if got >= (8 << 20):
+                time.sleep(0.02)
+
+
 def start_upload(bucket, key):
     """Starts an upload with one part and prints its id (for the mount to look at)."""
     s3 = client()

@@ -1,4 +1,5 @@
-# End-to-end tests of the S3 gateway that scripts/up.sh starts beside the mount: real S3
+# End-to-end tests of the S3 gateway that scripts/up.sh starts beside the mount (and of a
+# second gateway on base+81 in s3_10): real S3
 # clients (awscli, boto3 through s3_check.py) against the cluster of cluster_run.sh's phase
 # three, and the same objects seen through the kernel mount at $MNT. Sourced by cluster_run.sh;
 # the tests are discovered by name (s3_*), in name order. Needs harness.sh (fail, assert_eq)
@@ -215,11 +216,14 @@ s3_9_leader_killed_during_upload_and_get() {
   awss3 s3 cp --only-show-errors "$SCRATCH/s3-fo" "s3://$b/before"
   leader=$(meta_leader) || fail "shoal status names no metadata leader"
   n=$(server_number "$leader")
-  awss3 s3 cp --only-show-errors "s3://$b/before" "$SCRATCH/s3-fo.get" &
-  local get=$!
   awss3 s3 cp --only-show-errors "$SCRATCH/s3-fo" "s3://$b/during" &
   local up=$!
   poll_until 120 "the multipart upload to start" upload_under_way $b
+  rm -f "$SCRATCH/s3-fo.reading"
+  s3check slow_get $b before "$SCRATCH/s3-fo.get" "$SCRATCH/s3-fo.reading" &
+  local get=$!
+  poll_until 120 "the GET to start" test -e "$SCRATCH/s3-fo.reading"
+  kill -0 "$up" 2>/dev/null || note "s3 failover: note: the upload ended before the kill"
   kill -0 "$get" 2>/dev/null || note "s3 failover: note: the GET ended before the kill"
   bash "$ROOT_DIR/scripts/node.sh" kill "$n"
   note "s3: killed the metadata leader $leader during an upload and a GET"
@@ -234,3 +238,44 @@ s3_9_leader_killed_during_upload_and_get() {
 
 # Whether an upload of bucket $1 has a part stored already.
 upload_under_way() { [ -n "$(find "$MNT/.shoal-s3/uploads/$1" -type f 2>/dev/null | head -n 1)" ]; }
+
+# awscli against another gateway of the cluster, on 127.0.0.1:PORT.
+awss3_at() {
+  local port=$1; shift
+  with_s3_env sh -c 'port=$1; shift; exec aws --endpoint-url "http://127.0.0.1:$port" --cli-read-timeout 120 "$@"' aws "$port" "$@"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Two gateways on one cluster: each sees what the other wrote, and two PUTs of one key at once
+# through both leave one of the two objects whole, on both and on the mount.
+s3_10_two_gateways_one_namespace() {
+  local b=s3t-two port=$((SHOAL_BASE_PORT + 81)) second sha
+  awss3 s3 mb s3://$b
+  bash "$ROOT_DIR/scripts/shoal" s3 --port "$port" >>"$SHOAL_RUN/s3-second.log" 2>&1 &
+  second=$!
+  # The test runs in its own subshell: however it ends, the second gateway goes with it.
+  # shellcheck disable=SC2064 # the pid now: the local is gone when the trap runs
+  trap "kill $second 2>/dev/null || true" EXIT
+  poll_until 60 "the second gateway to listen" port_open "$port"
+  head -c $((20 << 20)) /dev/urandom > "$SCRATCH/s3-two-a"
+  head -c $((30 << 20)) /dev/urandom > "$SCRATCH/s3-two-b"
+  awss3_at "$port" s3 cp --only-show-errors "$SCRATCH/s3-two-a" "s3://$b/from-second"
+  assert_eq "$(object_sha "$b/from-second")" "$(sha_of "$SCRATCH/s3-two-a")" "written by one gateway, read by the other"
+  awss3 s3 cp --only-show-errors "$SCRATCH/s3-two-a" "s3://$b/same" &
+  local one=$!
+  awss3_at "$port" s3 cp --only-show-errors "$SCRATCH/s3-two-b" "s3://$b/same" &
+  local two=$!
+  wait_pid "$one" 300 "the PUT through the first gateway"
+  wait_pid "$two" 300 "the PUT through the second gateway"
+  sha=$(sha_of "$MNT/$b/same")
+  [ "$sha" = "$(sha_of "$SCRATCH/s3-two-a")" ] || [ "$sha" = "$(sha_of "$SCRATCH/s3-two-b")" ] \
+    || fail "two PUTs of one key at once left neither object whole"
+  assert_eq "$(object_sha "$b/same")" "$sha" "the key through the first gateway"
+  assert_eq "$(awss3_at "$port" s3 cp --only-show-errors "s3://$b/same" - | sha256sum | cut -d' ' -f1)" "$sha" \
+    "the key through the second gateway"
+  kill "$second"
+  wait "$second" 2>/dev/null || true
+  rm -f "$SCRATCH/s3-two-a" "$SCRATCH/s3-two-b"
+  rm -rf "${MNT:?}/$b"
+}

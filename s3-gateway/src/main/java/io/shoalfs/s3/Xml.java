@@ -13,6 +13,7 @@ import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
 import org.xml.sax.SAXException;
+import org.xml.sax.helpers.DefaultHandler;
 
 /**
  * The XML S3 speaks: a small writer for answers (elements and escaped text, in the S3
@@ -101,6 +102,8 @@ final class Xml {
       f.setExpandEntityReferences(false);
       f.setNamespaceAware(true);
       DocumentBuilder builder = f.newDocumentBuilder();
+      // The default handler prints every parse error to stderr; the caller answers it instead.
+      builder.setErrorHandler(new DefaultHandler());
       Document doc = builder.parse(body);
       return doc.getDocumentElement();
     } catch (ParserConfigurationException | SAXException | IOException e) {
