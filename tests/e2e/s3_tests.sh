@@ -56,9 +56,14 @@ sha_of() { sha256sum < "$1" | cut -d' ' -f1; }
 # sha256 of an object, read through awscli to stdout.
 object_sha() { awss3 s3 cp --only-show-errors "s3://$1" - | sha256sum | cut -d' ' -f1; }
 
+# lists PATTERN TEXT: a line of TEXT matches. Not `command | grep -q`: grep stops at the first
+# match, the command's next write then fails (SIGPIPE, "Broken pipe" from awscli), and under
+# pipefail the pipe fails although the line was there (once earlier tests made enough buckets).
+lists() { grep -q -- "$1" <<<"$2"; }
+
 s3_1_buckets() {
   awss3 s3 mb s3://s3t-buckets
-  awss3 s3 ls | grep -q ' s3t-buckets$' || fail "ListBuckets does not show s3t-buckets"
+  lists ' s3t-buckets$' "$(awss3 s3 ls)" || fail "ListBuckets does not show s3t-buckets"
   [ -d "$MNT/s3t-buckets" ] || fail "the bucket is not a directory on the mount"
   awss3 s3api head-bucket --bucket s3t-buckets
   assert_fails_with "BucketAlreadyOwnedByYou" awss3 s3api create-bucket --bucket s3t-buckets
@@ -72,8 +77,8 @@ s3_1_buckets() {
   assert_fails_with "NoSuchBucket" awss3 s3api delete-bucket --bucket s3t-buckets
   # A directory made on the mount is a bucket; the gateway's own is not.
   mkdir "$MNT/s3t-from-mount"
-  awss3 s3 ls | grep -q ' s3t-from-mount$' || fail "a directory made on the mount is not a bucket"
-  if awss3 s3 ls | grep -q '\.shoal-s3'; then fail "the gateway's own directory is listed"; fi
+  lists ' s3t-from-mount$' "$(awss3 s3 ls)" || fail "a directory made on the mount is not a bucket"
+  if lists '\.shoal-s3' "$(awss3 s3 ls)"; then fail "the gateway's own directory is listed"; fi
   rmdir "$MNT/s3t-from-mount"
 }
 
@@ -175,7 +180,7 @@ s3_6_uploads_invisible_until_complete() {
   uid=$(s3check start_upload $b pending/obj)
   [ ! -e "$MNT/$b/pending" ] || fail "an upload in progress is visible on the mount"
   assert_eq "$(ls -A "$MNT/$b" | wc -l)" 0 "entries in the bucket during an upload"
-  awss3 s3api list-multipart-uploads --bucket $b | grep -q "$uid" || fail "the upload is not listed"
+  lists "$uid" "$(awss3 s3api list-multipart-uploads --bucket $b)" || fail "the upload is not listed"
   s3check abort_upload $b pending/obj "$uid"
   [ ! -e "$MNT/.shoal-s3/uploads/$b/$uid" ] || fail "the aborted upload's parts are left"
   awss3 s3 rb s3://$b
