@@ -140,6 +140,16 @@ crc_ok() { java "$ROOT_DIR/tests/e2e/ChunkCrcCheck.java" "$CRC_BLOCK" "$@"; }
 # copy_repaired FILE.chunk: the copy passes its CRC check again, or it is gone.
 copy_repaired() { [ ! -f "$1" ] || crc_ok "$1" 2>/dev/null; }
 
+# copy_out_of_service FILE.chunk FILE MEMBER: MEMBER's copy of FILE's first chunk is repaired,
+# or gone, or no longer one of the chunk's replicas (the healer placed the fresh copy on another
+# node: the stale file is then the orphan collector's, which this phase runs without).
+copy_out_of_service() {
+  copy_repaired "$1" && return 0
+  local replicas
+  read -r _ _ replicas < <(locate "$2") || return 1
+  [[ ",$replicas," != *",$3,"* ]]
+}
+
 # flip_byte FILE OFFSET: replaces the byte at OFFSET by its complement, so it surely changes.
 flip_byte() {
   local b; b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
@@ -329,7 +339,10 @@ cluster3_corrupt_replica_is_repaired() {
 
   drop_caches
   cmp "$ref" "$f" || fail "reading past a corrupt replica returned wrong data"
-  poll_until 120 "the corrupt copy on $first to be repaired or replaced" copy_repaired "$cf"
+  poll_until 120 "the corrupt copy on $first to be repaired or replaced" \
+    copy_out_of_service "$cf" "$f" "$first"
+  if copy_repaired "$cf"; then note "corrupt replica: the copy on $first was repaired in place"
+  else note "corrupt replica: the copy on $first was replaced on another node"; fi
   poll_until 120 "0 under-replicated after the repair" cluster_converged "$MEMBERS" "$MEMBERS" "$(now_ms)"
   local ver2; read -r _ ver2 _ < <(locate "$f")
   [ "$ver2" -gt "$ver" ] || fail "chunk version $ver2 did not move past $ver after the bad replica was dropped"
