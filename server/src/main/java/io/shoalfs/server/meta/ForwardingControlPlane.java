@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 /**
@@ -77,8 +78,8 @@ public final class ForwardingControlPlane implements ControlPlaneOrchestrator {
         }
         return CompletableFuture.completedFuture(answer.getMetaResponse());
       }
-      Throwable cause = failure instanceof java.util.concurrent.CompletionException
-          && failure.getCause() != null ? failure.getCause() : failure;
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
       boolean untaken = cause instanceof RpcException rpc && rpc.status() == Status.UNAVAILABLE;
       if (untaken && i + 1 < targets.size()) {
         return attempt(envelope, targets, i + 1);
