@@ -86,6 +86,24 @@ run_cluster_test() {
   restore_servers
 }
 
+# The shell-tool tests (test_*) on the current cluster, but two the single-server suite runs.
+run_shell_tools() {
+  local t
+  for t in $(tests_named test_); do
+    selected "$t" || continue
+    case $t in
+      # Single-node only: with replicas a corrupt block is read from another copy.
+      test_corrupt_block_reads_as_eio)
+        skip_test "$t" "single server only: a replica serves the block"; continue ;;
+      # Minutes of CI for what the single-server suite's copy of it and the smaller tree copy
+      # here already show.
+      test_cp_a_usr_include_whole)
+        skip_test "$t" "run by the single-server suite; the smaller tree copy covers replicas"; continue ;;
+    esac
+    run_test "$t"
+  done
+}
+
 cleanup() {
   local d
   for d in "$run_base"/*/; do
@@ -104,19 +122,7 @@ for phase in $phases; do
       use_cluster three "$port_base" 3 \
         "--replication 3 --min-replicas 2 --reap-period $REAP_PERIOD --orphan-period 0"
       if start_cluster; then
-        for t in $(tests_named test_); do
-          selected "$t" || continue
-          case $t in
-            # Single-node only: with replicas a corrupt block is read from another copy.
-            test_corrupt_block_reads_as_eio)
-              skip_test "$t" "single server only: a replica serves the block"; continue ;;
-            # Minutes of CI for what the single-server suite's copy of it and the smaller tree
-            # copy here already show.
-            test_cp_a_usr_include_whole)
-              skip_test "$t" "run by the single-server suite; the smaller tree copy covers replicas"; continue ;;
-          esac
-          run_test "$t"
-        done
+        run_shell_tools
         for t in $(tests_named cluster3_); do run_cluster_test "$t"; done
         selected s3_ && ensure_s3_clients; for t in $(tests_named s3_); do run_cluster_test "$t"; done
         stop_cluster
@@ -143,17 +149,7 @@ for phase in $phases; do
         "--dead-after $DEAD_AFTER --reap-period $REAP_PERIOD --orphan-period 0" \
         --topology disaggregated -m 3
       if start_cluster; then
-        for t in $(tests_named test_); do
-          selected "$t" || continue
-          case $t in
-            test_corrupt_block_reads_as_eio)
-              skip_test "$t" "single server only: a replica serves the block"; continue ;;
-            test_cp_a_usr_include_whole)
-              # Minutes of CI for the path test_cp_a_real_tree_then_diff already takes here.
-              skip_test "$t" "converged phases only: the smaller tree copy covers it here"; continue ;;
-          esac
-          run_test "$t"
-        done
+        run_shell_tools
         for t in $(tests_named disagg_) $DISAGGREGATED_FAULT_TESTS; do run_cluster_test "$t"; done
         stop_cluster
       fi
