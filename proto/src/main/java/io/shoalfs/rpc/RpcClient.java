@@ -8,13 +8,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.Status;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -39,6 +37,7 @@ public final class RpcClient implements AutoCloseable {
   private final EventLoopGroup group;
   private final Bootstrap bootstrap;
   private final AtomicLong callIds = new AtomicLong();
+  private final CallDeadlines deadlines;
 
   private final Object lock = new Object();
   private ChannelFuture connection; // guarded by lock
@@ -70,6 +69,7 @@ public final class RpcClient implements AutoCloseable {
     this.port = port;
     this.maxFrameBytes = maxFrameBytes;
     this.group = Transports.eventLoopGroup(1, "shoal-rpc-client");
+    this.deadlines = new CallDeadlines(group, host + ":" + port);
     this.bootstrap = new Bootstrap()
         .group(group)
         .channel(Transports.clientChannel())
@@ -117,18 +117,11 @@ public final class RpcClient implements AutoCloseable {
     ChannelFuture connected;
     try {
       connected = connection();
-      ScheduledFuture<?> timer = group.schedule(
-          () -> result.completeExceptionally(new RpcException(Status.DEADLINE_EXCEEDED,
-              "no answer from " + host + ":" + port + " within " + timeoutMs + " ms")),
-          timeoutMs, TimeUnit.MILLISECONDS);
-      result.whenComplete((response, failure) -> timer.cancel(false));
     } catch (RpcException e) {
       result.completeExceptionally(e);
       return result;
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new RpcException(Status.UNAVAILABLE, "client is closed"));
-      return result;
     }
+    deadlines.watch(result, timeoutMs);
     connected.addListener((ChannelFuture f) -> {
       if (!f.isSuccess()) {
         result.completeExceptionally(new RpcException(Status.UNAVAILABLE,
@@ -158,6 +151,7 @@ public final class RpcClient implements AutoCloseable {
     if (last != null) {
       last.channel().close();
     }
+    deadlines.stop();
     group.shutdownGracefully(0, SHUTDOWN_TIMEOUT_SECONDS, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 
