@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.retry.ClientRetryEvent;
@@ -132,10 +133,16 @@ final class MetaGroupClient implements AutoCloseable {
     CompletableFuture<Optional<MetaResponse>> here = read
         ? sendLocally(request, true)
         : groupCommit.submit(request);
-    return here
-        // Leadership moved or the leader was not ready: the client path finds the leader.
-        .thenComposeAsync(answer -> answer.map(CompletableFuture::completedFuture)
-            .orElseGet(() -> viaClient(toMessage(request), read)), localReplies);
+    // Leadership moved or the leader was not ready: the client path finds the leader.
+    Function<Optional<MetaResponse>, CompletableFuture<MetaResponse>> answered =
+        answer -> answer.map(CompletableFuture::completedFuture)
+            .orElseGet(() -> viaClient(toMessage(request), read));
+    // A read under the leader lease is answered on this very thread: finishing it here saves a
+    // hand-off per read. An answer still to come completes on a Ratis thread (a log entry's
+    // apply), which must not run the caller's continuations.
+    return here.isDone()
+        ? here.thenCompose(answered)
+        : here.thenComposeAsync(answered, localReplies);
   }
 
   /**

@@ -399,6 +399,20 @@ class RaftControlPlaneTest {
   }
 
   @Test
+  void theLeaderAnswersAReadOnTheCallersThread() throws Exception {
+    RaftControlPlane plane = startAlone();
+    long dir = ok(plane, mknod(ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    long localBefore = plane.localSubmits();
+
+    // Under the leader lease a read needs no round trip: the answer is there when submit
+    // returns, with no thread of the server's in between.
+    CompletableFuture<MetaResponse> read = plane.submit(lookup(ROOT, "d"));
+    assertTrue(read.isDone(), "a leader read went through another thread");
+    assertEquals(dir, read.get().getAttr().getInode());
+    assertEquals(localBefore + 1, plane.localSubmits());
+  }
+
+  @Test
   void concurrentMutationsShareEntriesEachAnsweredInItsOwnPlace() throws Exception {
     RaftPeer peer = RaftControlPlane.peer("m1", "127.0.0.1:" + freePort());
     RaftControlPlane plane = start(RaftControlPlane.Config.of("m1", List.of(peer), tmp.resolve("m1")));
