@@ -71,7 +71,7 @@ WAIT_SECONDS=90 wait_for "servers" shoal_cli wait "$ETCD_ENDPOINTS" "$members" \
 echo "$mnt" >"$SHOAL_RUN/mountpoint"
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
 java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" io.shoalfs.client.ShoalCli \
-  mount "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/client.log" 2>&1 &
+  mount "${MOUNT_FLAGS[@]}" "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/client.log" 2>&1 &
 echo $! >"$PIDS/client.pid"
 WAIT_SECONDS=60 wait_for "mount" stat -f "$mnt" || die "mount did not answer (see $SHOAL_RUN/client.log)"
 WAIT_SECONDS=60 wait_for "mount" mountpoint -q "$mnt" || die "mount did not appear (see $SHOAL_RUN/client.log)"

@@ -19,6 +19,10 @@ CLIENT_HEAP=${SHOAL_CLIENT_HEAP:-512m}
 # short metadata bursts, but minutes-long work (a /usr/include copy, read, rm) ran 10-70 %
 # slower without C2, so C2 stays on by default.
 JAVA_OPTS=${SHOAL_JAVA_OPTS-"-XX:+UseParallelGC"}
+# Flags of every mount the scripts start: SHOAL_SHORT_CIRCUIT=0 turns short-circuit local reads
+# off (chunks then always come over the network, even from a server on this host).
+MOUNT_FLAGS=()
+[ "${SHOAL_SHORT_CIRCUIT:-1}" = 0 ] && MOUNT_FLAGS+=(--no-short-circuit)
 
 rpc_port() { echo $((SHOAL_BASE_PORT + $1)); }
 raft_port() { echo $((SHOAL_BASE_PORT + 50 + $1)); }
@@ -84,7 +88,7 @@ start_mount() {
   mkdir -p "$mnt"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" \
-    io.shoalfs.client.ShoalCli mount "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/$name.log" 2>&1 &
+    io.shoalfs.client.ShoalCli mount "${MOUNT_FLAGS[@]}" "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
   WAIT_SECONDS=60 wait_for "$name" mountpoint -q "$mnt" && WAIT_SECONDS=60 wait_for "$name" ls "$mnt"
 }

@@ -41,13 +41,19 @@ final class ChunkedIo {
   /** {@code writeRetryWindow}: how long a failing write keeps being retried, see {@link ReplicaWriter}. */
   ChunkedIo(ShoalTransport transport, ChunkLocations locations, long chunkSize, Duration timeout,
       Duration writeRetryWindow) {
+    this(transport, locations, chunkSize, timeout, writeRetryWindow, ShortCircuitReads.disabled());
+  }
+
+  /** Reads try {@code shortCircuit} (a current copy on this host) before the network. */
+  ChunkedIo(ShoalTransport transport, ChunkLocations locations, long chunkSize, Duration timeout,
+      Duration writeRetryWindow, ShortCircuitReads shortCircuit) {
     if (chunkSize <= 0) {
       throw new IllegalArgumentException("chunk size must be positive: " + chunkSize);
     }
     this.transport = transport;
     this.locations = locations;
     this.writer = new ReplicaWriter(transport, locations, timeout, writeRetryWindow);
-    this.reader = new ReplicaReader(transport, locations, timeout);
+    this.reader = new ReplicaReader(transport, locations, timeout, shortCircuit);
     this.chunkSize = chunkSize;
   }
 

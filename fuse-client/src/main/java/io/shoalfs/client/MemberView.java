@@ -45,6 +45,11 @@ final class MemberView {
     return m.getAddress();
   }
 
+  /** The member's record as this view has it. */
+  java.util.Optional<MemberInfo> member(String id) {
+    return cluster.member(id);
+  }
+
   /** The data nodes (members that store chunks and are up), in id order. */
   List<MemberInfo> dataNodes() {
     return cluster.dataNodes();

@@ -50,20 +50,39 @@ final class ReplicaReader {
   private final ShoalTransport transport;
   private final ChunkLocations locations;
   private final Duration timeout;
+  private final ShortCircuitReads shortCircuit;
 
   ReplicaReader(ShoalTransport transport, ChunkLocations locations, Duration timeout) {
+    this(transport, locations, timeout, ShortCircuitReads.disabled());
+  }
+
+  ReplicaReader(ShoalTransport transport, ChunkLocations locations, Duration timeout,
+      ShortCircuitReads shortCircuit) {
     this.transport = transport;
     this.locations = locations;
     this.timeout = timeout;
+    this.shortCircuit = shortCircuit;
   }
 
-  /** Sends the read to the first replica of {@code location} (which must exist). */
+  /**
+   * Reads the piece from a current copy on this host if there is one ({@link
+   * ShortCircuitReads}: the answer is then already there), else sends the read to the first
+   * replica of {@code location} (which must exist).
+   */
   Attempt start(ChunkId chunk, long offset, int length, ChunkLocation location, MemberView view) {
     Attempt a = new Attempt(ReadChunkOp.newBuilder()
         .setChunk(chunk)
         .setOffset(offset)
         .setLength(length)
         .build());
+    Optional<ByteString> local = shortCircuit.read(chunk, offset, length, location, view);
+    if (local.isPresent()) {
+      a.location = location;
+      a.order = List.of();
+      a.reply = CompletableFuture.completedFuture(
+          DataResponse.newBuilder().setStatus(Status.OK).setData(local.get()).build());
+      return a;
+    }
     restart(a, location, view);
     return a;
   }

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  * The {@code shoal} command line.
  *
  * <pre>
- *   shoal mount [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT
+ *   shoal mount [--chunk-size BYTES] [--no-short-circuit] ETCD_ENDPOINTS MOUNTPOINT
  *                                           mount ShoalFS (stays in the foreground until unmounted)
  *   shoal status ETCD_ENDPOINTS             members, their state, metadata leader, capacity
  *   shoal wait ETCD_ENDPOINTS N             exit 0 once N servers are registered and metadata answers
@@ -73,7 +73,8 @@ public final class ShoalCli {
   }
 
   private static int usage() {
-    System.err.println("usage: shoal mount [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT"
+    System.err.println("usage: shoal mount [--chunk-size BYTES] [--no-short-circuit]"
+        + " ETCD_ENDPOINTS MOUNTPOINT"
         + " | status ETCD_ENDPOINTS"
         + " | wait ETCD_ENDPOINTS N | locate ETCD_ENDPOINTS INODE");
     System.exit(2);
@@ -93,28 +94,38 @@ public final class ShoalCli {
     return directory.members().stream().map(Member::info).toList();
   }
 
-  /** {@code [--chunk-size BYTES] ETCD_ENDPOINTS MOUNTPOINT}. */
+  /** {@code [--chunk-size BYTES] [--no-short-circuit] ETCD_ENDPOINTS MOUNTPOINT}. */
   private static int mount(String[] args) throws Exception {
     OptionalLong chunkSize = OptionalLong.empty();
+    boolean shortCircuit = true;
     int at = 0;
-    if (args.length == 4 && args[0].equals("--chunk-size")) {
-      if (!args[1].matches("[1-9][0-9]{0,17}")) {
-        System.err.println("shoal: --chunk-size must be a positive number of bytes, got "
-            + args[1]);
-        return 2;
+    while (at < args.length && args[at].startsWith("--")) {
+      if (args[at].equals("--no-short-circuit")) {
+        shortCircuit = false;
+        at++;
+      } else if (args[at].equals("--chunk-size") && at + 1 < args.length) {
+        if (!args[at + 1].matches("[1-9][0-9]{0,17}")) {
+          System.err.println("shoal: --chunk-size must be a positive number of bytes, got "
+              + args[at + 1]);
+          return 2;
+        }
+        chunkSize = OptionalLong.of(Long.parseLong(args[at + 1]));
+        at += 2;
+      } else {
+        return usage();
       }
-      chunkSize = OptionalLong.of(Long.parseLong(args[1]));
-      at = 2;
     }
-    return args.length - at == 2 ? mount(args[at], Path.of(args[at + 1]), chunkSize) : usage();
+    return args.length - at == 2
+        ? mount(args[at], Path.of(args[at + 1]), chunkSize, shortCircuit) : usage();
   }
 
   /**
    * Mounts with the cluster's chunk size, read from etcd; {@code chunkSize}, if given, must be
-   * that one (exit 2 if not).
+   * that one (exit 2 if not). {@code shortCircuit}: read current copies on this host through
+   * their descriptors where a server here offers them.
    */
-  static int mount(String etcdEndpoints, Path mountPoint, OptionalLong chunkSize)
-      throws Exception {
+  static int mount(String etcdEndpoints, Path mountPoint, OptionalLong chunkSize,
+      boolean shortCircuit) throws Exception {
     if (!Files.isDirectory(mountPoint)) {
       System.err.println("shoal: mount point " + mountPoint + " is not a directory");
       return 1;
@@ -140,8 +151,11 @@ public final class ShoalCli {
         return 2;
       }
       RpcTransport transport = new RpcTransport(() -> memberInfos(directory), MAX_FRAME, CALL_TIMEOUT);
-      ShoalFuse fs = new ShoalFuse(transport,
-          ShoalFuseConfig.defaults().withChunkSize(clusterChunkSize));
+      int blockSize = settings.get().getBlockSize() > 0 ? settings.get().getBlockSize()
+          : ShortCircuitSettings.DEFAULT_BLOCK_SIZE;
+      ShoalFuse fs = new ShoalFuse(transport, ShoalFuseConfig.defaults()
+          .withChunkSize(clusterChunkSize)
+          .withShortCircuit(new ShortCircuitSettings(shortCircuit, blockSize)));
       // SIGTERM unmounts; a `fusermount -u` ends the blocking mount call below.
       Runtime.getRuntime().addShutdownHook(new Thread(fs::close, "unmount"));
       fs.mount(mountPoint, true, false);

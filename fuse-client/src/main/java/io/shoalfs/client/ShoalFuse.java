@@ -93,6 +93,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   private final HiddenFiles hidden = new HiddenFiles();
   private final LockClient locks;
   private final ReadAhead readAhead;
+  private final ShortCircuitReads shortCircuit;
 
   /** A mount with a random client id. The transport stays the caller's to close. */
   public ShoalFuse(ShoalTransport transport, ShoalFuseConfig config) {
@@ -106,7 +107,9 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
         config.pathCacheSize(), config.journal());
     this.data = new DataClient(transport, config.callTimeout());
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
-    this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout());
+    this.shortCircuit = ShortCircuitReads.forMount(config.shortCircuit());
+    this.io = new ChunkedIo(transport, locations, config.chunkSize(), config.callTimeout(),
+        ReplicaWriter.RETRY_WINDOW, shortCircuit);
     this.resolver = new Resolver(meta,
         new PathCache(config.pathCacheSize(), config.pathCacheTtl()), hidden);
     this.truncator = new Truncator(meta, data, locations, transport, handles, config.chunkSize());
@@ -154,6 +157,7 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
     writeBehind.close();
     accessNotes.close();
     locks.close();
+    shortCircuit.close();
     meta.closeSession();
   }
 
@@ -881,6 +885,12 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
   @Override
   public int getxattr(String path, String name, Pointer value, @size_t long size) {
     return calls.run("getxattr", path, () -> {
+      if (path.equals("/") && name.equals(ShortCircuitCounters.XATTR)) {
+        // The mount's own figures, not stored anywhere: how tests and operators see them.
+        byte[] figures = shortCircuit.counters().format(shortCircuit.enabled())
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return XattrBuffers.copyOut(figures, value, size);
+      }
       refuseUnstoredXattr(name);
       Caller caller = caller();
       byte[] bytes = resolver.withInode(caller, path, inode -> meta.getXattr(caller, inode, name));

@@ -19,6 +19,8 @@ import java.time.Duration;
  * @param readAhead how far sequential readers are read ahead of, and the memory for it
  * @param journal metadata write-back: how long and how much namespace work done under
  *     capabilities waits before it goes to the servers
+ * @param shortCircuit whether reads of a chunk with a current copy on this host go through
+ *     that copy's file descriptors instead of the network
  */
 public record ShoalFuseConfig(
     long chunkSize,
@@ -30,7 +32,8 @@ public record ShoalFuseConfig(
     int readDirPageSize,
     MountOptions mountOptions,
     ReadAheadSettings readAhead,
-    JournalSettings journal) {
+    JournalSettings journal,
+    ShortCircuitSettings shortCircuit) {
 
   public static final long DEFAULT_CHUNK_SIZE = 64L << 20;
 
@@ -57,41 +60,46 @@ public record ShoalFuseConfig(
   public static ShoalFuseConfig defaults() {
     return new ShoalFuseConfig(DEFAULT_CHUNK_SIZE, Duration.ofSeconds(60), Duration.ofSeconds(2),
         100_000, Duration.ofSeconds(1), WriteBackSettings.defaults(), 0, MountOptions.defaults(),
-        ReadAheadSettings.defaults(), JournalSettings.defaults());
+        ReadAheadSettings.defaults(), JournalSettings.defaults(), ShortCircuitSettings.defaults());
   }
 
   public ShoalFuseConfig withChunkSize(long bytes) {
     return new ShoalFuseConfig(bytes, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, readAhead, journal);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal, shortCircuit);
   }
 
   public ShoalFuseConfig withCallTimeout(Duration timeout) {
     return new ShoalFuseConfig(chunkSize, timeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, readAhead, journal);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal, shortCircuit);
   }
 
   public ShoalFuseConfig withAttrCacheTtl(Duration ttl) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, ttl,
-        writeBack, readDirPageSize, mountOptions, readAhead, journal);
+        writeBack, readDirPageSize, mountOptions, readAhead, journal, shortCircuit);
   }
 
   public ShoalFuseConfig withWriteBack(WriteBackSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        settings, readDirPageSize, mountOptions, readAhead, journal);
+        settings, readDirPageSize, mountOptions, readAhead, journal, shortCircuit);
   }
 
   public ShoalFuseConfig withMountOptions(MountOptions options) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize,
-        attrCacheTtl, writeBack, readDirPageSize, options, readAhead, journal);
+        attrCacheTtl, writeBack, readDirPageSize, options, readAhead, journal, shortCircuit);
   }
 
   public ShoalFuseConfig withJournal(JournalSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, readAhead, settings);
+        writeBack, readDirPageSize, mountOptions, readAhead, settings, shortCircuit);
+  }
+
+  public ShoalFuseConfig withShortCircuit(ShortCircuitSettings settings) {
+    return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
+        writeBack, readDirPageSize, mountOptions, readAhead, journal, settings);
   }
 
   public ShoalFuseConfig withReadAhead(ReadAheadSettings settings) {
     return new ShoalFuseConfig(chunkSize, callTimeout, pathCacheTtl, pathCacheSize, attrCacheTtl,
-        writeBack, readDirPageSize, mountOptions, settings, journal);
+        writeBack, readDirPageSize, mountOptions, settings, journal, shortCircuit);
   }
 }

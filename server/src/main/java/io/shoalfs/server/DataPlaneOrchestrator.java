@@ -3,6 +3,7 @@ package io.shoalfs.server;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -23,6 +24,14 @@ public interface DataPlaneOrchestrator extends AutoCloseable {
 
   /** Bytes of the volume holding the chunks: total, free, and used by chunks. */
   StorageStats storageStats();
+
+  /**
+   * Where a mount on this host may ask for chunk file descriptors (short-circuit local reads);
+   * empty when this plane offers none. Known once started.
+   */
+  default Optional<LocalReadEndpoint> localReads() {
+    return Optional.empty();
+  }
 
   @Override
   void close() throws IOException;

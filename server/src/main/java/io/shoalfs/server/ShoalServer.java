@@ -104,6 +104,8 @@ public final class ShoalServer implements AutoCloseable {
         .setCapacityBytes(s.totalBytes())
         .setFreeBytes(s.freeBytes())
         .setStartedMs(startedMs);
+    data.localReads().ifPresent(local -> b.setLocalReadSocket(local.socketPath())
+        .setLocalReadToken(local.token()));
     publishedCounts = chunkCounts.get();
     publishedCounts.ifPresent(b::setPassCounts);
     return b.build();

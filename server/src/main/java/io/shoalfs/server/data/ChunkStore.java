@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
@@ -265,6 +266,36 @@ public final class ChunkStore implements Closeable {
     }
     if (any) {
       syncDirectories(layout.directoryOf(inode));
+    }
+  }
+
+  /** Opens the files of one chunk copy; called under the chunk's lock. */
+  @FunctionalInterface
+  public interface CopyOpener<T> {
+    T open(Path data, Path checksums) throws IOException;
+  }
+
+  /**
+   * Opens this node's copy of a chunk through {@code opener} if its version is exactly
+   * {@code version} and it has a data file; empty otherwise (older: it missed writes; newer:
+   * the asker's location is old; absent: nothing to hand out). Under the chunk's shared lock,
+   * so no write, install or delete is halfway through while the version is checked and the
+   * files are opened. For short-circuit local reads: the files opened are the ones a reader
+   * then verifies block by block against the checksum file, as {@link #read} does.
+   */
+  public <T> Optional<T> openIfCurrent(long inode, int index, long version,
+      CopyOpener<T> opener) throws IOException {
+    ChunkKey key = new ChunkKey(inode, index);
+    Lock lock = locks.of(key).readLock();
+    lock.lock();
+    try {
+      Path data = layout.dataFile(key);
+      if (versions.get(key) != version || !Files.exists(data)) {
+        return Optional.empty();
+      }
+      return Optional.of(opener.open(data, layout.checksumFile(key)));
+    } finally {
+      lock.unlock();
     }
   }
 

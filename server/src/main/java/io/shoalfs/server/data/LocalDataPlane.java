@@ -4,8 +4,11 @@ import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
 import io.shoalfs.proto.Status;
 import io.shoalfs.server.DataPlaneOrchestrator;
+import io.shoalfs.server.LocalReadEndpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -34,6 +37,8 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
   private final DataPlaneSettings settings;
   private final GarbageSource garbage;
   private final ReplicaSettings replicas;
+  /** Where to offer short-circuit local reads; null: none. */
+  private volatile Path localReadSocket;
   private volatile Running running;
   private volatile boolean closed;
 
@@ -56,6 +61,22 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
     this.settings = settings;
     this.garbage = garbage;
     this.replicas = replicas;
+  }
+
+  /**
+   * Offers short-circuit local reads on {@code socket} once started ({@link LocalReadService});
+   * a host that cannot is logged and served over the network only. Before {@link #start}.
+   */
+  public LocalDataPlane offeringLocalReads(Path socket) {
+    this.localReadSocket = socket;
+    return this;
+  }
+
+  @Override
+  public Optional<LocalReadEndpoint> localReads() {
+    Running r = running;
+    return r == null || r.localReads == null ? Optional.empty()
+        : Optional.of(r.localReads.endpoint());
   }
 
   @Override
@@ -88,7 +109,9 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
           replicas.orphanPeriod(), replicas.orphanGrace());
       orphans.start();
     }
-    running = new Running(store, handler, volume, executor, reaper, orphans,
+    LocalReadService localReads = localReadSocket == null ? null
+        : LocalReadService.start(store, localReadSocket).orElse(null);
+    running = new Running(store, handler, volume, executor, reaper, orphans, localReads,
         new ChainForwarder(downstream), new ChunkReplicator(store, executor, downstream),
         replicas == null ? downstream : null);
     LOG.info("data plane started on {} ({} MiB chunks, {} KiB blocks, {} used bytes)",
@@ -162,6 +185,9 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
     if (r == null) {
       return;
     }
+    if (r.localReads != null) {
+      r.localReads.close();
+    }
     if (r.orphans != null) {
       r.orphans.close();
     }
@@ -190,7 +216,7 @@ public final class LocalDataPlane implements DataPlaneOrchestrator {
 
   private record Running(ChunkStore store, DataRequestHandler handler, VolumeUsage volume,
       ThreadPoolExecutor executor, ChunkReaper reaper, OrphanCollector orphans,
-      ChainForwarder forwarder, ChunkReplicator replicator, DownstreamClients ownDownstream) {}
+      LocalReadService localReads, ChainForwarder forwarder, ChunkReplicator replicator, DownstreamClients ownDownstream) {}
 
   private static final class DaemonThreads implements ThreadFactory {
     private final String prefix;

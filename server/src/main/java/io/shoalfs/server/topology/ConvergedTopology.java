@@ -35,6 +35,8 @@ import java.util.Set;
  * is capped at the number of {@code --peers}.
  */
 public final class ConvergedTopology implements Topology {
+  /** The short-circuit socket, in the server's data directory. */
+  static final String LOCAL_READ_SOCKET = "local-read.sock";
 
   /** Every converged server is a metadata endpoint and a data node, and says so in etcd. */
   private static final Set<MemberRole> ROLES = Set.of(MemberRole.METADATA, MemberRole.DATA);
@@ -74,7 +76,10 @@ public final class ConvergedTopology implements Topology {
         .withReapPeriod(Duration.ofSeconds(config.reapPeriodSeconds()));
     NamespaceGarbage garbage = new NamespaceGarbage(metadata.control(),
         holder -> metadata.leading().getAsBoolean() && membership.view().isDead(holder));
-    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas);
+    // Locality is this topology's reason to exist: a mount on a server's host reads that
+    // server's current copies through their file descriptors (short-circuit local reads).
+    DataPlaneOrchestrator data = new LocalDataPlane(dataSettings, garbage, replicas)
+        .offeringLocalReads(config.dataDir().resolve(LOCAL_READ_SOCKET));
     return new ShoalServer(config, membership, ROLES, metadata.control(), data, peers, mounts,
         () -> metadata.healer().counts().map(ReplicationManager.Counts::published));
   }
