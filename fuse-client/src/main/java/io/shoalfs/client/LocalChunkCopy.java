@@ -5,9 +5,6 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
@@ -139,12 +136,11 @@ final class LocalChunkCopy {
    * replaced (a fresh one installed) or deleted is not this chunk any more.
    */
   private static long linkedSize(FileDescriptor fd) throws IOException, Unusable {
-    Map<String, Object> attrs =
-        Files.readAttributes(Path.of("/proc/self/fd/" + fd.intValue()), "unix:size,nlink");
-    if (((Number) attrs.get("nlink")).intValue() == 0) {
+    NativeFiles.Stat stat = NativeFiles.stat(fd.intValue());
+    if (stat.links() == 0) {
       throw new Unusable("copy was replaced or deleted", true);
     }
-    return ((Number) attrs.get("size")).longValue();
+    return stat.size();
   }
 
   private void closeIfUnused() {

@@ -3,10 +3,15 @@ package io.shoalfs.client;
 import java.io.IOException;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.Out;
+import jnr.posix.FileStat;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
 
 /**
- * Positional reads on a raw file descriptor (one received over a Unix domain socket), which
- * the JDK cannot wrap: libc's {@code pread}, bound with jnr-ffi (already the FUSE binding's).
+ * Positional reads and fstat on a raw file descriptor (one received over a Unix domain socket),
+ * which the JDK cannot wrap: libc's {@code pread} bound with jnr-ffi, and jnr-posix's fstat
+ * (both already on the classpath for the FUSE binding). The JDK's stat of
+ * {@code /proc/self/fd/N} is no substitute: it answers size 0.
  */
 final class NativeFiles {
   /** The part of libc used here. */
@@ -15,6 +20,19 @@ final class NativeFiles {
   }
 
   private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+  private static final POSIX POSIX = POSIXFactory.getNativePOSIX();
+
+  /** What fstat says of an open file: its size, and how many names it has (0: deleted). */
+  record Stat(long size, int links) {}
+
+  static Stat stat(int fd) throws IOException {
+    try {
+      FileStat st = POSIX.fstat(fd);
+      return new Stat(st.st_size(), st.nlink());
+    } catch (RuntimeException e) {
+      throw new IOException("fstat of descriptor " + fd + " failed: " + e.getMessage(), e);
+    }
+  }
 
   private NativeFiles() {}
 

@@ -27,6 +27,9 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import jnr.constants.platform.OpenFlags;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +46,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalReadService implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalReadService.class);
+  private static final POSIX POSIX = POSIXFactory.getNativePOSIX();
 
   private final ChunkStore store;
   private final Path socket;
@@ -173,13 +177,26 @@ final class LocalReadService implements Closeable {
   }
 
   private static FileDescriptor[] open(Path data, Path checksums) throws IOException {
-    FileDescriptor dataFd = FileDescriptor.from(data.toFile());
+    FileDescriptor dataFd = openReadOnly(data);
     try {
-      return new FileDescriptor[] {dataFd, FileDescriptor.from(checksums.toFile())};
+      return new FileDescriptor[] {dataFd, openReadOnly(checksums)};
     } catch (IOException e) {
       dataFd.close();
       throw e;
     }
+  }
+
+  /**
+   * A read-only descriptor of {@code file}: the mount must never be able to change a copy.
+   * (Not Netty's {@code FileDescriptor.from}, which opens for writing and truncates.)
+   */
+  private static FileDescriptor openReadOnly(Path file) throws IOException {
+    int fd = POSIX.open(file.toString(), OpenFlags.O_RDONLY.intValue()
+        | OpenFlags.O_CLOEXEC.intValue(), 0);
+    if (fd < 0) {
+      throw new IOException("cannot open " + file + ": errno " + POSIX.errno());
+    }
+    return new FileDescriptor(fd);
   }
 
   private static void closeAll(FileDescriptor[] fds) {
