@@ -81,14 +81,16 @@ wait_for() {
 }
 
 # Sends SIGTERM to the process in a pid file, waits, then SIGKILL if it will not go.
-# start_mount NAME MOUNTPOINT: one more mount of the running cluster (pid in $PIDS/NAME.pid,
-# log in $SHOAL_RUN/NAME.log), for tests that need two mounts; returns once it answers.
+# start_mount NAME MOUNTPOINT [MOUNT FLAG...]: one more mount of the running cluster (pid in
+# $PIDS/NAME.pid, log in $SHOAL_RUN/NAME.log), for tests that need two mounts; returns once it
+# answers.
 start_mount() {
   local name=$1 mnt=$2
+  shift 2
   mkdir -p "$mnt"
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
   java -Xmx"$CLIENT_HEAP" -XX:+ExitOnOutOfMemoryError $JAVA_OPTS -cp "$(client_classpath)" \
-    io.shoalfs.client.ShoalCli mount "${MOUNT_FLAGS[@]}" "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/$name.log" 2>&1 &
+    io.shoalfs.client.ShoalCli mount "${MOUNT_FLAGS[@]}" "$@" "$ETCD_ENDPOINTS" "$mnt" >>"$SHOAL_RUN/$name.log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
   WAIT_SECONDS=60 wait_for "$name" mountpoint -q "$mnt" && WAIT_SECONDS=60 wait_for "$name" ls "$mnt"
 }

@@ -35,6 +35,7 @@ phases=${*:-three four disaggregated}
 . "$here/lifecycle_tests.sh"
 . "$here/cluster_tests.sh"
 . "$here/capability_tests.sh"
+. "$here/short_circuit_tests.sh"
 . "$here/disaggregated_tests.sh"
 . "$here/s3_tests.sh"
 # Tests write figures worth seeing even on success (note) here; run_test captures the rest.
