@@ -319,15 +319,12 @@ cluster3_stopped_server_catches_up() {
   diff -r "$ref" "$dir" || fail "content differs after healing"
 }
 
-cluster3_corrupt_replica_is_repaired() {
-  local f=$MNT/corrupt-replica.bin ref=$SCRATCH/corrupt-replica.bin
-  head -c $((4 << 20)) /dev/urandom > "$ref"
-  cp "$ref" "$f"
-  sync
-  local ino idx ver replicas first n cf
+# corrupt_head_copy FILE: breaks the third block of FILE's first chunk on its head replica
+# (the one reads try first, so the client meets it) and prints "MEMBER CHUNK_FILE VERSION".
+corrupt_head_copy() {
+  local f=$1 ino idx ver replicas first n cf
   ino=$(stat -c %i "$f")
   read -r idx ver replicas < <(locate "$f") || fail "shoal locate found no chunk of $f"
-  # The first replica is the one reads try first: corrupting it makes the client meet it.
   first=${replicas%%,*}
   n=$(server_key "$first")
   cf=$(chunk_file "$n" "$ino" 0)
@@ -336,6 +333,17 @@ cluster3_corrupt_replica_is_repaired() {
   flip_byte "$cf" $((2 * CRC_BLOCK + 5))
   flip_byte "$cf" $((2 * CRC_BLOCK + 6))
   if crc_ok "$cf" 2>/dev/null; then fail "flipping bytes did not break the CRC of $cf"; fi
+  echo "$first $cf $ver"
+}
+
+cluster3_corrupt_replica_is_repaired() {
+  local f=$MNT/corrupt-replica.bin ref=$SCRATCH/corrupt-replica.bin
+  head -c $((4 << 20)) /dev/urandom > "$ref"
+  cp "$ref" "$f"
+  sync
+  local corrupted first cf ver
+  corrupted=$(corrupt_head_copy "$f") || exit 1
+  read -r first cf ver <<<"$corrupted"
 
   drop_caches
   cmp "$ref" "$f" || fail "reading past a corrupt replica returned wrong data"
