@@ -103,7 +103,7 @@ cluster3_short_circuit_off_reads_over_the_network() {
   head -c $((4 << 20)) /dev/urandom > "$ref"
   cp "$ref" "$f"
   . "$ROOT_DIR/scripts/lib/common.sh"
-  trap 'stop_mount client-sc-off "$other"' EXIT   # unmounted however the test ends
+  trap "stop_mount client-sc-off '$other'" EXIT   # unmounted however the test ends (expanded now: the local is gone by then)
   start_mount client-sc-off "$other" --no-short-circuit || fail "the mount without short-circuit did not come up"
   drop_caches
   cmp "$ref" "$other/sc-off.bin" || fail "content read over the network"
