@@ -1,7 +1,6 @@
 package io.shoalfs.client;
 
 import com.google.protobuf.ByteString;
-import io.shoalfs.cluster.MemberDirectory;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
@@ -69,14 +68,10 @@ public final class ClientCore implements AutoCloseable {
     this.io = new ChunkedIo(transport, locations, chunkSize, timeout);
   }
 
-  /**
-   * A core that reaches the members {@code directory} knows, with the mount's frame bound and
-   * call timeout, its session opened. {@code chunkSize} must be the cluster's.
-   */
-  public static ClientCore connect(MemberDirectory directory, long chunkSize) {
-    RpcTransport transport = new RpcTransport(() -> ShoalCli.memberInfos(directory),
-        ShoalCli.MAX_FRAME, ShoalCli.CALL_TIMEOUT);
-    ClientCore core = new ClientCore(transport, chunkSize, ShoalCli.CALL_TIMEOUT);
+  /** A core that reaches the members {@code cluster} watches, split by its chunk size, its session opened. */
+  public static ClientCore connect(ClusterConnection cluster) {
+    ClientCore core = new ClientCore(cluster.transport(), cluster.settings().getChunkSize(),
+        ShoalCli.CALL_TIMEOUT);
     core.meta.startSession();
     return core;
   }

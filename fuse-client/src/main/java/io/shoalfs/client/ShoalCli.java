@@ -2,15 +2,12 @@ package io.shoalfs.client;
 
 import io.etcd.jetcd.Client;
 import io.shoalfs.cluster.ClusterSettingsMismatch;
-import io.shoalfs.cluster.ClusterSettingsRecord;
 import io.shoalfs.cluster.EtcdClients;
 import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
-import io.shoalfs.cluster.MemberKeys;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.ClusterRequest;
 import io.shoalfs.proto.ClusterResponse;
-import io.shoalfs.proto.ClusterSettings;
 import io.shoalfs.proto.ClusterStatusOp;
 import io.shoalfs.proto.Envelope;
 import io.shoalfs.proto.MemberInfo;
@@ -25,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
@@ -130,28 +126,16 @@ public final class ShoalCli {
       System.err.println("shoal: mount point " + mountPoint + " is not a directory");
       return 1;
     }
-    try (Client etcd = EtcdClients.connect(etcdEndpoints);
-         MemberDirectory directory = new MemberDirectory(etcd)) {
-      directory.start();
-      directory.awaitMembers(1, Duration.ofSeconds(60));
-      // A server records the settings before it registers: with a member up, they are there.
-      Optional<ClusterSettings> settings =
-          new ClusterSettingsRecord(etcd, ClusterSettingsRecord.DEFAULT_DEADLINE).read();
-      if (settings.isEmpty()) {
-        System.err.println("shoal: no cluster settings in etcd at " + etcdEndpoints
-            + " (key " + MemberKeys.SETTINGS + "): its servers predate them; start one server"
-            + " of this version to record them");
-        return 1;
-      }
+    try (ClusterConnection cluster = ClusterConnection.open(etcdEndpoints)) {
       long clusterChunkSize;
       try {
-        clusterChunkSize = ClusterChunkSize.of(settings.get(), chunkSize);
+        clusterChunkSize = ClusterChunkSize.of(cluster.settings(), chunkSize);
       } catch (ClusterSettingsMismatch e) {
         System.err.println("shoal: the mount refuses to start: " + e.getMessage());
         return 2;
       }
-      RpcTransport transport = new RpcTransport(() -> memberInfos(directory), MAX_FRAME, CALL_TIMEOUT);
-      int blockSize = settings.get().getBlockSize() > 0 ? settings.get().getBlockSize()
+      RpcTransport transport = cluster.transport();
+      int blockSize = cluster.settings().getBlockSize() > 0 ? cluster.settings().getBlockSize()
           : ShortCircuitSettings.DEFAULT_BLOCK_SIZE;
       ShoalFuse fs = new ShoalFuse(transport, ShoalFuseConfig.defaults()
           .withChunkSize(clusterChunkSize)
@@ -160,6 +144,9 @@ public final class ShoalCli {
       Runtime.getRuntime().addShutdownHook(new Thread(fs::close, "unmount"));
       fs.mount(mountPoint, true, false);
       transport.close();
+    } catch (ClusterConnection.NoSettings e) {
+      System.err.println("shoal: " + e.getMessage());
+      return 1;
     }
     return 0;
   }

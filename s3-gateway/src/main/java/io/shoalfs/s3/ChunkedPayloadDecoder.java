@@ -13,7 +13,7 @@ import java.util.HexFormat;
  * on as it arrives, before its chunk's signature is checked, so memory does not grow with the
  * chunk size: the caller must not publish what it read until the stream has ended cleanly.
  */
-final class ChunkedPayloadDecoder extends InputStream {
+final class ChunkedPayloadDecoder extends BufferReadStream {
   /** A frame header longer than this is not aws-chunked framing. */
   private static final int MAX_HEADER = 4096;
   private static final String SIGNATURE_FIELD = ";chunk-signature=";
@@ -41,13 +41,6 @@ final class ChunkedPayloadDecoder extends InputStream {
     this.scope = signed.scope();
     this.previousSignature = signed.seedSignature();
     this.expectedLength = expectedLength;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xFF;
   }
 
   @Override

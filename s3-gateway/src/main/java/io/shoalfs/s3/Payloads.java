@@ -1,7 +1,6 @@
 package io.shoalfs.s3;
 
 import io.netty.handler.codec.http.HttpHeaders;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -39,21 +38,15 @@ final class Payloads {
   }
 
   /** A body whose SHA-256 must be {@code expected}; checked when it ends. */
-  private static final class HashChecked extends FilterInputStream {
+  private static final class HashChecked extends BufferReadStream {
+    private final InputStream in;
     private final MessageDigest digest = SigV4.sha256();
     private final String expected;
     private boolean checked;
 
     HashChecked(InputStream in, String expected) {
-      super(in);
+      this.in = in;
       this.expected = expected;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
@@ -68,6 +61,11 @@ final class Payloads {
         }
       }
       return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
     }
   }
 }

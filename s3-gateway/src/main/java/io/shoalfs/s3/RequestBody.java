@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -20,7 +19,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * one refused before its body is needed (a bad signature, a missing bucket) is answered
  * without the client sending the body.
  */
-final class RequestBody extends InputStream {
+final class RequestBody extends BufferReadStream {
   /** Queued after the last content: the body ended. */
   private static final ByteBuf END = Unpooled.EMPTY_BUFFER;
   /** Queued when the connection closed before the body ended. */
@@ -66,13 +65,6 @@ final class RequestBody extends InputStream {
   }
 
   // ---- worker side
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xFF;
-  }
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {

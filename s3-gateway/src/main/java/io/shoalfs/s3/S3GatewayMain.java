@@ -2,19 +2,15 @@ package io.shoalfs.s3;
 
 import io.etcd.jetcd.Client;
 import io.shoalfs.client.ClientCore;
-import io.shoalfs.cluster.ClusterSettingsRecord;
+import io.shoalfs.client.ClusterConnection;
 import io.shoalfs.cluster.EtcdClients;
-import io.shoalfs.cluster.MemberDirectory;
-import io.shoalfs.proto.ClusterSettings;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,22 +79,13 @@ public final class S3GatewayMain {
 
   private static int serve(String endpoints, String host, int port, int workers, Path keyFile)
       throws Exception {
-    try (Client etcd = EtcdClients.connect(endpoints);
-         MemberDirectory directory = new MemberDirectory(etcd)) {
-      directory.start();
-      directory.awaitMembers(1, Duration.ofSeconds(60));
-      Optional<ClusterSettings> settings =
-          new ClusterSettingsRecord(etcd, ClusterSettingsRecord.DEFAULT_DEADLINE).read();
-      if (settings.isEmpty()) {
-        System.err.println("shoal s3: no cluster settings in etcd at " + endpoints
-            + ": start a server of this version first");
-        return 1;
-      }
-      AccessKeys keys = new AccessKeys(etcd);
+    try (ClusterConnection cluster = ClusterConnection.open(endpoints)) {
+      long chunkSize = cluster.settings().getChunkSize();
+      AccessKeys keys = new AccessKeys(cluster.etcd());
       if (keyFile != null) {
         writeKeyFile(keys, keyFile);
       }
-      try (ClientCore core = ClientCore.connect(directory, settings.get().getChunkSize());
+      try (ClientCore core = ClientCore.connect(cluster);
            S3Server server = new S3Server(workers)) {
         ObjectStore store = new ObjectStore(core);
         store.start();
@@ -107,11 +94,14 @@ public final class S3GatewayMain {
             new MultipartUploads(store));
         InetSocketAddress bound = server.start(host, port, router);
         LOG.info("S3 gateway listening on http://{}:{} (etcd {}, chunk size {})",
-            bound.getHostString(), bound.getPort(), endpoints, settings.get().getChunkSize());
+            bound.getHostString(), bound.getPort(), endpoints, chunkSize);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "s3-stop"));
         stopped.await();
       }
+    } catch (ClusterConnection.NoSettings e) {
+      System.err.println("shoal s3: " + e.getMessage());
+      return 1;
     }
     return 0;
   }
