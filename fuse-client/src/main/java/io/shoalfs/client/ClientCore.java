@@ -58,6 +58,7 @@ public final class ClientCore implements AutoCloseable {
   private final DataClient data;
   private final ChunkLocations locations;
   private final ChunkedIo io;
+  private final ChunkMover mover;
 
   /** A core over {@code transport} (closed with this core), for files split by {@code chunkSize}. */
   ClientCore(ShoalTransport transport, long chunkSize, Duration timeout) {
@@ -66,6 +67,7 @@ public final class ClientCore implements AutoCloseable {
     this.data = new DataClient(transport, timeout);
     this.locations = new ChunkLocations(meta, ChunkLocations.DEFAULT_MAX_INODES);
     this.io = new ChunkedIo(transport, locations, chunkSize, timeout);
+    this.mover = new ChunkMover(transport, meta, locations, timeout);
   }
 
   /** A core that reaches the members {@code cluster} watches, split by its chunk size, its session opened. */
@@ -100,6 +102,16 @@ public final class ClientCore implements AutoCloseable {
     MetaResponse made = makeNode(parent, name, FileType.REGULAR, FILE_MODE, true);
     locations.created(made.getAttr().getInode());
     locations.remember(made.getLocationsList());
+    return made.getAttr();
+  }
+
+  /**
+   * A new empty regular file with no chunk placed: one that gets its chunks moved in from other
+   * files ({@link #appendByMovingChunks}) needs its first chunk index free.
+   */
+  public Attr createFileWithoutChunks(long parent, String name) throws RpcException {
+    MetaResponse made = makeNode(parent, name, FileType.REGULAR, FILE_MODE, false);
+    locations.created(made.getAttr().getInode());
     return made.getAttr();
   }
 
@@ -139,6 +151,24 @@ public final class ClientCore implements AutoCloseable {
   public Attr commit(long inode, long end, long nowNs) throws RpcException {
     return meta.call(ROOT, MetaRequest.newBuilder().setCommitWrite(CommitWriteOp.newBuilder()
         .setInode(inode).setEndOffset(end).setNowNs(nowNs))).getAttr();
+  }
+
+  /**
+   * Appends all of file {@code source} ({@code sourceSize} bytes) to file {@code target}
+   * ({@code targetSize} bytes, durable and committed) by moving its chunks into the target's
+   * chunk map: no byte goes through this client. Only whole chunks move, to a chunk boundary:
+   * both sizes must be whole numbers of chunks (false at once otherwise). True if the chunks
+   * moved (the source is then empty); false if nothing changed and the bytes are to be copied
+   * (see {@link ChunkMover}). The source must not be written meanwhile.
+   */
+  public boolean appendByMovingChunks(long source, long sourceSize, long target, long targetSize)
+      throws RpcException {
+    long chunk = io.chunkSize();
+    if (sourceSize <= 0 || sourceSize % chunk != 0 || targetSize % chunk != 0
+        || sourceSize / chunk > Integer.MAX_VALUE || targetSize / chunk > Integer.MAX_VALUE) {
+      return false;
+    }
+    return mover.append(ROOT, source, (int) (sourceSize / chunk), target, (int) (targetSize / chunk));
   }
 
   /**

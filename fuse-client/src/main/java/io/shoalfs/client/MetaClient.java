@@ -494,6 +494,7 @@ final class MetaClient implements WriteBack.Service {
       case REPORT_REPLICA_FAILURE:
       case ADD_REPLICA:
       case FENCE_CHUNK:
+      case MOVE_CHUNKS:
       case APPEND:
       case RELEASE_ORPHAN:
       case SET_LOCK:

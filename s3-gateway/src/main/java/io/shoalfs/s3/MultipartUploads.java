@@ -18,6 +18,8 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.w3c.dom.Element;
 
 /**
@@ -27,14 +29,15 @@ import org.w3c.dom.Element;
  * the bucket until CompleteMultipartUpload, which writes the parts one after the other into a
  * staged file and renames that over the key, as a PUT does.
  *
- * <p>The parts' bytes are copied through the gateway on completion: the chunk map has no
- * operation that moves a chunk from one file to another.
+ * <p>Completion moves the chunks of each part that is whole chunks at a chunk boundary of the
+ * object and copies the bytes of the others through the gateway ({@link PartAssembler}).
  */
 final class MultipartUploads {
   static final int MAX_PARTS = 10_000;
   /** Every part but the last must be at least this large, as S3 requires. */
   static final long MIN_PART_SIZE = 5L << 20;
   static final String UPLOAD_KEY = ObjectMetadata.PREFIX + "upload-key";
+  private static final Logger LOG = LoggerFactory.getLogger(MultipartUploads.class);
   private static final SecureRandom IDS = new SecureRandom();
 
   private final ObjectStore store;
@@ -157,21 +160,16 @@ final class MultipartUploads {
     }
     String etag = HexFormat.of().formatHex(etags.digest()) + "-" + parts.size();
     ObjectMetadata metadata = ObjectMetadata.load(core, core.stat(uploadPath(r))).metadata();
-    ObjectStore.Staged staged = store.stage();
+    ObjectStore.Staged staged = store.stageWithoutChunks();
     boolean published = false;
     try {
-      ObjectWriter writer = new ObjectWriter(core, staged.inode());
-      for (Attr part : parts) {
-        core.forgetLocations(part.getInode());
-        RangeReader reader = new RangeReader(core, part.getInode(), 0, part.getSize());
-        for (ByteString piece = reader.next(); piece != null; piece = reader.next()) {
-          writer.append(piece);
-        }
-      }
-      ObjectWriter.Written written = writer.finish();
-      metadata.store(core, written.attr(), etag);
+      PartAssembler.Assembled assembled = new PartAssembler(core).assemble(staged.inode(), parts);
+      metadata.store(core, assembled.attr(), etag);
       store.publish(staged, bucket, r.key());
       published = true;
+      LOG.info("completed upload {} of {}/{}: {} parts, {} of them ({} chunks) moved, {} bytes"
+          + " copied", r.param("uploadId"), r.bucket(), r.key(), parts.size(),
+          assembled.movedParts(), assembled.movedChunks(), assembled.copiedBytes());
     } finally {
       if (!published) {
         store.discard(staged);

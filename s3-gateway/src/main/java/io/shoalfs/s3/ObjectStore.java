@@ -150,8 +150,18 @@ final class ObjectStore implements Directories {
 
   /** A new empty file under staging, to be written and then published or discarded. */
   Staged stage() throws RpcException {
-    String name = gatewayId + "-" + nextStaged.incrementAndGet();
+    String name = stagedName();
     return new Staged(name, core.createFile(staging, name).getInode());
+  }
+
+  /** A staged file with no chunk placed, for chunks to be moved into (multipart completion). */
+  Staged stageWithoutChunks() throws RpcException {
+    String name = stagedName();
+    return new Staged(name, core.createFileWithoutChunks(staging, name).getInode());
+  }
+
+  private String stagedName() {
+    return gatewayId + "-" + nextStaged.incrementAndGet();
   }
 
   /** Makes the staged file object {@code key} of the bucket, atomically replacing any other. */

@@ -27,6 +27,8 @@ final class ObjectWriter {
   private final MessageDigest md5 = ObjectMetadata.md5();
   private int filled;
   private long offset;
+  /** How much of the file {@link #settle} last made durable and committed. */
+  private long settled;
 
   ObjectWriter(ClientCore core, long inode) {
     this.core = core;
@@ -78,6 +80,32 @@ final class ObjectWriter {
   }
 
   /**
+   * Makes everything appended so far durable and part of the file (its size), so that whole
+   * chunks can be moved in at its end ({@link ClientCore#appendByMovingChunks}).
+   */
+  void settle() throws RpcException {
+    flush(false);
+    if (offset > settled) {
+      core.sync(inode);
+      core.commit(inode, offset, nowNs());
+    }
+    settled = offset;
+  }
+
+  /**
+   * Counts {@code bytes} that reached the file without this writer (moved chunks) as appended.
+   * The MD5 {@link #finish} gives then covers only what went through the writer: the caller
+   * does not use it.
+   */
+  void skip(long bytes) {
+    if (filled != 0) {
+      throw new IllegalStateException("bytes buffered: settle() before moving chunks in");
+    }
+    offset += bytes;
+    settled = offset; // the move itself set the file's size
+  }
+
+  /**
    * Writes what is buffered, makes it all durable and sets the file's size. An object that
    * fits the buffer (most are small) is written durably in that one write; a larger one is
    * synced on every data node once its last bytes are written.
@@ -89,8 +117,12 @@ final class ObjectWriter {
       flush(false);
       core.sync(inode);
     }
-    Instant now = Instant.now();
-    Attr attr = core.commit(inode, offset, now.getEpochSecond() * 1_000_000_000L + now.getNano());
+    Attr attr = core.commit(inode, offset, nowNs());
     return new Written(attr, HexFormat.of().formatHex(md5.digest()));
+  }
+
+  private static long nowNs() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 }

@@ -396,6 +396,55 @@ public final class ChunkStore implements Closeable {
     }
   }
 
+  /** What {@link #link} found. */
+  public enum Linked { MADE, ALREADY, NO_COPY, OTHER_VERSION, TARGET_EXISTS }
+
+  /**
+   * Gives this node's copy of chunk {@code (inode, index)} at {@code version} a second name,
+   * chunk {@code (toInode, toIndex)}: hard links of its data and checksum files, and a version
+   * sidecar of its own at the same version. No byte is copied, and the two names share the
+   * bytes until one is deleted: a write to either shows in both, so the source must not be
+   * written between this and the chunk map's move_chunks (the S3 gateway's parts never are),
+   * and its name is deleted once the move is applied. Both chunks are locked (source and
+   * target) for the duration, so no write, truncate or delete of either interleaves.
+   */
+  public Linked link(long inode, int index, long toInode, int toIndex, long version)
+      throws IOException {
+    ChunkKey source = new ChunkKey(inode, index);
+    ChunkKey target = new ChunkKey(toInode, toIndex);
+    if (source.equals(target)) {
+      throw new IllegalArgumentException("chunk " + source + " linked to itself");
+    }
+    List<ReadWriteLock> held = locks.ofBoth(source, target);
+    held.forEach(l -> l.writeLock().lock());
+    try {
+      Path data = layout.dataFile(source);
+      if (describe(source) == null || !Files.exists(data)) {
+        return Linked.NO_COPY;
+      }
+      if (versions.get(source) != version) {
+        return Linked.OTHER_VERSION;
+      }
+      Path targetData = layout.dataFile(target);
+      if (describe(target) != null) {
+        return Files.exists(targetData) && Files.isSameFile(data, targetData)
+            && versions.get(target) == version ? Linked.ALREADY : Linked.TARGET_EXISTS;
+      }
+      Files.createDirectories(targetData.getParent());
+      Files.createLink(targetData, data);
+      Path checksums = layout.checksumFile(source);
+      if (Files.exists(checksums)) {
+        Files.createLink(layout.checksumFile(target), checksums);
+      }
+      versions.set(target, version, true);
+      usedBytes.addAndGet(sizeOrZero(targetData) + sizeOrZero(layout.checksumFile(target)));
+      syncDirectories(targetData.getParent());
+      return Linked.MADE;
+    } finally {
+      held.forEach(l -> l.writeLock().unlock());
+    }
+  }
+
   /**
    * Starts a new copy of a chunk in the staging area, to be filled and then
    * {@link StagedChunk#install installed} over the live copy (or closed to throw it away).

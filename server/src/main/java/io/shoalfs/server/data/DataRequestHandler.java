@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.shoalfs.proto.ChunkId;
 import io.shoalfs.proto.DataRequest;
 import io.shoalfs.proto.DataResponse;
+import io.shoalfs.proto.LinkChunkOp;
 import io.shoalfs.proto.ReadChunkOp;
 import io.shoalfs.proto.Status;
 import io.shoalfs.proto.WriteChunkOp;
@@ -87,6 +88,8 @@ final class DataRequestHandler {
         }
         return response.build();
       }
+      case LINK_CHUNK:
+        return link(request.getLinkChunk());
       case REPLICATE: // needs the network: LocalDataPlane runs it through ChunkReplicator
       case OP_NOT_SET:
       default:
@@ -95,6 +98,23 @@ final class DataRequestHandler {
             .setError("data request without a known op")
             .build();
     }
+  }
+
+  private DataResponse link(LinkChunkOp op) throws IOException {
+    ChunkId from = op.getSource();
+    ChunkId to = op.getTarget();
+    ChunkStore.Linked linked = store.link(from.getInode(), from.getIndex(), to.getInode(),
+        to.getIndex(), op.getVersion());
+    Status status = switch (linked) {
+      case MADE, ALREADY -> Status.OK;
+      case NO_COPY -> Status.ENOENT;
+      case OTHER_VERSION -> Status.STALE_VERSION;
+      case TARGET_EXISTS -> Status.EEXIST;
+    };
+    return status == Status.OK ? OK : DataResponse.newBuilder().setStatus(status)
+        .setError("link of chunk " + from.getInode() + "/" + from.getIndex() + " at version "
+            + op.getVersion() + " to " + to.getInode() + "/" + to.getIndex() + ": " + linked)
+        .build();
   }
 
   private DataResponse read(ReadChunkOp op) throws IOException {

@@ -1,5 +1,6 @@
 package io.shoalfs.server.data;
 
+import java.util.List;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -22,9 +23,24 @@ final class StripedLocks {
   }
 
   ReadWriteLock of(ChunkKey key) {
+    return stripes[stripe(key)];
+  }
+
+  /**
+   * The stripes of two chunks, each once, in stripe order: whoever takes two locks takes them
+   * in this order, so two such callers never wait on each other crosswise.
+   */
+  List<ReadWriteLock> ofBoth(ChunkKey a, ChunkKey b) {
+    int x = stripe(a);
+    int y = stripe(b);
+    return x == y ? List.of(stripes[x])
+        : List.of(stripes[Math.min(x, y)], stripes[Math.max(x, y)]);
+  }
+
+  private int stripe(ChunkKey key) {
     // Spread the bits: inodes are sequential and indexes small, so the low bits alone repeat.
     long h = key.inode() * 0x9E3779B97F4A7C15L + key.index();
     h ^= h >>> 29;
-    return stripes[(int) h & (stripes.length - 1)];
+    return (int) h & (stripes.length - 1);
   }
 }

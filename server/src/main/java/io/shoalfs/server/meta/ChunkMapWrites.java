@@ -200,6 +200,19 @@ final class ChunkMapWrites extends ChunkMap {
     return located(Status.OK, next);
   }
 
+  /**
+   * Files {@code location}'s chunk under {@code to} instead, at the same version and on the
+   * same replicas (not copying: a fence on the old name ends with it). The count is unchanged.
+   * The caller has checked that {@code to} has no chunk.
+   */
+  ChunkLocation move(ChunkLocation location, ChunkId to) {
+    ChunkId from = location.getChunk();
+    batch.delete(KeySchema.chunk(from.getInode(), from.getIndex()));
+    ChunkLocation moved = location.toBuilder().setChunk(to).setCopying(false).build();
+    put(moved);
+    return moved;
+  }
+
   /** Forgets every chunk of these inodes (their data is gone from every data node). */
   void forget(List<Long> inodes) {
     for (long ino : inodes) {

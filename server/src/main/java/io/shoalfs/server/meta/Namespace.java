@@ -179,6 +179,8 @@ public final class Namespace {
       case REPORT_REPLICA_FAILURE -> chunks.reportReplicaFailure(request.getReportReplicaFailure());
       case ADD_REPLICA -> chunks.addReplica(request.getAddReplica());
       case FENCE_CHUNK -> chunks.fence(request.getFenceChunk());
+      case MOVE_CHUNKS -> new ChunkMoves(store, permissions, chunks)
+          .move(caller, request.getMoveChunks());
       default -> Replies.fail(Status.UNKNOWN_TYPE, "unknown op " + request.getOpCase());
     };
     if (response.getStatus() != Status.OK) {

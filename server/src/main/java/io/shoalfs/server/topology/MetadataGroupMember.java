@@ -8,6 +8,7 @@ import io.shoalfs.server.ServerConfig;
 import io.shoalfs.server.data.DownstreamClients;
 import io.shoalfs.server.data.ReplicationManager;
 import io.shoalfs.server.meta.CapabilityRecaller;
+import io.shoalfs.server.meta.ChunkSizeStamp;
 import io.shoalfs.server.meta.PlacingControlPlane;
 import io.shoalfs.server.meta.RaftControlPlane;
 import io.shoalfs.server.meta.SessionReaper;
@@ -51,10 +52,11 @@ record MetadataGroupMember(ControlPlaneOrchestrator control, ReplicationManager 
     RaftControlPlane raft = new RaftControlPlane(RaftControlPlane.Config.of(config.id(),
         raftPeers(config.peers()), config.dataDir().resolve("meta")), new RecallPusher(mounts));
     BooleanSupplier leading = () -> raft.leaderId().filter(config.id()::equals).isPresent();
-    // allocate_chunk gets live data nodes filled in by the proposer, so that apply stays
-    // deterministic. Sessions are expired by whichever member leads.
+    // allocate_chunk gets live data nodes filled in by the proposer, move_chunks the chunk
+    // size, so that apply stays deterministic. Sessions are expired by whichever member leads.
     ControlPlaneOrchestrator control = new CapabilityRecaller(new SessionReaper(
-        new PlacingControlPlane(raft, membership::view, config.replication(), config.minReplicas()),
+        new ChunkSizeStamp(new PlacingControlPlane(raft, membership::view, config.replication(),
+            config.minReplicas()), config.chunkSizeBytes()),
         leading, SESSION_PERIOD, SESSION_TTL), RECALL_BOUND);
     ReplicationManager healer = new ReplicationManager(control, membership::view, leading,
         config.replication(), dataNodes, HEAL_PERIOD);

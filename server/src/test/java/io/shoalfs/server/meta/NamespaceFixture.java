@@ -191,6 +191,10 @@ final class NamespaceFixture implements AutoCloseable {
     assertEquals(expected, response.getStatus(), response.getError());
   }
 
+  static void assertStatus(Status expected, MetaResponse response, String what) {
+    assertEquals(expected, response.getStatus(), what + ": " + response.getError());
+  }
+
   @Override
   public void close() {
     kv.close();
