@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The S3 gateway's throughput beside the mount's for the same bytes, one client, one request
 # at a time: PUT and GET of 1 MiB and 64 MiB objects (MiB/s), and PUT and GET of 4 KiB objects
-# (objects/s). Starts its own 3-server cluster with scripts/up.sh in a new temporary directory,
-# prints a Markdown table, and stops the cluster.
+# (objects/s); then the time CompleteMultipartUpload takes for 4 parts of one chunk each (64 MiB,
+# the default chunk size of up.sh's servers: moved into the object) and for 4 parts of 48 MiB
+# (copied through the gateway). Starts its own 3-server cluster with scripts/up.sh in a new
+# temporary directory, prints Markdown tables, and stops the cluster.
 #   scripts/bench-s3.sh
 # Environment: SHOAL_BASE_PORT (default 9800), BENCH_S3_ROUNDS (objects per size, default 20
 # of 1 MiB and 4 of 64 MiB), BENCH_S3_SMALL (4 KiB objects, default 300), SHOAL_SKIP_BUILD.
@@ -46,6 +48,35 @@ EOF
   )
 }
 
+# bench_complete PART_MIB PARTS: seconds CompleteMultipartUpload takes (median of 3 uploads) for
+# PARTS parts of PART_MIB MiB each.
+bench_complete() {
+  ( . "$S3_ENV"; "$python" - "$@" <<'EOF'
+import os, sys, time, boto3
+from botocore.config import Config
+part, parts = int(sys.argv[1]) << 20, int(sys.argv[2])
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                  config=Config(s3={"addressing_style": "path"}, read_timeout=600))
+bucket = "bench-complete"
+s3.create_bucket(Bucket=bucket)
+body = os.urandom(part)
+times = []
+for round in range(3):
+    key = f"o{part}-{round}"
+    uid = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    done = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key=key, UploadId=uid,
+             PartNumber=n, Body=body)["ETag"]} for n in range(1, parts + 1)]
+    t = time.monotonic()
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=uid,
+                                 MultipartUpload={"Parts": done})
+    times.append(time.monotonic() - t)
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == part * parts
+    s3.delete_object(Bucket=bucket, Key=key)
+print(f"{sorted(times)[1]:.2f}")
+EOF
+  )
+}
+
 # bench_mount NAME SIZE COUNT: the same through the mount, from the same kind of loop: each file
 # written and closed, then each read with the kernel's page cache dropped.
 bench_mount() {
@@ -79,4 +110,11 @@ for spec in "1mib $((1 << 20)) $rounds MiB/s" "64mib $((64 << 20)) $(((rounds + 
   read -r sput sget < <(bench_s3 "$name" "$size" "$count")
   read -r mput mget < <(bench_mount "$name" "$size" "$count")
   echo "| $count x $name ($unit) | $sput | $sget | $mput | $mget |"
+done
+echo
+echo "| CompleteMultipartUpload | seconds (median of 3) |"
+echo "| --- | --- |"
+for spec in "64 4" "48 4"; do
+  read -r part parts <<<"$spec"
+  echo "| $parts parts of $part MiB | $(bench_complete "$part" "$parts") |"
 done

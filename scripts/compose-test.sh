@@ -12,6 +12,10 @@
 #      the mount still writes and reads (new files, hashes), also from a freshly restarted
 #      client; starts the server again and waits until it is back up; then kills s1, the
 #      server the client's metadata calls go to, checks again and starts it again;
+#      Before the kills, through the compose file's S3 gateway with awscli on this host (installed
+#      from Debian if missing; the gateway's container address, no published port): a bucket
+#      made, an object put (in multipart parts), read back by hash, seen with that hash as a
+#      file on the client's mount, and a file written on the mount read back as an object;
 #   5. `docker-compose down -v` (also on failure, from a trap);
 #   6. steps 3-5 again for the disaggregated compose file (docker-compose.disaggregated.yml:
 #      metadata servers m1-m3, data nodes d1-d3), killing the metadata leader, m1 (the first
@@ -19,7 +23,10 @@
 # Usage: scripts/compose-test.sh [converged] [disaggregated]     (both by default)
 # Exits non-zero with a message naming the failed step. Logs: run/compose-test/.
 #
-# Environment: SHOAL_COMPOSE_TREE (directory of the image copied in, default /usr/share/doc),
+# Environment: SHOAL_COMPOSE_PROJECT (compose project prefix and image tag, default
+# shoalfs-compose-test: another name lets a second run share the machine's Docker engine
+# without touching the first one's containers, volumes or image),
+# SHOAL_COMPOSE_TREE (directory of the image copied in, default /usr/share/doc),
 # SHOAL_DEBIAN_MIRROR (default http://deb.debian.org/debian), SHOAL_COMPOSE_REBUILD_BASE=1
 # (debootstrap again even if the imported root is cached).
 set -euo pipefail
@@ -27,12 +34,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DOCKER_DIR=$ROOT/deploy/docker
 LOGS=$ROOT/run/compose-test
-PROJECT=shoalfs-compose-test
+PROJECT=${SHOAL_COMPOSE_PROJECT:-shoalfs-compose-test}
 # The topologies proven, in order: each has its compose file and its project (own volumes).
 TOPOLOGIES=${*:-converged disaggregated}
 ROOTFS_IMAGE=shoalfs-local/debian:bookworm-minbase
 BASE_IMAGE=shoalfs-local/base:bookworm
-SHOAL_IMAGE_TAG=shoalfs:compose-test
+SHOAL_IMAGE_TAG=shoalfs:${PROJECT#shoalfs-}
 MIRROR=${SHOAL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 TREE=${SHOAL_COMPOSE_TREE:-/usr/share/doc}
 MNT=/mnt/shoal
@@ -100,6 +107,8 @@ else
   command -v docker-compose >/dev/null || need+=(docker-compose)
   compose() { docker-compose -p "$project" -f "$compose_file" "$@"; }
 fi
+# The S3 client of the gateway check.
+command -v aws >/dev/null || need+=(awscli)
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
 
 if ! docker info >/dev/null 2>&1; then
@@ -136,7 +145,9 @@ docker build --build-arg ROOTFS_IMAGE="$ROOTFS_IMAGE" -t "$BASE_IMAGE" "$DOCKER_
   >"$LOGS/build-base.log" 2>&1 || { tail -n 20 "$LOGS/build-base.log" >&2; fail "building $BASE_IMAGE"; }
 
 if ! ls "$ROOT"/server/target/shoal-server-*.jar "$ROOT"/fuse-client/target/shoal-fuse-client-*.jar \
-     >/dev/null 2>&1 || [ ! -d "$ROOT/server/target/lib" ] || [ ! -d "$ROOT/fuse-client/target/lib" ]; then
+     "$ROOT"/s3-gateway/target/shoal-s3-gateway-*.jar >/dev/null 2>&1 \
+     || [ ! -d "$ROOT/server/target/lib" ] || [ ! -d "$ROOT/fuse-client/target/lib" ] \
+     || [ ! -d "$ROOT/s3-gateway/target/lib" ]; then
   command -v mvn >/dev/null || apt_install maven openjdk-17-jdk-headless
   step "building the jars (mvn -B -q -DskipTests package)"
   (cd "$ROOT" && mvn -B -q -DskipTests package) >"$LOGS/mvn.log" 2>&1 \
@@ -170,7 +181,7 @@ compose up -d --no-build >"$LOGS/up.log" 2>&1 || { cat "$LOGS/up.log" >&2; fail 
 
 # Container ids, taken while all run (`ps` of compose v2 leaves stopped ones out).
 declare -A ids
-for svc in etcd $servers client; do
+for svc in etcd $servers client gateway; do
   ids[$svc]=$(compose ps -q "$svc")
   [ -n "${ids[$svc]}" ] || fail "service $svc has no container"
 done
@@ -185,7 +196,7 @@ wait_healthy() {
     sleep 2
   done
 }
-for svc in etcd $servers client; do wait_healthy "$svc" 300; done
+for svc in etcd $servers client gateway; do wait_healthy "$svc" 300; done
 client=$(cid client)
 step "cluster healthy after $((SECONDS - started)) s"
 
@@ -229,6 +240,31 @@ in_client "copy $TREE and the JRE's modules file in, read back, compare hashes" 
   cp \$big $MNT/big
   same_tree '$TREE' $MNT/tree
   same_file \$big $MNT/big"
+
+# The gateway, from this host: its address and the cluster's access key from the container.
+s3_env=$(docker exec "$(cid gateway)" shoal-entrypoint s3-env) || { echo "$s3_env" >&2; fail "shoal-entrypoint s3-env"; }
+# awscli against it (the endpoint given explicitly: older awscli ignore AWS_ENDPOINT_URL).
+aws_s3() { (eval "$s3_env"; aws --endpoint-url "$AWS_ENDPOINT_URL" --cli-read-timeout 120 "$@"); }
+step "S3: make a bucket, put a 20 MiB object (multipart), read it back by hash"
+s3_dir=$LOGS/s3-$topology
+rm -rf "$s3_dir" && mkdir -p "$s3_dir"
+head -c $((20 << 20)) /dev/urandom >"$s3_dir/object"
+want=$(sha256sum <"$s3_dir/object" | cut -d' ' -f1)
+aws_s3 s3 mb s3://compose >"$s3_dir/aws.log" 2>&1 || { cat "$s3_dir/aws.log" >&2; fail "aws s3 mb"; }
+aws_s3 s3 cp --only-show-errors "$s3_dir/object" s3://compose/from-s3/object >>"$s3_dir/aws.log" 2>&1 \
+  || { cat "$s3_dir/aws.log" >&2; fail "aws s3 cp (PUT)"; }
+aws_s3 s3 cp --only-show-errors s3://compose/from-s3/object "$s3_dir/back" >>"$s3_dir/aws.log" 2>&1 \
+  || { cat "$s3_dir/aws.log" >&2; fail "aws s3 cp (GET)"; }
+[ "$(sha256sum <"$s3_dir/back" | cut -d' ' -f1)" = "$want" ] || fail "the object read back through S3 differs"
+in_client "S3: the object is a file on the mount; a file written there is an object" "
+  [ \"\$(sha256sum <$MNT/compose/from-s3/object | cut -d' ' -f1)\" = $want ] \\
+    || { echo 'the object on the mount differs from what was put' >&2; exit 1; }
+  echo 'written on the mount' >$MNT/compose/from-mount
+  echo \"$MNT/compose/from-s3/object: sha256 identical to the object put through S3\""
+got=$(aws_s3 s3 cp --only-show-errors s3://compose/from-mount - 2>>"$s3_dir/aws.log") \
+  || { cat "$s3_dir/aws.log" >&2; fail "aws s3 cp of the file written on the mount"; }
+[ "$got" = "written on the mount" ] || fail "the file written on the mount reads through S3 as '$got'"
+rm -rf "$s3_dir"
 
 # Kill the metadata leader: the harder case (a new election) than a follower.
 status=$(docker exec "$client" shoal-entrypoint status) || { echo "$status" >&2; fail "shoal status"; }

@@ -6,13 +6,17 @@
 #   shoal-entrypoint client          mount ShoalFS at $SHOAL_MOUNT and stay in the foreground
 #   shoal-entrypoint server-health   exit 0 once this server is up and the metadata group has a leader
 #   shoal-entrypoint client-health   exit 0 while $SHOAL_MOUNT is mounted and answers
+#   shoal-entrypoint s3              run the S3 gateway on port $SHOAL_S3_PORT in the foreground
+#   shoal-entrypoint s3-health       exit 0 once the gateway has its access key and accepts connections
+#   shoal-entrypoint s3-env          print what an S3 client needs (AWS_ENDPOINT_URL at this
+#                                    container's address, the access key, the region) as exports
 #   shoal-entrypoint status          `shoal status` against $SHOAL_ETCD
 #   shoal-entrypoint shoal ARGS...   the ShoalFS command line (mount/status/wait/locate)
 #   anything else                    run as a command (e.g. bash)
 #
 # Environment (defaults in brackets):
 #   SHOAL_ETCD          etcd endpoints, comma separated          [http://etcd:2379]
-#   SHOAL_HEAP          -Xmx of the JVM                          [768m server, 512m client]
+#   SHOAL_HEAP          -Xmx of the JVM                          [768m server, 512m client, 384m s3]
 #   JAVA_OPTS           extra JVM options                        []
 # server:
 #   SHOAL_ID            this server's id, unique in the cluster  (required)
@@ -32,11 +36,17 @@
 #   SHOAL_SERVER_ARGS   extra server flags, as words             []
 # client:
 #   SHOAL_MOUNT         mount point inside the container         [/mnt/shoal]
+# s3 (the gateway makes an access key if the cluster has none, and keeps the first key's id and
+# secret in $SHOAL_S3_KEY_FILE, as scripts/up.sh's gateway does):
+#   SHOAL_S3_PORT       the gateway's port, on every address     [7480]
+#   SHOAL_S3_KEY_FILE   where the access key is written          [/var/lib/shoalfs-s3/s3.key]
 set -euo pipefail
 
 SHOAL_HOME=/opt/shoalfs
 SHOAL_ETCD=${SHOAL_ETCD:-http://etcd:2379}
 SHOAL_MOUNT=${SHOAL_MOUNT:-/mnt/shoal}
+SHOAL_S3_PORT=${SHOAL_S3_PORT:-7480}
+SHOAL_S3_KEY_FILE=${SHOAL_S3_KEY_FILE:-/var/lib/shoalfs-s3/s3.key}
 
 die() { echo "shoal-entrypoint: $*" >&2; exit 2; }
 
@@ -84,6 +94,37 @@ client() {
     mount "$SHOAL_ETCD" "$SHOAL_MOUNT"
 }
 
+s3() {
+  mkdir -p "$(dirname "$SHOAL_S3_KEY_FILE")"
+  # The key written by an earlier start: s3-health waits for this start's.
+  rm -f "$SHOAL_S3_KEY_FILE"
+  # exec: SIGTERM reaches the JVM.
+  # shellcheck disable=SC2086
+  exec java -Xmx"${SHOAL_HEAP:-384m}" -XX:+ExitOnOutOfMemoryError ${JAVA_OPTS:-} \
+    -cp "$SHOAL_HOME/s3/*:$SHOAL_HOME/s3/lib/*" io.shoalfs.s3.S3GatewayMain \
+    --host 0.0.0.0 --port "$SHOAL_S3_PORT" --key-file "$SHOAL_S3_KEY_FILE" "$SHOAL_ETCD"
+}
+
+# Healthy = the gateway has written its access key (it knows the cluster's settings and keys)
+# and accepts connections (bash's /dev/tcp: no curl in the image).
+s3_health() {
+  [ -s "$SHOAL_S3_KEY_FILE" ] || { echo "no access key in $SHOAL_S3_KEY_FILE yet"; return 1; }
+  (exec 3<>"/dev/tcp/127.0.0.1/$SHOAL_S3_PORT") 2>/dev/null \
+    || { echo "nothing accepts connections on port $SHOAL_S3_PORT"; return 1; }
+}
+
+# The container's own address: reachable from the other containers of its networks and, on a
+# Linux host, from the host, with no port published.
+s3_env() {
+  s3_health >&2 || return 1
+  local address
+  address=$(hostname -i | awk '{print $1}')
+  echo "export AWS_ENDPOINT_URL=http://$address:$SHOAL_S3_PORT"
+  echo "export AWS_ACCESS_KEY_ID=$(sed -n 1p "$SHOAL_S3_KEY_FILE")"
+  echo "export AWS_SECRET_ACCESS_KEY=$(sed -n 2p "$SHOAL_S3_KEY_FILE")"
+  echo "export AWS_DEFAULT_REGION=us-east-1"
+}
+
 # Healthy = this server is registered and up in the cluster's view, and the metadata group has
 # a leader (so calls through it can be answered). An open port alone would not say that.
 server_health() {
@@ -109,6 +150,9 @@ case $cmd in
   client) client ;;
   server-health) server_health ;;
   client-health) client_health ;;
+  s3) s3 ;;
+  s3-health) s3_health ;;
+  s3-env) s3_env ;;
   status) cli status "$SHOAL_ETCD" ;;
   shoal) cli "$@" ;;
   help | -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
