@@ -7,13 +7,9 @@ import io.shoalfs.proto.MakeNodeOp;
 import io.shoalfs.proto.MemberInfo;
 import io.shoalfs.proto.MemberRole;
 import io.shoalfs.proto.MetaRequest;
-import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.server.ControlPlaneOrchestrator;
-import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -28,9 +24,8 @@ import java.util.function.Supplier;
  * itself and is told them in the answer. Every other request, and start/close/leaderId, pass
  * through to the delegate unchanged.
  */
-public final class PlacingControlPlane implements ControlPlaneOrchestrator {
+public final class PlacingControlPlane extends ProposalRewriter {
 
-  private final ControlPlaneOrchestrator delegate;
   private final Supplier<ClusterView> cluster;
   private final int replication;
   private final int minReplicas;
@@ -45,40 +40,27 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
    */
   public PlacingControlPlane(ControlPlaneOrchestrator delegate, Supplier<ClusterView> cluster,
       int replication, int minReplicas) {
+    super(delegate);
     if (replication < 1 || minReplicas < 1) {
       throw new IllegalArgumentException(
           "replication " + replication + " and min replicas " + minReplicas + " must be >= 1");
     }
-    this.delegate = Objects.requireNonNull(delegate, "delegate");
     this.cluster = Objects.requireNonNull(cluster, "cluster");
     this.replication = replication;
     this.minReplicas = minReplicas;
   }
 
   @Override
-  public void start() throws IOException {
-    delegate.start();
-  }
-
-  @Override
-  public CompletableFuture<MetaResponse> submit(MetaRequest request) {
-    if (!placesChunks(request)) {
-      return delegate.submit(request);
-    }
-    MetaRequest placed;
-    try {
-      placed = place(request);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    return delegate.submit(placed);
-  }
-
-  private static boolean placesChunks(MetaRequest request) {
+  boolean rewrites(MetaRequest request) {
     return request.getOpCase() == MetaRequest.OpCase.ALLOCATE_CHUNK
         || request.getOpCase() == MetaRequest.OpCase.LEASE_INODES
         || (request.getOpCase() == MetaRequest.OpCase.MAKE_NODE
             && request.getMakeNode().hasFirstChunk());
+  }
+
+  @Override
+  MetaRequest rewrite(MetaRequest request) {
+    return place(request);
   }
 
   /**
@@ -129,15 +111,5 @@ public final class PlacingControlPlane implements ControlPlaneOrchestrator {
   /** The configured minimum, capped at the factor. */
   private int minimum(int known) {
     return Math.min(minReplicas, factor(known));
-  }
-
-  @Override
-  public Optional<String> leaderId() {
-    return delegate.leaderId();
-  }
-
-  @Override
-  public void close() throws IOException {
-    delegate.close();
   }
 }
