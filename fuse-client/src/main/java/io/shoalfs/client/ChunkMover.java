@@ -103,14 +103,18 @@ final class ChunkMover {
   /** A name given on one replica: deleted again if the move does not happen. */
   private record Linked(String member, ChunkId chunk) {}
 
-  private boolean linkEverywhere(ChunkLocation chunk, ChunkId to, List<Linked> linked)
-      throws RpcException {
+  private boolean linkEverywhere(ChunkLocation chunk, ChunkId to, List<Linked> linked) {
     DataRequest request = DataRequest.newBuilder().setLinkChunk(LinkChunkOp.newBuilder()
         .setSource(chunk.getChunk()).setTarget(to).setVersion(chunk.getVersion())).build();
     MemberView view = MemberView.of(transport);
     List<CompletableFuture<DataResponse>> replies = new ArrayList<>();
     for (String member : chunk.getReplicasList()) {
-      replies.add(transport.dataAt(view.address(member), request));
+      try {
+        replies.add(transport.dataAt(view.address(member), request));
+      } catch (RpcException unknown) {
+        // A replica this client cannot reach: the bytes are copied instead.
+        replies.add(CompletableFuture.failedFuture(unknown));
+      }
     }
     boolean all = true;
     for (int r = 0; r < replies.size(); r++) {
