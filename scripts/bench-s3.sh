@@ -57,7 +57,7 @@ from botocore.config import Config
 part, parts = int(sys.argv[1]) << 20, int(sys.argv[2])
 s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
                   config=Config(s3={"addressing_style": "path"}, read_timeout=600))
-bucket = "bench-complete"
+bucket = f"bench-complete-{part >> 20}"
 s3.create_bucket(Bucket=bucket)
 body = os.urandom(part)
 times = []
@@ -116,5 +116,6 @@ echo "| CompleteMultipartUpload | seconds (median of 3) |"
 echo "| --- | --- |"
 for spec in "64 4" "48 4"; do
   read -r part parts <<<"$spec"
-  echo "| $parts parts of $part MiB | $(bench_complete "$part" "$parts") |"
+  seconds=$(bench_complete "$part" "$parts")
+  echo "| $parts parts of $part MiB | $seconds |"
 done
