@@ -34,7 +34,11 @@ import java.nio.charset.StandardCharsets;
  *                                                            index is big-endian unsigned, so an
  *                                                            inode's chunks are one prefix scan
  *                                                            in index order and the whole map
- *                                                            pages in (inode, index) order
+ *                                                            pages in (inode, index) order.
+ *                                                            move_chunks re-files entries under
+ *                                                            another inode and index (value kept
+ *                                                            but for its chunk id): the data nodes
+ *                                                            gave the copies that name first
  *   F ino kind(1) client(8) owner(8) start(8)
  *                    -> LockRange (protobuf)                 an advisory lock (kind: 1 POSIX,
  *                                                            2 FLOCK); an inode's locks of one
