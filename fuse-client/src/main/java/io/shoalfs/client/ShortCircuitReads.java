@@ -33,6 +33,15 @@ final class ShortCircuitReads implements AutoCloseable {
   static final int MAX_OPEN_COPIES = 512;
   static final Duration REFUSAL_MEMORY = Duration.ofSeconds(1);
   static final Duration ASK_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * A read shorter than this opens a chunk's local copy only if the chunk was read before in the
+   * last {@link #SEEN_MEMORY}. Asking a server for descriptors takes a connection of its own,
+   * which costs more than one network read of a small file does; so a small file read once goes
+   * over the network, and a chunk read again (random reads, a file read twice) opens its copy.
+   * Large reads open at once: the request is paid back within the read.
+   */
+  static final int SMALL_READ = 64 << 10;
+  static final Duration SEEN_MEMORY = Duration.ofSeconds(30);
 
   /** Asks a local server for a copy's descriptors; {@link LocalReadClient} in a mount. */
   @FunctionalInterface
@@ -46,6 +55,7 @@ final class ShortCircuitReads implements AutoCloseable {
 
   private final boolean enabled;
   private final int blockSize;
+  private final int smallRead;
   private final DescriptorSource source;
   private final AutoCloseable sourceCloser;
   private final LocalServers locals;
@@ -53,11 +63,15 @@ final class ShortCircuitReads implements AutoCloseable {
   private final Cache<ChunkKey, LocalChunkCopy> open;
   private final Cache<Refusal, Boolean> refusals =
       Caffeine.newBuilder().expireAfterWrite(REFUSAL_MEMORY).maximumSize(10_000).build();
+  /** Chunks read once by a small read and not opened (see {@link #SMALL_READ}). */
+  private final Cache<ChunkKey, Boolean> readOnce =
+      Caffeine.newBuilder().expireAfterWrite(SEEN_MEMORY).maximumSize(10_000).build();
 
-  private ShortCircuitReads(boolean enabled, int blockSize, DescriptorSource source,
-      AutoCloseable sourceCloser, LocalServers locals) {
+  private ShortCircuitReads(boolean enabled, int blockSize, int smallRead,
+      DescriptorSource source, AutoCloseable sourceCloser, LocalServers locals) {
     this.enabled = enabled;
     this.blockSize = blockSize;
+    this.smallRead = smallRead;
     this.source = source;
     this.sourceCloser = sourceCloser;
     this.locals = locals;
@@ -83,18 +97,24 @@ final class ShortCircuitReads implements AutoCloseable {
       return disabled();
     }
     LocalReadClient client = new LocalReadClient(ASK_TIMEOUT);
-    return new ShortCircuitReads(true, settings.blockSize(), client::open, client,
+    return new ShortCircuitReads(true, settings.blockSize(), SMALL_READ, client::open, client,
         new LocalServers());
   }
 
   static ShortCircuitReads disabled() {
-    return new ShortCircuitReads(false, 1, (s, r) -> Optional.empty(), () -> { },
+    return new ShortCircuitReads(false, 1, 0, (s, r) -> Optional.empty(), () -> { },
         new LocalServers());
   }
 
-  /** With a given source of descriptors and local-server check: for tests. */
+  /** With a given source of descriptors and local-server check, every read opening: for tests. */
   static ShortCircuitReads using(int blockSize, DescriptorSource source, LocalServers locals) {
-    return new ShortCircuitReads(true, blockSize, source, () -> { }, locals);
+    return using(blockSize, 0, source, locals);
+  }
+
+  /** As {@link #using(int, DescriptorSource, LocalServers)}, with a small-read bound. */
+  static ShortCircuitReads using(int blockSize, int smallRead, DescriptorSource source,
+      LocalServers locals) {
+    return new ShortCircuitReads(true, blockSize, smallRead, source, () -> { }, locals);
   }
 
   boolean enabled() {
@@ -128,6 +148,10 @@ final class ShortCircuitReads implements AutoCloseable {
       return Optional.empty();
     }
     ChunkKey key = new ChunkKey(chunk.getInode(), chunk.getIndex());
+    if (length < smallRead && open.getIfPresent(key) == null
+        && readOnce.asMap().putIfAbsent(key, Boolean.TRUE) == null) {
+      return Optional.empty(); // the first small read of this chunk: the network's
+    }
     LocalChunkCopy copy = copyOf(key, member, socket, location.getVersion());
     if (copy == null || !copy.acquire()) {
       return Optional.empty();

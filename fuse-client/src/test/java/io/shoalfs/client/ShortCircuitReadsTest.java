@@ -150,6 +150,26 @@ class ShortCircuitReadsTest {
   }
 
   @Test
+  void aSmallReadOpensTheCopyOnlyWhenTheChunkWasReadBefore() {
+    ShortCircuitReads smallOnNetwork = ShortCircuitReads.using(BLOCK, 2 * BLOCK,
+        (path, request) -> {
+          asked.add(request);
+          return Optional.of(new FileDescriptor[] {open(data), open(crcs)});
+        }, new LocalServers());
+    assertTrue(smallOnNetwork.read(CHUNK, 0, BLOCK, location(7, "s1"), view).isEmpty(),
+        "a chunk's first small read is the network's");
+    assertEquals(List.of(), asked);
+    assertArrayEquals(slice(0, BLOCK),
+        smallOnNetwork.read(CHUNK, 0, BLOCK, location(7, "s1"), view).orElseThrow().toByteArray(),
+        "read again: local");
+    ChunkId other = CHUNK.toBuilder().setIndex(1).build();
+    assertTrue(smallOnNetwork.read(other, 0, 2 * BLOCK,
+        location(7, "s1").toBuilder().setChunk(other).build(), view).isPresent(),
+        "a large read opens at once");
+    assertEquals(2, asked.size());
+  }
+
+  @Test
   void offReadsNothingLocally() {
     ShortCircuitReads off = ShortCircuitReads.disabled();
     assertTrue(off.read(CHUNK, 0, BLOCK, location(7, "s1"), view).isEmpty());
