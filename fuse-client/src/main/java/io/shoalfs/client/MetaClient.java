@@ -224,9 +224,9 @@ final class MetaClient implements WriteBack.Service {
   }
 
   @Override
-  public MetaResponse acquireCapability(long dir) throws RpcException {
+  public MetaResponse acquireCapability(long dir, boolean shared) throws RpcException {
     return sendForSession(MetaRequest.newBuilder()
-        .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir)));
+        .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir).setShared(shared)));
   }
 
   @Override

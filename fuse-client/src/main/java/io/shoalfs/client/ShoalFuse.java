@@ -3,6 +3,7 @@ package io.shoalfs.client;
 import io.shoalfs.fs.XattrNamespaces;
 import io.shoalfs.proto.AllocateChunkOp;
 import io.shoalfs.proto.AppendOp;
+import io.shoalfs.client.writeback.WriteBack;
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.Caller;
 import io.shoalfs.proto.DataResponse;
@@ -888,6 +889,11 @@ public final class ShoalFuse extends FuseStubFS implements AutoCloseable {
       if (path.equals("/") && name.equals(ShortCircuitCounters.XATTR)) {
         // The mount's own figures, not stored anywhere: how tests and operators see them.
         byte[] figures = shortCircuit.counters().format(shortCircuit.enabled())
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return XattrBuffers.copyOut(figures, value, size);
+      }
+      if (path.equals("/") && name.equals(WriteBack.CAPABILITIES_XATTR)) {
+        byte[] figures = meta.writeBack().capabilityFigures()
             .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         return XattrBuffers.copyOut(figures, value, size);
       }

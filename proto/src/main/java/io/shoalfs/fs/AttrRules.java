@@ -54,6 +54,7 @@ public final class AttrRules {
         .setMtimeNs(nowNs)
         .setCtimeNs(nowNs)
         .setRdev(rdev)
+        .setParent(parent.getInode())
         .build();
   }
 

@@ -25,7 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Metadata write-back for one mount: in the directories it holds exclusive capabilities on
+ * Metadata write-back for one mount, and the directories it caches under shared capabilities
+ * ({@link SharedDirectories}: taken on the second read of a directory this mount does not
+ * hold, {@link #noteAccess}): in the directories it holds exclusive capabilities on
  * (those it made, and existing ones it takes when it works there alone: {@link
  * #takeCapabilities}, {@link TakePolicy}), namespace operations are decided and answered here
  * ({@link LocalNamespace}) and journaled;
@@ -56,11 +58,11 @@ public final class WriteBack implements AutoCloseable {
     MetaResponse leaseInodes(int count) throws RpcException;
 
     /**
-     * Asks for the exclusive capability of existing directory {@code dir}
+     * Asks for the exclusive (or {@code shared}) capability of existing directory {@code dir}
      * (AcquireCapabilityOp): answered OK with capability_granted and the directory's
-     * attributes, or CAP_HELD (thrown) while another mount holds it.
+     * attributes, or CAP_HELD (thrown) while another mount's holding is in the way.
      */
-    MetaResponse acquireCapability(long dir) throws RpcException;
+    MetaResponse acquireCapability(long dir, boolean shared) throws RpcException;
 
     /**
      * Every entry of {@code dir} with its attributes, straight from the servers; null when it
@@ -97,6 +99,22 @@ public final class WriteBack implements AutoCloseable {
    */
   private int settling;
   private final TakePolicy takePolicy = new TakePolicy();         // guarded by lock
+  private final SharedDirectories shared = new SharedDirectories(); // guarded by lock
+  /** First read of each directory not held, for taking it on the second. Guarded by lock. */
+  private final Map<Long, Long> firstReadNs = new HashMap<>();
+  /** Directories whose shared capability is being taken. Guarded by lock. */
+  private final Set<Long> takingShared = new HashSet<>();
+  /**
+   * While shared capabilities are being taken: the directories and inodes this mount changed
+   * through the servers, or that were recalled, since a listing on its way may predate them.
+   * Guarded by lock; emptied when no take is under way.
+   */
+  private final Set<Long> changedWhileTaking = new HashSet<>();
+  /** Shared capabilities dropped here and not yet given back to the servers. Guarded by lock. */
+  private final Set<Long> sharedToGiveBack = new HashSet<>();
+  /** Runs shared takes: its own thread, or (tests) the given executor. */
+  private final Executor sharedTaker;
+  private final java.util.concurrent.ExecutorService sharedTakeThread; // null in tests
   /** Directories whose capability is being taken: their mutations wait. Guarded by lock. */
   private final Set<Long> taking = new HashSet<>();
   /**
@@ -107,12 +125,20 @@ public final class WriteBack implements AutoCloseable {
   /** Inodes whose names a journal on its way changed (see LocalNamespace). Guarded by lock. */
   private final Set<Long> sendingPending = new HashSet<>();
   private volatile boolean closed;
+  /** Reads answered from shared listings since the mount started. Guarded by lock. */
+  private long sharedAnswers;
+
+  /** The xattr of the mount's root that shows {@link #capabilityFigures}. */
+  public static final String CAPABILITIES_XATTR = "user.shoal.capabilities";
 
   public WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings) {
     this(service, members, settings, null);
   }
 
-  /** {@code leases} runs inode leases (null: the flusher thread, off every caller's path). */
+  /**
+   * {@code leases} runs inode leases and shared takes (null: threads of their own, off every
+   * caller's path).
+   */
   WriteBack(Service service, Supplier<List<MemberInfo>> members, JournalSettings settings,
       Executor leases) {
     this.service = service;
@@ -129,6 +155,13 @@ public final class WriteBack implements AutoCloseable {
       return t;
     });
     this.lease = new InodeLease(this::lease, leases != null ? leases : leaseThread);
+    // Its own thread: a take is two calls to the servers, off every caller's path.
+    this.sharedTakeThread = leases != null ? null : Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "shared-take");
+      t.setDaemon(true);
+      return t;
+    });
+    this.sharedTaker = leases != null ? leases : sharedTakeThread;
     this.namespace = new LocalNamespace(lease, new ChunkPlacer(members));
     if (settings.enabled()) {
       long tick = Math.max(1, settings.flushAge().toMillis() / 2);
@@ -155,10 +188,17 @@ public final class WriteBack implements AutoCloseable {
       return null;
     }
     synchronized (lock) {
+      long now = System.nanoTime();
+      if (!shared.isEmpty()) {
+        MetaResponse read = shared.read(request, now);
+        if (read != null) {
+          sharedAnswers++;
+          return read;
+        }
+      }
       if (!namespace.holdsAnything()) {
         return null;
       }
-      long now = System.nanoTime();
       MetaResponse read = namespace.read(request, now);
       if (read != null) {
         return read;
@@ -175,6 +215,18 @@ public final class WriteBack implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code exclusive=N shared=N shared_answers=N}: the directories held now of each kind, and
+   * the reads answered from shared listings so far. One line, stable order: for operators and
+   * tests.
+   */
+  public String capabilityFigures() {
+    synchronized (lock) {
+      return "exclusive=" + namespace.heldCount() + " shared=" + shared.count()
+          + " shared_answers=" + sharedAnswers;
+    }
+  }
+
   /** Whether this mount keeps {@code inode}'s attributes itself (under a capability). */
   public boolean holdsLocally(long inode) {
     if (!enabled()) {
@@ -187,14 +239,15 @@ public final class WriteBack implements AutoCloseable {
 
   /**
    * Whether this mount holds directory {@code inode}: its listings, and the lookups and
-   * attributes of the names it made there, are answered here.
+   * attributes of the names it made there (exclusive) or its covered names (shared), are
+   * answered here.
    */
   public boolean holdsDirectory(long inode) {
     if (!enabled()) {
       return false;
     }
     synchronized (lock) {
-      return namespace.isHeld(inode);
+      return namespace.isHeld(inode) || shared.holds(inode);
     }
   }
 
@@ -209,7 +262,132 @@ public final class WriteBack implements AutoCloseable {
     }
     synchronized (lock) {
       LocalNamespace.Found found = namespace.holdsAnything() ? namespace.resolve(path) : null;
-      return found == null ? null : new Resolved(found.inode(), found.attr());
+      if (found != null) {
+        return new Resolved(found.inode(), found.attr());
+      }
+      long now = System.nanoTime();
+      SharedDirectories.Walk walk = shared.walk(path, ROOT_INODE, now);
+      if (walk.found() != null) {
+        sharedAnswers++;
+        return new Resolved(walk.found().inode(), walk.found().attr());
+      }
+      if (walk.unheld() != 0) {
+        noteAccess(walk.unheld(), now);
+      }
+      return null;
+    }
+  }
+
+  /** The root directory's inode. */
+  private static final long ROOT_INODE = 1;
+
+  /**
+   * Under lock: directory {@code dir}, not held here, was read through the servers. The second
+   * read within {@link #SECOND_READ_WITHIN} takes its shared capability, in the background.
+   */
+  private void noteAccess(long dir, long nowNs) {
+    if (shared.holds(dir) || namespace.isHeld(dir) || takingShared.contains(dir)
+        || shared.count() >= SharedDirectories.MAX_HELD
+        || !takePolicy.mayTake(dir, namespace.heldCount(), nowNs)) {
+      return;
+    }
+    Long first = firstReadNs.get(dir);
+    if (first == null || nowNs - first > SECOND_READ_WITHIN.toNanos()) {
+      if (firstReadNs.size() >= FIRST_READS_REMEMBERED) {
+        firstReadNs.clear();
+      }
+      firstReadNs.put(dir, nowNs);
+      return;
+    }
+    firstReadNs.remove(dir);
+    takingShared.add(dir);
+    try {
+      sharedTaker.execute(() -> takeShared(dir));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      takingShared.remove(dir); // closing
+    }
+  }
+
+  static final java.time.Duration SECOND_READ_WITHIN = java.time.Duration.ofSeconds(30);
+  private static final int FIRST_READS_REMEMBERED = 10_000;
+
+  /** Takes {@code dir}'s shared capability and its listing, unless something got in the way. */
+  private void takeShared(long dir) {
+    List<DirEntry> entries = null;
+    boolean granted = false;
+    try {
+      granted = service.acquireCapability(dir, true).getCapabilityGranted();
+      if (granted) {
+        entries = service.listDirectory(dir, TakePolicy.MAX_ENTRIES);
+      }
+    } catch (RpcException | RuntimeException e) {
+      LOG.debug("shared capability of directory {} not taken: {}", dir, e.toString());
+    }
+    synchronized (lock) {
+      takingShared.remove(dir);
+      boolean stale = changedWhileTaking.contains(dir) || remoteIn.getOrDefault(dir, 0) > 0
+          || namespace.isHeld(dir) || closed;
+      if (entries == null || stale) {
+        if (granted) {
+          sharedToGiveBack.add(dir);
+        }
+        if (entries == null) {
+          takePolicy.leaveAlone(dir, System.nanoTime());
+        }
+      } else {
+        sharedToGiveBack.remove(dir);
+        sharedToGiveBack.addAll(shared.adopt(dir, entries, System.nanoTime()));
+        changedWhileTaking.forEach(shared::forgetAttr);
+      }
+      if (takingShared.isEmpty()) {
+        changedWhileTaking.clear();
+      }
+    }
+  }
+
+  /**
+   * Under lock: {@code request}, sent to the servers by this mount, changes what shared
+   * listings here may hold: they forget it (the directory's whole listing when its names
+   * change; an inode's covered attributes when they do).
+   */
+  private void forgetSharedChangedBy(MetaRequest.Builder request) {
+    long inode = switch (request.getOpCase()) {
+      case SET_ATTR -> request.getSetAttr().getInode();
+      case COMMIT_WRITE -> request.getCommitWrite().getInode();
+      case SET_XATTR -> request.getSetXattr().getInode();
+      case REMOVE_XATTR -> request.getRemoveXattr().getInode();
+      case APPEND -> request.getAppend().getInode();
+      case LINK -> request.getLink().getInode();
+      default -> 0;
+    };
+    if (inode != 0) {
+      shared.forgetAttr(inode);
+      if (!takingShared.isEmpty()) {
+        changedWhileTaking.add(inode);
+      }
+    }
+    long removedDir = switch (request.getOpCase()) {
+      case RMDIR -> shared.entryInode(request.getRmdir().getParent(), request.getRmdir().getName());
+      case RENAME -> shared.entryInode(request.getRename().getDstParent(),
+          request.getRename().getDstName());
+      default -> 0;
+    };
+    if (removedDir != 0 && shared.holds(removedDir)) {
+      shared.forgetDir(removedDir); // removed, or replaced: its capability goes with it
+    }
+    for (long dir : dirsChangedBy(request)) {
+      if (request.getOpCase() == MetaRequest.OpCase.SET_ATTR
+          || request.getOpCase() == MetaRequest.OpCase.SET_XATTR
+          || request.getOpCase() == MetaRequest.OpCase.REMOVE_XATTR) {
+        continue; // the inode's own attributes: a held listing does not keep a directory's
+      }
+      if (shared.holds(dir)) {
+        shared.forgetDir(dir);
+        sharedToGiveBack.add(dir);
+      }
+      if (!takingShared.isEmpty()) {
+        changedWhileTaking.add(dir);
+      }
     }
   }
 
@@ -265,7 +443,7 @@ public final class WriteBack implements AutoCloseable {
     long dir = wanted.dir();
     MetaResponse granted;
     try {
-      granted = service.acquireCapability(dir);
+      granted = service.acquireCapability(dir, false);
     } catch (RpcException e) {
       LOG.debug("directory {} not taken: {}", dir, e.toString());
       leaveAlone(dir);
@@ -290,6 +468,8 @@ public final class WriteBack implements AutoCloseable {
       return false;
     }
     synchronized (lock) {
+      shared.forgetDir(dir); // the servers made this mount's shared holding exclusive
+      sharedToGiveBack.remove(dir);
       namespace.adopt(wanted.path(), granted.getAttr(), wanted.parent(), entries,
           System.nanoTime());
     }
@@ -343,6 +523,11 @@ public final class WriteBack implements AutoCloseable {
         return false;
       }
       changes.forEach(dir -> remoteIn.merge(dir, 1, Integer::sum));
+      forgetSharedChangedBy(request);
+      if (request.getOpCase() == MetaRequest.OpCase.READ_DIR
+          && request.getReadDir().getStartAfter().isEmpty()) {
+        noteAccess(request.getReadDir().getInode(), System.nanoTime());
+      }
       if (!namespace.holdsAnything() && journal.isEmpty()) {
         return true;
       }
@@ -427,6 +612,8 @@ public final class WriteBack implements AutoCloseable {
       for (long dir : dirsChangedBy(request)) {
         remoteIn.computeIfPresent(dir, (d, n) -> n == 1 ? null : n - 1);
       }
+      // Again: a listing taken while the request was on its way may not show it.
+      forgetSharedChangedBy(request);
     }
   }
 
@@ -518,6 +705,10 @@ public final class WriteBack implements AutoCloseable {
     synchronized (lock) {
       long now = System.nanoTime();
       dirs.forEach(dir -> takePolicy.leaveAlone(dir, now));
+      dirs.forEach(shared::forgetDir);
+      if (!takingShared.isEmpty()) {
+        changedWhileTaking.addAll(dirs);
+      }
     }
     flusher.execute(() -> {
       try {
@@ -541,6 +732,9 @@ public final class WriteBack implements AutoCloseable {
       }
       journal = new ArrayList<>();
       namespace.clear();
+      shared.clear();
+      sharedToGiveBack.clear();
+      changedWhileTaking.addAll(takingShared);
       lease.drop();
     }
   }
@@ -574,6 +768,11 @@ public final class WriteBack implements AutoCloseable {
       synchronized (lock) {
         ops = journal;
         journal = new ArrayList<>();
+        if (!sharedToGiveBack.isEmpty()) {
+          release = new ArrayList<>(release);
+          release.addAll(sharedToGiveBack);
+          sharedToGiveBack.clear();
+        }
         sending = namespace.takePending();
         sendingPending.addAll(sending);
         for (long dir : release) {
@@ -632,6 +831,11 @@ public final class WriteBack implements AutoCloseable {
     synchronized (lock) {
       due = !journal.isEmpty() && now - oldestNs >= settings.flushAge().toNanos();
       idle = namespace.idleSince(now - settings.idleRelease().toNanos());
+      for (long dir : shared.idleSince(now - settings.idleRelease().toNanos())) {
+        shared.forgetDir(dir);
+        sharedToGiveBack.add(dir);
+      }
+      due = due || !sharedToGiveBack.isEmpty();
     }
     try {
       if (!idle.isEmpty()) {
@@ -668,6 +872,10 @@ public final class WriteBack implements AutoCloseable {
     synchronized (lock) {
       all = namespace.heldDirs();
       all.forEach(namespace::release);
+      all.addAll(shared.dirs());
+      all.addAll(sharedToGiveBack);
+      shared.clear();
+      sharedToGiveBack.clear();
     }
     if (!all.isEmpty()) {
       flusher.execute(() -> {
@@ -696,6 +904,8 @@ public final class WriteBack implements AutoCloseable {
       List<Long> all;
       synchronized (lock) {
         all = namespace.heldDirs();
+        all.addAll(shared.dirs());
+        shared.clear();
       }
       flush(all);
     } catch (RpcException | RuntimeException e) {
@@ -703,6 +913,9 @@ public final class WriteBack implements AutoCloseable {
     } finally {
       closed = true;
       flusher.shutdownNow();
+      if (sharedTakeThread != null) {
+        sharedTakeThread.shutdownNow();
+      }
       if (leaseThread != null) {
         leaseThread.shutdownNow();
       }

@@ -30,10 +30,13 @@ final class RecordingService implements WriteBack.Service {
   CountDownLatch gate = new CountDownLatch(0);
   int leaseCount = -1; // -1: as asked
   int leasesLeft = Integer.MAX_VALUE;
-  /** Directories asked for with acquireCapability, in order. */
+  /** Directories asked for with acquireCapability, in order: exclusive, and shared. */
   final List<Long> acquired = new ArrayList<>();
+  final List<Long> sharedAcquired = new ArrayList<>();
   /** What listDirectory answers, by directory (none: empty). */
   final Map<Long, List<DirEntry>> listings = new HashMap<>();
+  /** Runs at the start of every listDirectory (a change racing a take). */
+  Runnable beforeListing = () -> { };
   /** Thrown by acquireCapability when not OK (CAP_HELD: another mount holds it). */
   Status acquireAnswer = Status.OK;
 
@@ -69,8 +72,9 @@ final class RecordingService implements WriteBack.Service {
   }
 
   @Override
-  public synchronized MetaResponse acquireCapability(long dir) throws RpcException {
-    acquired.add(dir);
+  public synchronized MetaResponse acquireCapability(long dir, boolean shared)
+      throws RpcException {
+    (shared ? sharedAcquired : acquired).add(dir);
     if (acquireAnswer != Status.OK) {
       throw new RpcException(acquireAnswer, "directory " + dir + " held elsewhere");
     }
@@ -80,6 +84,7 @@ final class RecordingService implements WriteBack.Service {
 
   @Override
   public synchronized List<DirEntry> listDirectory(long dir, int max) {
+    beforeListing.run();
     List<DirEntry> listing = listings.getOrDefault(dir, List.of());
     return listing.size() > max ? null : listing;
   }

@@ -2,19 +2,26 @@ package io.shoalfs.server.meta;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.shoalfs.proto.CapabilityRecord;
+import io.shoalfs.proto.SharedHolding;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The directory capabilities in the replicated store: one CapabilityRecord per held directory
- * ('C' keys in {@link KeySchema}) and the same capability indexed by its holder ('c' keys), so
- * that a session's capabilities are one prefix scan when it ends or keeps alive. Every write
- * goes to both keys; nothing else writes them.
+ * The directory capabilities in the replicated store: one CapabilityRecord per directory
+ * anybody holds ('C' keys in {@link KeySchema}), naming its exclusive holder or its shared
+ * holders (readers), and each holding indexed by its holder ('c' keys), so that a session's
+ * capabilities are one prefix scan when it ends or keeps alive. Every write goes to both keys;
+ * nothing else writes them.
+ *
+ * <p>A record has an exclusive holder or readers, never both: callers grant one kind only
+ * when no other open session holds the other ({@link CapabilityOps}); a grant drops what a
+ * session no longer open left behind.
  */
 final class Capabilities {
 
-  private static final byte[] NOT_RECALLED = {0};
-  private static final byte[] RECALLED = {1};
+  /** The 'c' index value: bit 0 recalled, bit 1 shared. */
+  private static final byte RECALLED_BIT = 1;
+  private static final byte SHARED_BIT = 2;
 
   private final KvReader store;
 
@@ -23,49 +30,113 @@ final class Capabilities {
     this.store = store;
   }
 
-  /** The capability on {@code dir}, or null when nobody holds one. */
+  /** The capabilities on {@code dir}, or null when nobody holds one. */
   CapabilityRecord get(long dir) {
     byte[] bytes = store.get(KeySchema.capability(dir));
     return bytes == null ? null : parse(bytes);
   }
 
-  /** Records {@code dir} as held by {@code holder}, not recalled, replacing any other record. */
+  /** Records {@code dir} as held exclusively by {@code holder}, replacing every other holding. */
   void grant(long holder, long dir, KvBatch batch) {
     forget(dir, batch);
-    put(CapabilityRecord.newBuilder().setHolder(holder).build(), dir, batch);
+    write(dir, CapabilityRecord.newBuilder().setHolder(holder).build(), batch);
   }
 
-  /** Drops the capability on {@code dir} if {@code holder} holds it; others are left alone. */
+  /**
+   * Adds {@code holder} to {@code dir}'s readers (not recalled); an exclusive holding of
+   * another session goes (the caller found it stale); a holding of the holder's own, of either
+   * kind, stays as it is.
+   */
+  void grantShared(long holder, long dir, KvBatch batch) {
+    CapabilityRecord record = get(dir);
+    CapabilityRecord.Builder next = CapabilityRecord.newBuilder();
+    if (record != null) {
+      if (record.getHolder() == holder
+          || record.getReadersList().stream().anyMatch(r -> r.getHolder() == holder)) {
+        return; // held already: as it is, recalled or not
+      }
+      if (record.getHolder() != 0) {
+        batch.delete(KeySchema.heldCapability(record.getHolder(), dir));
+      }
+      for (SharedHolding reader : record.getReadersList()) {
+        if (reader.getHolder() != holder) {
+          next.addReaders(reader);
+        }
+      }
+    }
+    next.addReaders(SharedHolding.newBuilder().setHolder(holder));
+    write(dir, next.build(), batch);
+  }
+
+  /** Drops {@code holder}'s holding of {@code dir}, of either kind; others are left alone. */
   void release(long holder, long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);
-    if (record != null && record.getHolder() == holder) {
-      delete(record, dir, batch);
+    if (record == null) {
+      return;
     }
+    CapabilityRecord.Builder next = record.toBuilder();
+    if (record.getHolder() == holder) {
+      next.clearHolder().clearRecalled();
+    }
+    next.clearReaders();
+    for (SharedHolding reader : record.getReadersList()) {
+      if (reader.getHolder() != holder) {
+        next.addReaders(reader);
+      }
+    }
+    batch.delete(KeySchema.heldCapability(holder, dir));
+    write(dir, next.build(), batch);
   }
 
-  /** Drops the capability on {@code dir}, whoever holds it (the directory is gone). */
+  /** Drops every holding of {@code dir} (the directory is gone, or one holder takes it all). */
   void forget(long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);
-    if (record != null) {
-      delete(record, dir, batch);
+    if (record == null) {
+      return;
     }
+    if (record.getHolder() != 0) {
+      batch.delete(KeySchema.heldCapability(record.getHolder(), dir));
+    }
+    for (SharedHolding reader : record.getReadersList()) {
+      batch.delete(KeySchema.heldCapability(reader.getHolder(), dir));
+    }
+    batch.delete(KeySchema.capability(dir));
   }
 
-  /** Marks the capability on {@code dir} recalled; returns its holder, or 0 if none is held. */
-  long recall(long dir, KvBatch batch) {
+  /** Marks every holding of {@code dir} recalled; returns their holders (none: empty). */
+  List<Long> recall(long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);
     if (record == null) {
-      return 0;
+      return List.of();
     }
-    put(record.toBuilder().setRecalled(true).build(), dir, batch);
-    return record.getHolder();
+    List<Long> holders = new ArrayList<>();
+    CapabilityRecord.Builder next = record.toBuilder().clearReaders();
+    if (record.getHolder() != 0) {
+      next.setRecalled(true);
+      holders.add(record.getHolder());
+    }
+    for (SharedHolding reader : record.getReadersList()) {
+      next.addReaders(reader.toBuilder().setRecalled(true));
+      holders.add(reader.getHolder());
+    }
+    write(dir, next.build(), batch);
+    return holders;
   }
 
-  /** Drops every capability {@code holder} holds (its session ended). */
+  /** Every session holding {@code record}'s directory, exclusive holder first. */
+  static List<Long> holdersOf(CapabilityRecord record) {
+    List<Long> holders = new ArrayList<>(record.getReadersCount() + 1);
+    if (record.getHolder() != 0) {
+      holders.add(record.getHolder());
+    }
+    record.getReadersList().forEach(r -> holders.add(r.getHolder()));
+    return holders;
+  }
+
+  /** Drops every holding of {@code holder} (its session ended). */
   void dropAll(long holder, KvBatch batch) {
     for (long dir : heldBy(holder, false)) {
-      batch.delete(KeySchema.capability(dir));
-      batch.delete(KeySchema.heldCapability(holder, dir));
+      release(holder, dir, batch);
     }
   }
 
@@ -78,7 +149,7 @@ final class Capabilities {
     List<Long> dirs = new ArrayList<>();
     byte[] prefix = KeySchema.heldCapabilityPrefix(holder);
     store.scan(prefix, prefix, (key, value) -> {
-      if (!recalledOnly || value[0] != 0) {
+      if (!recalledOnly || (value[0] & RECALLED_BIT) != 0) {
         dirs.add(KeySchema.heldCapabilityDirOf(key));
       }
       return true;
@@ -86,15 +157,21 @@ final class Capabilities {
     return dirs;
   }
 
-  private static void put(CapabilityRecord record, long dir, KvBatch batch) {
+  /** Writes {@code record} and its index entries; an empty record is deleted instead. */
+  private static void write(long dir, CapabilityRecord record, KvBatch batch) {
+    if (record.getHolder() == 0 && record.getReadersCount() == 0) {
+      batch.delete(KeySchema.capability(dir));
+      return;
+    }
     batch.put(KeySchema.capability(dir), record.toByteArray());
-    batch.put(KeySchema.heldCapability(record.getHolder(), dir),
-        record.getRecalled() ? RECALLED : NOT_RECALLED);
-  }
-
-  private static void delete(CapabilityRecord record, long dir, KvBatch batch) {
-    batch.delete(KeySchema.capability(dir));
-    batch.delete(KeySchema.heldCapability(record.getHolder(), dir));
+    if (record.getHolder() != 0) {
+      batch.put(KeySchema.heldCapability(record.getHolder(), dir),
+          new byte[] {record.getRecalled() ? RECALLED_BIT : 0});
+    }
+    for (SharedHolding reader : record.getReadersList()) {
+      batch.put(KeySchema.heldCapability(reader.getHolder(), dir),
+          new byte[] {(byte) (SHARED_BIT | (reader.getRecalled() ? RECALLED_BIT : 0))});
+    }
   }
 
   private static CapabilityRecord parse(byte[] bytes) {

@@ -28,9 +28,9 @@ final class CapabilityOps {
   }
 
   /**
-   * The capability on op.dir for the session of {@code client}: CAP_HELD (nothing recalled:
-   * the mount then does without) while another open session holds it. A holder asking again
-   * keeps its record as it is, recalled or not.
+   * The capability on op.dir for the session of {@code client}, exclusive or (op.shared) shared:
+   * CAP_HELD while another open session's holding is in the way (see AcquireCapabilityOp). A
+   * holder asking again keeps its record as it is, recalled or not.
    */
   MetaResponse acquire(long client, AcquireCapabilityOp op) {
     if (client == 0) {
@@ -43,13 +43,22 @@ final class CapabilityOps {
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, "inode " + op.getDir() + " is not a directory");
     }
-    MetaResponse held = CapabilityGate.of(client, batch).refusal(op.getDir());
+    CapabilityGate gate = CapabilityGate.of(client, batch);
+    if (op.getShared()) {
+      MetaResponse held = gate.refusal(op.getDir());
+      if (held != null) {
+        return held;
+      }
+      capabilities.grantShared(client, op.getDir(), batch);
+      return granted(dir);
+    }
+    MetaResponse held = gate.changeRefusal(op.getDir());
     if (held != null) {
       return held;
     }
     CapabilityRecord record = capabilities.get(op.getDir());
     if (record == null || record.getHolder() != client) {
-      capabilities.grant(client, op.getDir(), batch); // none, or a stale holder's
+      capabilities.grant(client, op.getDir(), batch); // none, its own shared one, or stale ones
     }
     return granted(dir);
   }
@@ -67,7 +76,7 @@ final class CapabilityOps {
     return Replies.ok();
   }
 
-  /** Marks op.dir's capability recalled; a directory nobody holds is already given back. */
+  /** Marks op.dir's holdings recalled; a directory nobody holds is already given back. */
   MetaResponse recall(long client, RecallCapabilityOp op) {
     if (client != 0) {
       return Replies.fail(Status.EPERM, "capabilities are recalled by the servers only");

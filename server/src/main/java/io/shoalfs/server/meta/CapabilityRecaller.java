@@ -30,13 +30,15 @@ import org.slf4j.LoggerFactory;
  * table, so the same request (client id, sequence number) is applied when the way is free.
  * Waiting costs no thread: the retries are timer tasks and future callbacks.
  *
- * <p>A holder is recalled once for all the requests of this server in its way, and again
+ * <p>A recall marks every holding of the directory, so all its shared holders hear of it at
+ * once. A holder is recalled once for all the requests of this server in its way, and again
  * while it stays in the way, once a second: it may have given the capability back and taken
  * it anew meanwhile (a new record, not recalled), or missed the news.
  *
- * <p>Not waited on: acquire_capability, whose CAP_HELD is the answer (the mount then does
- * without the capability), and a journal, whose ops are answered one by one for the mount to
- * sort out.
+ * <p>Not waited on: acquire_capability refused by an exclusive holder, whose CAP_HELD is the
+ * answer (the mount then does without the capability; shared holders in the way of an
+ * exclusive one are recalled and waited for, as for any change), and a journal, whose ops are
+ * answered one by one for the mount to sort out.
  */
 public final class CapabilityRecaller implements ControlPlaneOrchestrator {
 
@@ -78,10 +80,9 @@ public final class CapabilityRecaller implements ControlPlaneOrchestrator {
   @Override
   public CompletableFuture<MetaResponse> submit(MetaRequest request) {
     CompletableFuture<MetaResponse> answer = delegate.submit(request);
-    if (request.getOpCase() == MetaRequest.OpCase.ACQUIRE_CAPABILITY) {
-      return answer;
-    }
+    boolean acquiring = request.getOpCase() == MetaRequest.OpCase.ACQUIRE_CAPABILITY;
     return answer.thenCompose(first -> first.getStatus() == Status.CAP_HELD
+        && (!acquiring || first.getCapShared())
         ? new Waiter(request).answered(first)
         : CompletableFuture.completedFuture(first));
   }

@@ -128,7 +128,7 @@ final class EntryApplier {
       long dir = request.getRecallCapability().getDir();
       var record = new Capabilities(batch).get(dir);
       if (record != null) {
-        recalls.add(new Recall(record.getHolder(), dir));
+        Capabilities.holdersOf(record).forEach(holder -> recalls.add(new Recall(holder, dir)));
       }
     }
     return response;

@@ -50,11 +50,12 @@ import java.nio.charset.StandardCharsets;
  *   O client(8) ino  -> (empty)                              an inode with no link left that the
  *                                                            client still has open (nlink 0); one
  *                                                            prefix scan per client
- *   C dir            -> CapabilityRecord (protobuf)          the exclusive capability a session
- *                                                            holds on a directory (see
- *                                                            {@link Capabilities}); one get per
- *                                                            directory a request touches
- *   c client(8) dir  -> recalled flag (1)                    the same capability, indexed by its
+ *   C dir            -> CapabilityRecord (protobuf)          who holds a directory's capability:
+ *                                                            its exclusive holder, or its shared
+ *                                                            holders (see {@link Capabilities});
+ *                                                            one get per directory a request
+ *                                                            touches
+ *   c client(8) dir  -> flags (1): 1 recalled, 2 shared      each holding, indexed by its
  *                                                            holder: one prefix scan finds what a
  *                                                            session holds (its end drops them,
  *                                                            its keep-alive lists the recalled)

@@ -68,10 +68,18 @@ final class NamespaceWrites {
 
   /**
    * Null if the requester may touch {@code inode}; CAP_HELD if it is a directory another
-   * session holds the capability of (see the gate).
+   * session holds the exclusive capability of (see the gate).
    */
   MetaResponse capabilityRefusal(Attr inode) {
     return gate.refusal(inode);
+  }
+
+  /**
+   * Null if the requester may change {@code inode} (for a directory: remove it); CAP_HELD if
+   * another session holds a capability that covers it (see the gate).
+   */
+  MetaResponse changeRefusal(Attr inode) {
+    return gate.changeRefusal(inode);
   }
 
   /** {@code clientId}: the requester, whose leased numbers op.inode may name. */
@@ -135,9 +143,15 @@ final class NamespaceWrites {
     if (refused != null) {
       return refused;
     }
+    refused = gate.changeRefusal(attr);
+    if (refused != null) {
+      return refused;
+    }
     store.putChild(op.getNewParent(), op.getNewName(), attr.getInode(), attr.getType());
     store.putAttr(touch(parent, op.getNowNs()));
-    Attr linked = attr.toBuilder().setNlink(attr.getNlink() + 1).setCtimeNs(op.getNowNs()).build();
+    // Linked twice, it has no one directory whose shared capability could cover it any more.
+    Attr linked = attr.toBuilder().setNlink(attr.getNlink() + 1).setCtimeNs(op.getNowNs())
+        .clearParent().build();
     store.putAttr(linked);
     return Replies.ok(linked);
   }
@@ -190,7 +204,7 @@ final class NamespaceWrites {
     if (dir.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, op.getName() + " is not a directory");
     }
-    MetaResponse held = gate.refusal(dir);
+    MetaResponse held = gate.changeRefusal(dir);
     if (held != null) {
       return held;
     }
@@ -223,11 +237,14 @@ final class NamespaceWrites {
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
     }
-    MetaResponse held = gate.refusal(attr);
+    int valid = op.getValid();
+    // Access notes leave shared holders alone: their copies may keep an older atime, as
+    // relatime itself allows; every other change recalls them.
+    boolean changes = valid != 0 && (valid & SET_ACCESSED) == 0;
+    MetaResponse held = changes ? gate.changeRefusal(attr) : gate.refusal(attr);
     if (held != null) {
       return held;
     }
-    int valid = op.getValid();
     if (valid == 0) {
       return Replies.ok(attr);
     }
@@ -278,6 +295,10 @@ final class NamespaceWrites {
     if (attr.getType() != FileType.REGULAR) {
       return Replies.fail(Status.EINVAL, "data belongs to regular files only");
     }
+    MetaResponse held = gate.changeRefusal(attr);
+    if (held != null) {
+      return held;
+    }
     Attr updated = AttrRules.committed(attr, op.getEndOffset(), op.getNowNs());
     store.putAttr(updated);
     return Replies.ok(updated);
@@ -292,6 +313,10 @@ final class NamespaceWrites {
     if (attr.getType() != FileType.REGULAR) {
       return Replies.fail(attr.getType() == FileType.DIRECTORY ? Status.EISDIR : Status.EINVAL,
           "data belongs to regular files only");
+    }
+    MetaResponse held = gate.changeRefusal(attr);
+    if (held != null) {
+      return held;
     }
     long offset = attr.getSize();
     if (op.getLength() < 0 || offset + op.getLength() < offset) {
@@ -311,7 +336,7 @@ final class NamespaceWrites {
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
     }
-    MetaResponse held = gate.refusal(attr);
+    MetaResponse held = gate.changeRefusal(attr);
     if (held != null) {
       return held;
     }
@@ -347,7 +372,7 @@ final class NamespaceWrites {
     if (attr == null) {
       return Replies.fail(Status.ENOENT, "no inode " + op.getInode());
     }
-    MetaResponse held = gate.refusal(attr);
+    MetaResponse held = gate.changeRefusal(attr);
     if (held != null) {
       return held;
     }
@@ -423,7 +448,7 @@ final class NamespaceWrites {
     if (parent.getType() != FileType.DIRECTORY) {
       return Replies.fail(Status.ENOTDIR, "inode " + parentIno + " is not a directory");
     }
-    MetaResponse held = gate.refusal(parentIno);
+    MetaResponse held = gate.changeRefusal(parentIno);
     if (held != null) {
       return held;
     }

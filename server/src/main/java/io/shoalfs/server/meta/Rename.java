@@ -10,7 +10,8 @@ import io.shoalfs.proto.Status;
 /**
  * rename(2) as one batch: every check first, then the entry moves, the replaced target (if
  * any) loses its link, and the parents' link counts follow a moved directory's "..". It
- * touches (see {@link CapabilityGate}) both parents, a moved directory and a replaced one.
+ * changes (see {@link CapabilityGate}) both parents and a replaced directory, and touches a
+ * moved one.
  */
 final class Rename {
 
@@ -81,7 +82,7 @@ final class Rename {
       }
       dst = store.attr(dstChild.inode());
       boolean dstIsDir = dst.getType() == FileType.DIRECTORY;
-      refused = writes.capabilityRefusal(dst);
+      refused = writes.changeRefusal(dst); // a replaced directory goes: its readers too
       if (refused != null) {
         return refused;
       }
@@ -119,7 +120,11 @@ final class Rename {
     if (srcIsDir) {
       store.putParent(src.getInode(), op.getDstParent());
     }
-    Attr moved = store.attr(src.getInode()).toBuilder().setCtimeNs(now).build();
+    Attr.Builder movedAttr = store.attr(src.getInode()).toBuilder().setCtimeNs(now);
+    if (srcIsDir || src.getNlink() == 1) {
+      movedAttr.setParent(op.getDstParent()); // the directory whose capability covers it now
+    }
+    Attr moved = movedAttr.build();
     store.putAttr(moved);
     return MetaResponse.newBuilder()
         .setStatus(Status.OK)

@@ -175,6 +175,9 @@ class CapabilitiesTest {
             .setValue(ByteString.copyFrom(new byte[] {2})).setNowNs(ns.now()))));
     ops.put("removexattr of it", new Held(dir, () -> MetaRequest.newBuilder().setRemoveXattr(
         RemoveXattrOp.newBuilder().setInode(dir).setName("user.k").setNowNs(ns.now()))));
+    ops.put("setattr of a file in it", new Held(dir, () -> MetaRequest.newBuilder().setSetAttr(
+        SetAttrOp.newBuilder().setInode(f).setValid(NamespaceWrites.SET_MODE).setMode(0600)
+            .setNowNs(ns.now()))));
 
     List<String> before = ns.dump();
     for (Map.Entry<String, Held> op : ops.entrySet()) {
@@ -186,12 +189,13 @@ class CapabilitiesTest {
       assertStatus(Status.OK, attempt(HOLDER, op.getValue().request().get()));
       assertStatus(Status.OK, attempt(0, op.getValue().request().get()));
     }
-    // What touches no held directory is not refused: d's entry in the root, f itself.
+    // What touches no held directory is not refused: d's entry in the root, a read of f by
+    // inode (a handle opened before the capability was taken), a file outside.
     ok(attempt(OTHER, MetaRequest.newBuilder()
         .setLookup(LookupOp.newBuilder().setParent(ROOT).setName("d"))));
     ok(attempt(OTHER, MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(f))));
-    ok(attempt(OTHER, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder().setInode(f)
-        .setValid(NamespaceWrites.SET_MODE).setMode(0600).setNowNs(ns.now()))));
+    ok(attempt(OTHER, MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
+        .setInode(outside).setValid(NamespaceWrites.SET_MODE).setMode(0600).setNowNs(ns.now()))));
   }
 
   /** What one op touches, and the op. */
@@ -314,6 +318,147 @@ class CapabilitiesTest {
     assertFalse(capability(other).getRecalled());
   }
 
+  // ------------------------------------------------------------------ shared capabilities
+
+  static final long THIRD = 0xC3;
+
+  @Test
+  void sharedHoldersCoexistReadOnAndKeepAnExclusiveHolderOut() {
+    open(THIRD);
+    assertTrue(ok(acquireShared(HOLDER, dir)).getCapabilityGranted());
+    assertTrue(ok(acquireShared(OTHER, dir)).getCapabilityGranted());
+    assertEquals(2, capability(dir).getReadersCount());
+    ok(attempt(THIRD, MetaRequest.newBuilder()
+        .setReadDir(ReadDirOp.newBuilder().setInode(dir))));
+
+    MetaResponse refused = acquire(THIRD, dir);
+    assertEquals(Status.CAP_HELD, refused.getStatus());
+    assertTrue(refused.getCapShared(), "a reader is in the way");
+    assertEquals(2, capability(dir).getReadersCount(), "a refusal changes nothing");
+
+    ok(from(OTHER, release(dir)));
+    assertEquals(Status.CAP_HELD, acquire(THIRD, dir).getStatus());
+    ok(acquire(HOLDER, dir)); // the last reader takes it exclusively
+    assertEquals(HOLDER, capability(dir).getHolder());
+    assertEquals(0, capability(dir).getReadersCount());
+    MetaResponse shut = acquireShared(OTHER, dir);
+    assertEquals(Status.CAP_HELD, shut.getStatus(), "no reader beside an exclusive holder");
+    assertFalse(shut.getCapShared());
+    ok(acquireShared(HOLDER, dir));
+    assertEquals(HOLDER, capability(dir).getHolder(), "asking for less keeps the exclusive one");
+  }
+
+  /**
+   * Every change a reader's copy would miss is kept out for other sessions, until the reader
+   * gives it back; the reader's own changes and the servers' are not, and reads never are.
+   */
+  @Test
+  void everyChangeAReaderWouldMissIsRefusedForAnotherSession() {
+    long f = ns.file(dir, "f");
+    ns.dir(dir, "sub");
+    long e = ns.dir(ROOT, "e");
+    long outside = ns.file(ROOT, "outside");
+    ok(ns.setXattr(f, "user.k", new byte[] {1}, 0));
+    ok(acquireShared(HOLDER, dir));
+    ok(acquireShared(HOLDER, e));
+
+    Map<String, Held> ops = new LinkedHashMap<>();
+    ops.put("create in it", new Held(dir, () -> mknod(dir, "new")));
+    ops.put("unlink in it", new Held(dir, () -> MetaRequest.newBuilder().setUnlink(
+        UnlinkOp.newBuilder().setParent(dir).setName("f").setNowNs(ns.now()))));
+    ops.put("rmdir in it", new Held(dir, () -> MetaRequest.newBuilder().setRmdir(
+        RmdirOp.newBuilder().setParent(dir).setName("sub").setNowNs(ns.now()))));
+    ops.put("rmdir of it", new Held(e, () -> MetaRequest.newBuilder().setRmdir(
+        RmdirOp.newBuilder().setParent(ROOT).setName("e").setNowNs(ns.now()))));
+    ops.put("rename out of it", new Held(dir, () -> rename(dir, "f", ROOT, "g")));
+    ops.put("rename into it", new Held(dir, () -> rename(ROOT, "outside", dir, "moved")));
+    ops.put("link into it", new Held(dir, () -> MetaRequest.newBuilder().setLink(LinkOp.newBuilder()
+        .setInode(outside).setNewParent(dir).setNewName("hard").setNowNs(ns.now()))));
+    ops.put("link of a file in it", new Held(dir, () -> MetaRequest.newBuilder().setLink(
+        LinkOp.newBuilder().setInode(f).setNewParent(ROOT).setNewName("hard").setNowNs(ns.now()))));
+    ops.put("chmod of it", new Held(dir, () -> MetaRequest.newBuilder().setSetAttr(
+        SetAttrOp.newBuilder().setInode(dir).setValid(NamespaceWrites.SET_MODE).setMode(0700)
+            .setNowNs(ns.now()))));
+    ops.put("chmod of a file in it", new Held(dir, () -> MetaRequest.newBuilder().setSetAttr(
+        SetAttrOp.newBuilder().setInode(f).setValid(NamespaceWrites.SET_MODE).setMode(0600)
+            .setNowNs(ns.now()))));
+    ops.put("write commit of a file in it", new Held(dir, () -> MetaRequest.newBuilder()
+        .setCommitWrite(io.shoalfs.proto.CommitWriteOp.newBuilder().setInode(f).setEndOffset(10)
+            .setNowNs(ns.now()))));
+    ops.put("append to a file in it", new Held(dir, () -> MetaRequest.newBuilder()
+        .setAppend(io.shoalfs.proto.AppendOp.newBuilder().setInode(f).setLength(10)
+            .setNowNs(ns.now()))));
+    ops.put("setxattr of a file in it", new Held(dir, () -> MetaRequest.newBuilder().setSetXattr(
+        SetXattrOp.newBuilder().setInode(f).setName("user.j")
+            .setValue(ByteString.copyFrom(new byte[] {2})).setNowNs(ns.now()))));
+    ops.put("removexattr of a file in it", new Held(dir, () -> MetaRequest.newBuilder()
+        .setRemoveXattr(RemoveXattrOp.newBuilder().setInode(f).setName("user.k")
+            .setNowNs(ns.now()))));
+
+    List<String> before = ns.dump();
+    for (Map.Entry<String, Held> op : ops.entrySet()) {
+      MetaResponse refused = attempt(OTHER, op.getValue().request().get());
+      assertEquals(Status.CAP_HELD, refused.getStatus(), op.getKey() + ": " + refused);
+      assertTrue(refused.getCapShared(), op.getKey());
+      assertEquals(HOLDER, refused.getCapHolder(), op.getKey());
+      assertEquals(op.getValue().dir(), refused.getCapDir(), op.getKey());
+      assertEquals(before, ns.dump(), op.getKey() + " changed nothing");
+      assertStatus(Status.OK, attempt(HOLDER, op.getValue().request().get()));
+      assertStatus(Status.OK, attempt(0, op.getValue().request().get()));
+    }
+    // Reads go on; so do atime notes (relatime is advice) and changes outside.
+    for (MetaRequest.Builder read : List.of(
+        MetaRequest.newBuilder().setLookup(LookupOp.newBuilder().setParent(dir).setName("f")),
+        MetaRequest.newBuilder().setReadDir(ReadDirOp.newBuilder().setInode(dir)),
+        MetaRequest.newBuilder().setResolve(ResolveOp.newBuilder().setPath("/d/f")),
+        MetaRequest.newBuilder().setGetAttr(GetAttrOp.newBuilder().setInode(f)),
+        MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder().setInode(f)
+            .setValid(io.shoalfs.fs.AttrRules.SET_ACCESSED).setNowNs(ns.now())),
+        MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder().setInode(outside)
+            .setValid(NamespaceWrites.SET_MODE).setMode(0600).setNowNs(ns.now())))) {
+      ok(attempt(OTHER, read));
+    }
+  }
+
+  @Test
+  void aFileCoveredByOneDirectoryIsTheOneItsOnlyNameIsIn() {
+    long f = ns.file(ROOT, "f");
+    long other = ns.dir(ROOT, "other");
+    assertEquals(ROOT, ns.attr(f).getParent(), "made in the root");
+    ok(ns.rename(ROOT, "f", dir, "f", 0));
+    assertEquals(dir, ns.attr(f).getParent(), "moved: covered by its new directory");
+    ok(acquireShared(HOLDER, dir));
+    MetaRequest.Builder chmod = MetaRequest.newBuilder().setSetAttr(SetAttrOp.newBuilder()
+        .setInode(f).setValid(NamespaceWrites.SET_MODE).setMode(0600).setNowNs(ns.now()));
+    assertEquals(Status.CAP_HELD, attempt(OTHER, chmod).getStatus());
+    ok(from(HOLDER, release(dir)));
+    ok(ns.link(f, other, "second"));
+    assertEquals(0, ns.attr(f).getParent(), "two names: no one directory covers it");
+    ok(acquireShared(HOLDER, dir));
+    ok(attempt(OTHER, chmod));
+  }
+
+  @Test
+  void aRecallReachesEveryReaderAndASessionEndDropsOnlyItsOwn() {
+    open(THIRD);
+    ok(acquireShared(HOLDER, dir));
+    ok(acquireShared(OTHER, dir));
+    ok(ns.entry(recall(dir)));
+    assertEquals(List.of(new EntryApplier.Recall(HOLDER, dir), new EntryApplier.Recall(OTHER, dir)),
+        ns.recalls);
+    assertEquals(List.of(dir), keepAlive(HOLDER).getRecalledDirsList());
+    assertEquals(List.of(dir), keepAlive(OTHER).getRecalledDirsList());
+    ok(from(OTHER, release(dir)));
+    assertEquals(List.of(), keepAlive(OTHER).getRecalledDirsList());
+    assertEquals(Status.CAP_HELD, attempt(THIRD, mknod(dir, "x")).getStatus(),
+        "recalled is still held until given back");
+
+    ok(from(HOLDER, MetaRequest.newBuilder().setCloseSession(CloseSessionOp.newBuilder())));
+    assertNull(capability(dir), "the last reader's session took the record with it");
+    assertEquals(0, keys(KeySchema.heldCapabilityPrefix(HOLDER)));
+    ok(attempt(THIRD, mknod(dir, "x")));
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private void open(long client) {
@@ -329,6 +474,11 @@ class CapabilitiesTest {
   private MetaResponse acquire(long client, long dir) {
     return from(client, MetaRequest.newBuilder()
         .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir)));
+  }
+
+  private MetaResponse acquireShared(long client, long dir) {
+    return from(client, MetaRequest.newBuilder()
+        .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir).setShared(true)));
   }
 
   private static MetaRequest.Builder release(long... dirs) {
