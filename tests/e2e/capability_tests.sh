@@ -210,3 +210,63 @@ PY
     assert_eq "$(cat "$seen/d$d/new42")" "new $d/42" "a new file of d$d"
   done
 }
+
+# caps_figure MOUNT NAME: one figure of the mount's capability counters (root xattr
+# user.shoal.capabilities, "exclusive=N shared=N shared_answers=N").
+caps_figure() {
+  local figures
+  figures=$(getfattr -n user.shoal.capabilities --only-values "$1" 2>/dev/null) \
+    || fail "the mount at $1 answers no capability counters"
+  [[ " $figures " =~ \ $2=([0-9]+)\  ]] || fail "no $2 in the counters [$figures]"
+  echo "${BASH_REMATCH[1]}"
+}
+
+caps_reads() { [ "$(cat "$1")" = "$2" ]; }
+
+# caps_lists_from_its_copy MOUNT DIR: DIR's listing on MOUNT is answered from a shared
+# capability's copy (the mount's shared answers grow), not by the servers.
+caps_lists_from_its_copy() {
+  local before; before=$(caps_figure "$1" shared_answers)
+  ls "$2" > /dev/null || return 1
+  [ "$(caps_figure "$1" shared_answers)" -gt "$before" ]
+}
+
+# A mount that reads a directory again takes its shared capability and answers its listings,
+# lookups and file attributes from its copy; every kind of change another mount makes there
+# recalls that copy first, so the reader sees each change as soon as the change has returned.
+# (Names are checked by listing: the kernel's own entry and attribute caches, 1 s, are not the
+# capability's to keep true; attributes are polled for that second.)
+cluster3_caps_shared_reader_sees_every_change_at_once() {
+  caps_second_mount caps-shared
+  local kind d o
+  for kind in create unlink rename_in rename_out write chmod rmdir_in chmod_dir; do
+    d=$MNT/caps-sh-$kind; o=$OTHER/caps-sh-$kind
+    mkdir "$d" && printf 'first\n' > "$d/f" && mkdir "$d/sub" \
+      || fail "$kind: the writer could not set up"
+    poll_until 30 "$kind: the reader to list the directory from its shared copy" \
+      caps_lists_from_its_copy "$OTHER" "$o"
+    assert_eq "$(cat "$o/f")" first "$kind: the reader's first read"
+    case $kind in
+      create) echo new > "$d/new" || fail "create failed"
+              assert_eq "$(ls "$o" | tr '\n' ' ')" "f new sub " "the reader's listing after a create" ;;
+      unlink) rm "$d/f" || fail "unlink failed"
+              assert_eq "$(ls "$o" | tr '\n' ' ')" "sub " "the reader's listing after an unlink" ;;
+      rename_in) echo moved > "$MNT/caps-sh-src" && mv "$MNT/caps-sh-src" "$d/in" \
+                   || fail "rename in failed"
+                 assert_eq "$(ls "$o" | tr '\n' ' ')" "f in sub " "the reader's listing after a rename in"
+                 assert_eq "$(cat "$o/in")" moved "the renamed-in file on the reader" ;;
+      rename_out) mv "$d/f" "$MNT/caps-sh-out" || fail "rename out failed"
+                  assert_eq "$(ls "$o" | tr '\n' ' ')" "sub " "the reader's listing after a rename out" ;;
+      write) printf 'second, longer\n' >> "$d/f" || fail "append failed"
+             poll_until 2 "the reader to read the file the writer grew" \
+               caps_reads "$o/f" "$(printf 'first\nsecond, longer')" ;;
+      chmod) chmod 600 "$d/f" || fail "chmod failed"
+             poll_until 2 "the reader to see mode 600" caps_mode_is "$o/f" 600 ;;
+      rmdir_in) rmdir "$d/sub" || fail "rmdir failed"
+                assert_eq "$(ls "$o" | tr '\n' ' ')" "f " "the reader's listing after an rmdir" ;;
+      chmod_dir) chmod 700 "$d" || fail "chmod of the directory failed"
+                 poll_until 2 "the reader to see the directory's mode 700" caps_mode_is "$o" 700 ;;
+    esac
+  done
+  note "capabilities: the reader's counters at the end: $(getfattr -n user.shoal.capabilities --only-values "$OTHER" 2>/dev/null)"
+}

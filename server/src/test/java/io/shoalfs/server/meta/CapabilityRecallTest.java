@@ -179,6 +179,37 @@ class CapabilityRecallTest {
   }
 
   @Test
+  void aChangeWaitsUntilEveryReaderGaveItBackAndSoDoesAnExclusiveAcquire() throws Exception {
+    long reader2 = 0x33;
+    ok(members.get(2), openSession(reader2));
+    long dir = ok(members.get(0), mknod(0, ROOT, "d", FileType.DIRECTORY)).getAttr().getInode();
+    ok(members.get(0), acquireShared(HOLDER, dir));
+    ok(members.get(2), acquireShared(reader2, dir));
+    CapabilityRecaller recaller = recallerOver(members.get(1), Duration.ofSeconds(20));
+
+    CompletableFuture<MetaResponse> create = recaller.submit(mknod(WAITER, dir, "x",
+        FileType.REGULAR));
+    for (long reader : List.of(HOLDER, reader2)) {
+      for (List<EntryApplier.Recall> member : heard) {
+        waitFor(Duration.ofSeconds(10), () -> member.contains(new EntryApplier.Recall(reader, dir)));
+      }
+    }
+    ok(members.get(0), release(HOLDER, dir));
+    Thread.sleep(200);
+    assertFalse(create.isDone(), "one reader still holds it: " + create);
+    ok(members.get(2), release(reader2, dir));
+    assertEquals(Status.OK, create.get(10, TimeUnit.SECONDS).getStatus());
+
+    ok(members.get(0), acquireShared(HOLDER, dir));
+    CompletableFuture<MetaResponse> exclusive = recaller.submit(acquire(WAITER, dir));
+    waitFor(Duration.ofSeconds(10), () -> heard.get(1).stream()
+        .filter(r -> r.equals(new EntryApplier.Recall(HOLDER, dir))).count() == 2);
+    assertFalse(exclusive.isDone(), "the reader is in the way");
+    ok(members.get(0), release(HOLDER, dir));
+    assertTrue(exclusive.get(10, TimeUnit.SECONDS).getCapabilityGranted());
+  }
+
+  @Test
   void aJournalResentAcrossTheLeadersDeathIsAppliedOnce() throws Exception {
     String leader = members.get(0).leaderId().orElseThrow();
     RaftControlPlane leaderPlane = members.stream().filter(m -> m.selfId().equals(leader))
@@ -217,6 +248,12 @@ class CapabilityRecallTest {
   private MetaRequest acquire(long client, long dir) {
     return MetaRequest.newBuilder().setClientId(client).setRequestSeq(++seq)
         .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir)).build();
+  }
+
+  private MetaRequest acquireShared(long client, long dir) {
+    return MetaRequest.newBuilder().setClientId(client).setRequestSeq(++seq)
+        .setAcquireCapability(AcquireCapabilityOp.newBuilder().setDir(dir).setShared(true))
+        .build();
   }
 
   private MetaRequest release(long client, long dir) {
