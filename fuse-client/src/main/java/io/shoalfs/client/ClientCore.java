@@ -21,7 +21,9 @@ import io.shoalfs.proto.Status;
 import io.shoalfs.proto.UnlinkOp;
 import io.shoalfs.rpc.RpcException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -151,6 +153,37 @@ public final class ClientCore implements AutoCloseable {
   public Attr commit(long inode, long end, long nowNs) throws RpcException {
     return meta.call(ROOT, MetaRequest.newBuilder().setCommitWrite(CommitWriteOp.newBuilder()
         .setInode(inode).setEndOffset(end).setNowNs(nowNs))).getAttr();
+  }
+
+  /**
+   * As {@link #commit}, and sets {@code xattrs} on the file, as one log entry (a journal of
+   * steps applied in order) instead of one per step: a small object's publication is mostly
+   * log entries. A step another mount's capability kept out (CAP_HELD) changed nothing: it is
+   * sent again alone, after the steps before it, waiting for the recall as any call does.
+   * Thrown: the first step that failed otherwise (xattrs after it may be set: the caller
+   * discards the file).
+   */
+  public Attr commitWithXattrs(long inode, long end, long nowNs, Map<String, byte[]> xattrs)
+      throws RpcException {
+    List<MetaRequest.Builder> steps = new ArrayList<>();
+    steps.add(MetaRequest.newBuilder().setCaller(ROOT).setCommitWrite(CommitWriteOp.newBuilder()
+        .setInode(inode).setEndOffset(end).setNowNs(nowNs)));
+    xattrs.forEach((name, value) -> steps.add(MetaRequest.newBuilder().setCaller(ROOT)
+        .setSetXattr(SetXattrOp.newBuilder().setInode(inode).setName(name)
+            .setValue(ByteString.copyFrom(value)).setNowNs(nowNs))));
+    List<MetaResponse> answers = meta.journal(steps);
+    Attr committed = null;
+    for (int i = 0; i < steps.size(); i++) {
+      MetaResponse answer = answers.get(i);
+      if (answer.getStatus() == Status.CAP_HELD) {
+        answer = meta.call(ROOT, steps.get(i).clearClientId().clearRequestSeq());
+      }
+      answer = Replies.ok(answer);
+      if (i == 0) {
+        committed = answer.getAttr();
+      }
+    }
+    return committed;
   }
 
   /**

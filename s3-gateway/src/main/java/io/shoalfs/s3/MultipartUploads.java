@@ -83,11 +83,10 @@ final class MultipartUploads {
       } else {
         copyRange(writer, copySource, r.header("x-amz-copy-source-range"));
       }
-      ObjectWriter.Written written = writer.finish();
+      ObjectWriter.Written written = writer.finish(ObjectMetadata.NONE);
       if (copySource == null) {
         ObjectHandler.checkContentMd5(r.header("Content-MD5"), written.md5());
       }
-      ObjectMetadata.NONE.store(core, written.attr(), written.md5());
       core.rename(store.stagingDir(), staged.name(), upload, partName(part));
       placed = true;
       if (copySource == null) {

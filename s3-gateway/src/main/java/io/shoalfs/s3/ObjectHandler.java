@@ -57,9 +57,9 @@ final class ObjectHandler {
     ObjectStore.Staged staged = store.stage();
     boolean published = false;
     try {
-      ObjectWriter.Written written = new ObjectWriter(core, staged.inode()).append(payload).finish();
-      checkContentMd5(r.header("Content-MD5"), written.md5());
-      metadata.store(core, written.attr(), written.md5());
+      ObjectWriter.Written written =
+          new ObjectWriter(core, staged.inode()).append(payload).finish(metadata);
+      checkContentMd5(r.header("Content-MD5"), written.md5()); // not published if it fails
       store.publish(staged, bucket, r.key());
       published = true;
       answerEtag(ex, written.md5());
@@ -212,8 +212,7 @@ final class ObjectHandler {
       for (ByteString piece = reader.next(); piece != null; piece = reader.next()) {
         writer.append(piece);
       }
-      ObjectWriter.Written written = writer.finish();
-      metadata.store(core, written.attr(), written.md5());
+      ObjectWriter.Written written = writer.finish(metadata);
       store.publish(staged, bucket, r.key());
       published = true;
       ex.xml(200, Xml.document("CopyObjectResult", x -> x

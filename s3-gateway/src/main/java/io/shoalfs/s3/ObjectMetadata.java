@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -63,9 +64,25 @@ record ObjectMetadata(String contentType, Map<String, String> user) {
 
   /** Stores this metadata and {@code etag} on a file whose content is as {@code attr} says. */
   void store(ClientCore core, Attr attr, String etag) throws RpcException {
-    core.setXattr(attr.getInode(), ETAG, (etag + " " + attr.getMtimeNs() + " " + attr.getSize())
-        .getBytes(StandardCharsets.UTF_8));
-    storeWithoutEtag(core, attr.getInode());
+    for (Map.Entry<String, byte[]> x : xattrs(etag, attr.getMtimeNs(), attr.getSize()).entrySet()) {
+      core.setXattr(attr.getInode(), x.getKey(), x.getValue());
+    }
+  }
+
+  /**
+   * The xattrs that store this metadata and {@code etag} on a file that will have modification
+   * time {@code mtimeNs} and {@code size} bytes, ETag first.
+   */
+  Map<String, byte[]> xattrs(String etag, long mtimeNs, long size) {
+    Map<String, byte[]> xattrs = new LinkedHashMap<>();
+    xattrs.put(ETAG, (etag + " " + mtimeNs + " " + size).getBytes(StandardCharsets.UTF_8));
+    if (contentType != null && !contentType.isEmpty()) {
+      xattrs.put(CONTENT_TYPE, contentType.getBytes(StandardCharsets.UTF_8));
+    }
+    for (Map.Entry<String, String> m : user.entrySet()) {
+      xattrs.put(META + m.getKey(), m.getValue().getBytes(StandardCharsets.UTF_8));
+    }
+    return xattrs;
   }
 
   /** Stores the Content-Type and user metadata only (on an upload, before it has bytes). */

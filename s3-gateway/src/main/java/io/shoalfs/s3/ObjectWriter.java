@@ -111,14 +111,30 @@ final class ObjectWriter {
    * synced on every data node once its last bytes are written.
    */
   Written finish() throws RpcException {
+    syncAll();
+    Attr attr = core.commit(inode, offset, nowNs());
+    return new Written(attr, HexFormat.of().formatHex(md5.digest()));
+  }
+
+  /**
+   * As {@link #finish()}, and stores {@code metadata} with the ETag on the file in the same log
+   * entry as the commit.
+   */
+  Written finish(ObjectMetadata metadata) throws RpcException {
+    syncAll();
+    String etag = HexFormat.of().formatHex(md5.digest());
+    long now = nowNs();
+    Attr attr = core.commitWithXattrs(inode, offset, now, metadata.xattrs(etag, now, offset));
+    return new Written(attr, etag);
+  }
+
+  private void syncAll() throws RpcException {
     if (offset == 0) {
       flush(true);
     } else {
       flush(false);
       core.sync(inode);
     }
-    Attr attr = core.commit(inode, offset, nowNs());
-    return new Written(attr, HexFormat.of().formatHex(md5.digest()));
   }
 
   private static long nowNs() {

@@ -382,8 +382,11 @@ public final class WriteBack implements AutoCloseable {
         continue; // the inode's own attributes: a held listing does not keep a directory's
       }
       if (shared.holds(dir)) {
+        // Given back because this mount changed it through the servers: taking it again at
+        // once would only give it back again.
         shared.forgetDir(dir);
         sharedToGiveBack.add(dir);
+        takePolicy.leaveAlone(dir, System.nanoTime());
       }
       if (!takingShared.isEmpty()) {
         changedWhileTaking.add(dir);
