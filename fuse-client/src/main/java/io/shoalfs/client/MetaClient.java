@@ -186,7 +186,7 @@ final class MetaClient implements WriteBack.Service {
     if (!remote.isEmpty()) {
       List<MetaResponse> sent;
       try {
-        sent = Replies.ok(sendJournal(remote, List.of())).getBatchedList();
+        sent = Replies.ok(sendJournal(remote, List.of(), List.of())).getBatchedList();
       } finally {
         remote.forEach(writeBack::afterRemote);
       }
@@ -205,9 +205,10 @@ final class MetaClient implements WriteBack.Service {
    * {@code batched}; thrown only when the journal as a whole failed.
    */
   @Override
-  public MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release)
-      throws RpcException {
-    JournalOp.Builder journal = JournalOp.newBuilder().addAllRelease(release);
+  public MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release,
+      Collection<Long> releaseShared) throws RpcException {
+    JournalOp.Builder journal = JournalOp.newBuilder().addAllRelease(release)
+        .addAllReleaseShared(releaseShared);
     ops.forEach(journal::addOps);
     MetaRequest.Builder request = session.stamp(MetaRequest.newBuilder().setJournal(journal));
     MetaResponse r = null;

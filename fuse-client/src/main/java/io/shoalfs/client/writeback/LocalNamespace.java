@@ -137,6 +137,12 @@ final class LocalNamespace {
     pending.clear();
   }
 
+  /** Held directory {@code dir}'s names, or null when it is not held (for path walks). */
+  Map<String, HeldDirectory.Entry> heldEntries(long dir) {
+    HeldDirectory d = held.get(dir);
+    return d == null ? null : d.entries;
+  }
+
   /** Held directories not used since {@code beforeNs}. */
   List<Long> idleSince(long beforeNs) {
     List<Long> out = new ArrayList<>();

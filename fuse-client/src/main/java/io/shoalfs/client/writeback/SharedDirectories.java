@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * The directories this mount holds the shared capability of: their entries, and the attributes
@@ -183,12 +184,14 @@ final class SharedDirectories {
   record Found(long inode, Attr attr) {}
 
   /**
-   * Walks absolute {@code path} from the root through held listings. Found: the inode at its
-   * end (a name missing from a held listing is ENOENT). Else the walk stopped at a directory
-   * not held here: {@code unheld} is its inode (0 when the walk met something else: "..", a
-   * non-directory on the way).
+   * Walks absolute {@code path} from the root through held listings, shared ones and those of
+   * the directories this mount holds exclusively ({@code exclusive}: a held directory's names,
+   * or null). Found: the inode at its end (a name missing from a held listing is ENOENT). Else
+   * the walk stopped at a directory not held here: {@code unheld} is its inode (0 when the walk
+   * met something else: "..", a non-directory on the way).
    */
-  Walk walk(String path, long rootInode, long nowNs) throws RpcException {
+  Walk walk(String path, long rootInode, long nowNs,
+      Function<Long, Map<String, HeldDirectory.Entry>> exclusive) throws RpcException {
     long current = rootInode;
     Attr attr = null;
     String[] parts = path.split("/");
@@ -200,19 +203,34 @@ final class SharedDirectories {
       if (name.equals("..")) {
         return Walk.stopped(0);
       }
+      long next;
+      FileType type;
       Listing listing = use(current, nowNs);
-      if (listing == null) {
-        return Walk.stopped(current);
+      if (listing != null) {
+        DirEntry e = listing.entries.get(name);
+        if (e == null) {
+          throw new RpcException(Status.ENOENT, "no entry " + name + " in " + path);
+        }
+        next = e.getInode();
+        type = e.getType();
+        attr = coveredAttr(current, next);
+      } else {
+        Map<String, HeldDirectory.Entry> names = exclusive.apply(current);
+        if (names == null) {
+          return Walk.stopped(current);
+        }
+        HeldDirectory.Entry e = names.get(name);
+        if (e == null) {
+          throw new RpcException(Status.ENOENT, "no entry " + name + " in " + path);
+        }
+        next = e.inode();
+        type = e.type();
+        attr = null; // the held directory's own answers give it
       }
-      DirEntry e = listing.entries.get(name);
-      if (e == null) {
-        throw new RpcException(Status.ENOENT, "no entry " + name + " in " + path);
-      }
-      if (e.getType() != FileType.DIRECTORY && hasMoreNames(parts, i)) {
+      if (type != FileType.DIRECTORY && hasMoreNames(parts, i)) {
         return Walk.stopped(0);
       }
-      attr = coveredAttr(current, e.getInode());
-      current = e.getInode();
+      current = next;
     }
     return current == rootInode ? Walk.stopped(0) : new Walk(new Found(current, attr), 0);
   }

@@ -48,11 +48,12 @@ public final class WriteBack implements AutoCloseable {
   /** What the write-back needs of the metadata service. */
   public interface Service {
     /**
-     * Sends one journal: the ops in order, then the capabilities given back; answers each op in
-     * order (MetaResponse.batched). Thrown when the journal as a whole was not applied.
+     * Sends one journal: the ops in order, then the capabilities given back ({@code release},
+     * either kind; {@code releaseShared}, shared holdings only); answers each op in order
+     * (MetaResponse.batched). Thrown when the journal as a whole was not applied.
      */
-    MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release)
-        throws RpcException;
+    MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release,
+        Collection<Long> releaseShared) throws RpcException;
 
     /** Leases {@code count} inode numbers to the session (LeaseInodesOp). */
     MetaResponse leaseInodes(int count) throws RpcException;
@@ -266,7 +267,7 @@ public final class WriteBack implements AutoCloseable {
         return new Resolved(found.inode(), found.attr());
       }
       long now = System.nanoTime();
-      SharedDirectories.Walk walk = shared.walk(path, ROOT_INODE, now);
+      SharedDirectories.Walk walk = shared.walk(path, ROOT_INODE, now, namespace::heldEntries);
       if (walk.found() != null) {
         sharedAnswers++;
         return new Resolved(walk.found().inode(), walk.found().attr());
@@ -766,14 +767,14 @@ public final class WriteBack implements AutoCloseable {
     }
     flushing.lock();
     Set<Long> sending = Set.of();
+    List<Long> releaseShared = List.of();
     try {
       List<MetaRequest.Builder> ops;
       synchronized (lock) {
         ops = journal;
         journal = new ArrayList<>();
         if (!sharedToGiveBack.isEmpty()) {
-          release = new ArrayList<>(release);
-          release.addAll(sharedToGiveBack);
+          releaseShared = new ArrayList<>(sharedToGiveBack);
           sharedToGiveBack.clear();
         }
         sending = namespace.takePending();
@@ -785,12 +786,12 @@ public final class WriteBack implements AutoCloseable {
           namespace.forget(forget);
         }
       }
-      if (ops.isEmpty() && release.isEmpty()) {
+      if (ops.isEmpty() && release.isEmpty() && releaseShared.isEmpty()) {
         return;
       }
       MetaResponse answer;
       try {
-        answer = service.sendJournal(ops, release);
+        answer = service.sendJournal(ops, release, releaseShared);
       } catch (RpcException e) {
         lost(ops, "the journal was not applied: " + e.getMessage());
         throw e;
@@ -883,7 +884,7 @@ public final class WriteBack implements AutoCloseable {
     if (!all.isEmpty()) {
       flusher.execute(() -> {
         try {
-          service.sendJournal(List.of(), all);
+          service.sendJournal(List.of(), all, List.of());
         } catch (RpcException e) {
           LOG.warn("cannot give back capabilities (they end with the session): {}", e.toString());
         }

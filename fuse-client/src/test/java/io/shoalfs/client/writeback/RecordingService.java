@@ -25,6 +25,8 @@ final class RecordingService implements WriteBack.Service {
 
   final List<List<MetaRequest>> journals = new ArrayList<>();
   final List<List<Long>> releases = new ArrayList<>();
+  /** Shared holdings given back (JournalOp.release_shared), in order. */
+  final List<Long> sharedReleases = new ArrayList<>();
   Status answerEach = Status.OK;
   /** Journals wait for it before they are answered (a slow group). */
   CountDownLatch gate = new CountDownLatch(0);
@@ -46,7 +48,8 @@ final class RecordingService implements WriteBack.Service {
   }
 
   @Override
-  public MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release) {
+  public MetaResponse sendJournal(List<MetaRequest.Builder> ops, Collection<Long> release,
+      Collection<Long> releaseShared) {
     try {
       gate.await();
     } catch (InterruptedException e) {
@@ -55,6 +58,7 @@ final class RecordingService implements WriteBack.Service {
     synchronized (this) {
       journals.add(ops.stream().map(MetaRequest.Builder::build).collect(Collectors.toList()));
       releases.add(new ArrayList<>(release));
+      sharedReleases.addAll(releaseShared);
     }
     MetaResponse.Builder r = MetaResponse.newBuilder().setStatus(Status.OK);
     ops.forEach(op -> r.addBatched(MetaResponse.newBuilder().setStatus(answerEach)));

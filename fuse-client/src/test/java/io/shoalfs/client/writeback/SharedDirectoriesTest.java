@@ -102,6 +102,25 @@ class SharedDirectoriesTest {
   }
 
   @Test
+  void aWalkGoesOnThroughDirectoriesThisMountHoldsExclusively() throws RpcException {
+    take(ROOT_DIR);
+    // /d is taken exclusively at a create there; /d/sub, which it did not make, is read
+    // twice and so held shared.
+    service.listings.put(DIR, List.of(entry("f", fileAttr(FILE, DIR, 1)),
+        entry("sub", dirAttr(SUB, DIR))));
+    service.listings.put(SUB, List.of(entry("g", fileAttr(90, SUB, 1))));
+    MetaRequest.Builder create = MetaRequest.newBuilder().setCaller(ROOT).setMakeNode(
+        io.shoalfs.proto.MakeNodeOp.newBuilder().setParent(DIR).setName("new")
+            .setType(FileType.REGULAR).setMode(0644));
+    writeBack.takeCapabilities(create, "/d", null);
+    assertEquals(List.of(DIR), service.acquired);
+    take(SUB);
+    assertEquals(90, writeBack.resolve("/d/sub/g").attr().getInode(),
+        "root (shared), d (exclusive), sub (shared)");
+    assertThrows(RpcException.class, () -> writeBack.resolve("/d/sub/nope"));
+  }
+
+  @Test
   void aRecallForgetsTheListingAndGivesItBack() throws Exception {
     take(DIR);
     writeBack.recalled(List.of(DIR));
@@ -127,7 +146,8 @@ class SharedDirectoriesTest {
     writeBack.afterRemote(unlink);
     assertFalse(writeBack.holdsDirectory(DIR), "its names changed: the listing goes");
     writeBack.flush();
-    assertTrue(service.allReleased().contains(DIR), "and so does the capability");
+    assertEquals(List.of(DIR), service.sharedReleases, "and so does the shared capability");
+    assertEquals(List.of(), service.allReleased(), "nothing else");
   }
 
   @Test
@@ -153,7 +173,7 @@ class SharedDirectoriesTest {
       assertEquals(List.of(DIR), racing.sharedAcquired);
       assertFalse(wb.holdsDirectory(DIR));
       wb.flush();
-      assertEquals(List.of(DIR), racing.allReleased(), "granted, then given back");
+      assertEquals(List.of(DIR), racing.sharedReleases, "granted, then given back");
     }
   }
 

@@ -88,6 +88,16 @@ final class Capabilities {
     write(dir, next.build(), batch);
   }
 
+  /** Drops {@code holder}'s shared holding of {@code dir}; an exclusive one stays. */
+  void releaseShared(long holder, long dir, KvBatch batch) {
+    CapabilityRecord record = get(dir);
+    if (record == null || record.getHolder() == holder
+        || record.getReadersList().stream().noneMatch(r -> r.getHolder() == holder)) {
+      return;
+    }
+    release(holder, dir, batch);
+  }
+
   /** Drops every holding of {@code dir} (the directory is gone, or one holder takes it all). */
   void forget(long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);

@@ -137,8 +137,8 @@ final class EntryApplier {
   /**
    * A mount's journal: its ops in order, each applied as if alone under the journal's client
    * id (orphans, renames over open files, its own capabilities), each answered at the
-   * journal's stamp; then the capabilities it gives back (JournalOp.release), after the ops
-   * they covered.
+   * journal's stamp; then the capabilities it gives back (JournalOp.release, and the shared
+   * holdings of release_shared), after the ops they covered.
    */
   private MetaResponse applyJournal(MetaRequest journal, KvBatch batch, long stamp) {
     for (MetaRequest op : journal.getJournal().getOpsList()) {
@@ -154,6 +154,10 @@ final class EntryApplier {
     if (journal.getJournal().getReleaseCount() > 0) {
       new CapabilityOps(batch).release(journal.getClientId(), ReleaseCapabilityOp.newBuilder()
           .addAllDirs(journal.getJournal().getReleaseList()).build());
+    }
+    Capabilities capabilities = new Capabilities(batch);
+    for (long dir : journal.getJournal().getReleaseSharedList()) {
+      capabilities.releaseShared(journal.getClientId(), dir, batch);
     }
     return answers.build();
   }

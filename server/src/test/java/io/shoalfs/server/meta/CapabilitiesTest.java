@@ -421,6 +421,21 @@ class CapabilitiesTest {
   }
 
   @Test
+  void aSharedGiveBackLeavesTheSessionsExclusiveHolding() {
+    ok(acquireShared(HOLDER, dir));
+    ok(acquire(HOLDER, dir)); // a shared take and an exclusive take of one mount crossed
+    ok(from(HOLDER, MetaRequest.newBuilder().setJournal(JournalOp.newBuilder()
+        .addReleaseShared(dir))));
+    assertEquals(HOLDER, capability(dir).getHolder(), "the exclusive holding stays");
+    assertEquals(Status.CAP_HELD, acquireShared(OTHER, dir).getStatus(), "and keeps others out");
+    ok(from(HOLDER, release(dir)));
+    ok(acquireShared(OTHER, dir));
+    ok(from(OTHER, MetaRequest.newBuilder().setJournal(JournalOp.newBuilder()
+        .addReleaseShared(dir))));
+    assertNull(capability(dir), "a reader's shared give-back ends its holding");
+  }
+
+  @Test
   void aFileCoveredByOneDirectoryIsTheOneItsOnlyNameIsIn() {
     long f = ns.file(ROOT, "f");
     long other = ns.dir(ROOT, "other");
