@@ -8,6 +8,7 @@ import io.shoalfs.proto.MetaRequest;
 import io.shoalfs.proto.MetaResponse;
 import io.shoalfs.proto.Status;
 import io.shoalfs.rpc.RpcException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -16,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -44,6 +47,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class WriteBack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteBack.class);
+  /** The root directory's inode, where path walks start. */
+  private static final long ROOT_INODE = 1;
+  /** A directory read again within this is taken shared ({@link #noteAccess}). */
+  static final Duration SECOND_READ_WITHIN = Duration.ofSeconds(30);
+  private static final int FIRST_READS_REMEMBERED = 10_000;
 
   /** What the write-back needs of the metadata service. */
   public interface Service {
@@ -115,7 +123,7 @@ public final class WriteBack implements AutoCloseable {
   private final Set<Long> sharedToGiveBack = new HashSet<>();
   /** Runs shared takes: its own thread, or (tests) the given executor. */
   private final Executor sharedTaker;
-  private final java.util.concurrent.ExecutorService sharedTakeThread; // null in tests
+  private final ExecutorService sharedTakeThread; // null in tests
   /** Directories whose capability is being taken: their mutations wait. Guarded by lock. */
   private final Set<Long> taking = new HashSet<>();
   /**
@@ -279,9 +287,6 @@ public final class WriteBack implements AutoCloseable {
     }
   }
 
-  /** The root directory's inode. */
-  private static final long ROOT_INODE = 1;
-
   /**
    * Under lock: directory {@code dir}, not held here, was read through the servers. The second
    * read within {@link #SECOND_READ_WITHIN} takes its shared capability, in the background.
@@ -304,13 +309,10 @@ public final class WriteBack implements AutoCloseable {
     takingShared.add(dir);
     try {
       sharedTaker.execute(() -> takeShared(dir));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       takingShared.remove(dir); // closing
     }
   }
-
-  static final java.time.Duration SECOND_READ_WITHIN = java.time.Duration.ofSeconds(30);
-  private static final int FIRST_READS_REMEMBERED = 10_000;
 
   /** Takes {@code dir}'s shared capability and its listing, unless something got in the way. */
   private void takeShared(long dir) {

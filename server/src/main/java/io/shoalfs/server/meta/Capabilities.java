@@ -51,8 +51,7 @@ final class Capabilities {
     CapabilityRecord record = get(dir);
     CapabilityRecord.Builder next = CapabilityRecord.newBuilder();
     if (record != null) {
-      if (record.getHolder() == holder
-          || record.getReadersList().stream().anyMatch(r -> r.getHolder() == holder)) {
+      if (holdsAny(record, holder)) {
         return; // held already: as it is, recalled or not
       }
       if (record.getHolder() != 0) {
@@ -71,7 +70,7 @@ final class Capabilities {
   /** Drops {@code holder}'s holding of {@code dir}, of either kind; others are left alone. */
   void release(long holder, long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);
-    if (record == null) {
+    if (record == null || !holdsAny(record, holder)) {
       return;
     }
     CapabilityRecord.Builder next = record.toBuilder();
@@ -131,6 +130,11 @@ final class Capabilities {
     }
     write(dir, next.build(), batch);
     return holders;
+  }
+
+  private static boolean holdsAny(CapabilityRecord record, long holder) {
+    return record.getHolder() == holder
+        || record.getReadersList().stream().anyMatch(r -> r.getHolder() == holder);
   }
 
   /** Every session holding {@code record}'s directory, exclusive holder first. */
