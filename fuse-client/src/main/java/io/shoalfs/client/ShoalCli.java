@@ -3,7 +3,6 @@ package io.shoalfs.client;
 import io.etcd.jetcd.Client;
 import io.shoalfs.cluster.ClusterSettingsMismatch;
 import io.shoalfs.cluster.EtcdClients;
-import io.shoalfs.cluster.Member;
 import io.shoalfs.cluster.MemberDirectory;
 import io.shoalfs.proto.ChunkLocation;
 import io.shoalfs.proto.ClusterRequest;
@@ -43,9 +42,6 @@ public final class ShoalCli {
    */
   public static final List<String> COMMANDS = List.of("mount", "status", "wait", "locate");
 
-  static final int MAX_FRAME = 16 << 20;
-  static final Duration CALL_TIMEOUT = Duration.ofSeconds(40);
-
   private ShoalCli() {}
 
   public static void main(String[] args) throws Exception {
@@ -83,11 +79,6 @@ public final class ShoalCli {
    */
   private static List<String> addresses(MemberDirectory directory) {
     return directory.view().metadataEndpoints().stream().map(MemberInfo::getAddress).toList();
-  }
-
-  /** The directory's view of the members, as the transport needs it: id, address, state, roles. */
-  static List<MemberInfo> memberInfos(MemberDirectory directory) {
-    return directory.members().stream().map(Member::info).toList();
   }
 
   /** {@code [--chunk-size BYTES] [--no-short-circuit] ETCD_ENDPOINTS MOUNTPOINT}. */
@@ -234,7 +225,7 @@ public final class ShoalCli {
 
   private static Envelope call(String address, Envelope request) throws Exception {
     int colon = address.lastIndexOf(':');
-    try (RpcClient client = new RpcClient(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), MAX_FRAME)) {
+    try (RpcClient client = new RpcClient(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), ClusterConnection.MAX_FRAME)) {
       return client.call(request, Duration.ofSeconds(10)).get(15, TimeUnit.SECONDS);
     }
   }

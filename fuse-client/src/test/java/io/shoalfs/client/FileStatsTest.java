@@ -1,36 +1,25 @@
 package io.shoalfs.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shoalfs.proto.Attr;
 import io.shoalfs.proto.FileType;
-import io.shoalfs.proto.Status;
-import io.shoalfs.rpc.RpcException;
 import jnr.ffi.Runtime;
 import org.junit.jupiter.api.Test;
 import ru.serce.jnrfuse.struct.FileStat;
 
 class FileStatsTest {
   @Test
-  void modeCombinesTypeAndPermissionBits() throws Exception {
-    assertEquals(0100644, FileStats.modeOf(FileType.REGULAR, 0644));
-    assertEquals(0041777, FileStats.modeOf(FileType.DIRECTORY, 01777));
-    assertEquals(0120777, FileStats.modeOf(FileType.SYMLINK, 0777));
-    assertEquals(0104755, FileStats.modeOf(FileType.REGULAR, 04755), "setuid survives");
-    assertEquals(Status.EIO, assertThrows(RpcException.class,
-        () -> FileStats.modeOf(FileType.FILE_TYPE_UNSPECIFIED, 0644)).status());
-  }
-
-  @Test
-  void mknodModeGivesTheFileType() throws Exception {
-    assertEquals(FileType.REGULAR, FileStats.typeOf(0644));
-    assertEquals(FileType.REGULAR, FileStats.typeOf(0100644));
-    assertEquals(FileType.FIFO, FileStats.typeOf(0010644));
-    assertEquals(FileType.SOCKET, FileStats.typeOf(0140644));
-    assertEquals(FileType.CHAR_DEVICE, FileStats.typeOf(0020644));
-    assertEquals(FileType.BLOCK_DEVICE, FileStats.typeOf(0060644));
+  void theCoresTypeBitsAreStructStats() throws Exception {
+    assertEquals(FileStat.S_IFREG, FileModes.modeOf(FileType.REGULAR, 0));
+    assertEquals(FileStat.S_IFDIR, FileModes.modeOf(FileType.DIRECTORY, 0));
+    assertEquals(FileStat.S_IFLNK, FileModes.modeOf(FileType.SYMLINK, 0));
+    assertEquals(FileStat.S_IFIFO, FileModes.modeOf(FileType.FIFO, 0));
+    assertEquals(FileStat.S_IFSOCK, FileModes.modeOf(FileType.SOCKET, 0));
+    assertEquals(FileStat.S_IFCHR, FileModes.modeOf(FileType.CHAR_DEVICE, 0));
+    assertEquals(FileStat.S_IFBLK, FileModes.modeOf(FileType.BLOCK_DEVICE, 0));
+    assertEquals(FileStat.S_IFMT, FileModes.S_IFMT);
   }
 
   @Test
