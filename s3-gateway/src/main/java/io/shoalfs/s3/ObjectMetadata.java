@@ -64,9 +64,7 @@ record ObjectMetadata(String contentType, Map<String, String> user) {
 
   /** Stores this metadata and {@code etag} on a file whose content is as {@code attr} says. */
   void store(ClientCore core, Attr attr, String etag) throws RpcException {
-    for (Map.Entry<String, byte[]> x : xattrs(etag, attr.getMtimeNs(), attr.getSize()).entrySet()) {
-      core.setXattr(attr.getInode(), x.getKey(), x.getValue());
-    }
+    setAll(core, attr.getInode(), xattrs(etag, attr.getMtimeNs(), attr.getSize()));
   }
 
   /**
@@ -76,6 +74,18 @@ record ObjectMetadata(String contentType, Map<String, String> user) {
   Map<String, byte[]> xattrs(String etag, long mtimeNs, long size) {
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
     xattrs.put(ETAG, (etag + " " + mtimeNs + " " + size).getBytes(StandardCharsets.UTF_8));
+    xattrs.putAll(xattrsWithoutEtag());
+    return xattrs;
+  }
+
+  /** Stores the Content-Type and user metadata only (on an upload, before it has bytes). */
+  void storeWithoutEtag(ClientCore core, long inode) throws RpcException {
+    setAll(core, inode, xattrsWithoutEtag());
+  }
+
+  /** The Content-Type (when given) and the user metadata, as xattrs. */
+  private Map<String, byte[]> xattrsWithoutEtag() {
+    Map<String, byte[]> xattrs = new LinkedHashMap<>();
     if (contentType != null && !contentType.isEmpty()) {
       xattrs.put(CONTENT_TYPE, contentType.getBytes(StandardCharsets.UTF_8));
     }
@@ -85,13 +95,10 @@ record ObjectMetadata(String contentType, Map<String, String> user) {
     return xattrs;
   }
 
-  /** Stores the Content-Type and user metadata only (on an upload, before it has bytes). */
-  void storeWithoutEtag(ClientCore core, long inode) throws RpcException {
-    if (contentType != null && !contentType.isEmpty()) {
-      core.setXattr(inode, CONTENT_TYPE, contentType.getBytes(StandardCharsets.UTF_8));
-    }
-    for (Map.Entry<String, String> m : user.entrySet()) {
-      core.setXattr(inode, META + m.getKey(), m.getValue().getBytes(StandardCharsets.UTF_8));
+  private static void setAll(ClientCore core, long inode, Map<String, byte[]> xattrs)
+      throws RpcException {
+    for (Map.Entry<String, byte[]> x : xattrs.entrySet()) {
+      core.setXattr(inode, x.getKey(), x.getValue());
     }
   }
 

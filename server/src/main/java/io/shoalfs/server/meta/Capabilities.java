@@ -112,24 +112,23 @@ final class Capabilities {
     batch.delete(KeySchema.capability(dir));
   }
 
-  /** Marks every holding of {@code dir} recalled; returns their holders (none: empty). */
-  List<Long> recall(long dir, KvBatch batch) {
+  /**
+   * Marks every holding of {@code dir} recalled (who they are is {@link #holdersOf} the
+   * record, for the announcement once the entry commits).
+   */
+  void recall(long dir, KvBatch batch) {
     CapabilityRecord record = get(dir);
     if (record == null) {
-      return List.of();
+      return;
     }
-    List<Long> holders = new ArrayList<>();
     CapabilityRecord.Builder next = record.toBuilder().clearReaders();
     if (record.getHolder() != 0) {
       next.setRecalled(true);
-      holders.add(record.getHolder());
     }
     for (SharedHolding reader : record.getReadersList()) {
       next.addReaders(reader.toBuilder().setRecalled(true));
-      holders.add(reader.getHolder());
     }
     write(dir, next.build(), batch);
-    return holders;
   }
 
   private static boolean holdsAny(CapabilityRecord record, long holder) {
