@@ -98,9 +98,16 @@ final class InodeWriter extends InodeReader {
 
   /**
    * Forgets an inode whose last link went away: its attributes, xattrs, symlink target,
-   * parent pointer and (a directory) capability. A regular file leaves a garbage record so its data can be reclaimed,
-   * naming every member its chunk map lists as a replica: each of them deletes its copies and
-   * then leaves the record (see {@link NamespaceWrites#purge}).
+   * parent pointer and (a directory) capability. A regular file with chunks leaves a garbage
+   * record so its data can be reclaimed, naming every member its chunk map lists as a replica:
+   * each of them deletes its copies and then leaves the record (see
+   * {@link NamespaceWrites#purge}).
+   *
+   * <p>A file the chunk map lists no chunk of leaves none: every data node's reaper would page
+   * through the record and purge it through the log for nothing, and a run of deleted empty
+   * files (rm of a tree, a mail spool) made those passes stall the mutations behind them.
+   * Copies written but never registered (a write cut short by the unlink) are the orphan
+   * collector's, as any copy the chunk map does not count.
    */
   void free(Attr attr) {
     long ino = attr.getInode();
@@ -118,12 +125,14 @@ final class InodeWriter extends InodeReader {
       new Capabilities(batch).forget(ino, batch); // nobody can hold what is gone
     }
     if (attr.getType() == FileType.REGULAR) {
-      GarbageInode garbage = GarbageInode.newBuilder()
-          .setInode(ino)
-          .setSize(attr.getSize())
-          .addAllHolders(holdersOf(ino))
-          .build();
-      putGarbage(garbage);
+      Set<String> holders = holdersOf(ino);
+      if (!holders.isEmpty()) {
+        putGarbage(GarbageInode.newBuilder()
+            .setInode(ino)
+            .setSize(attr.getSize())
+            .addAllHolders(holders)
+            .build());
+      }
     }
   }
 

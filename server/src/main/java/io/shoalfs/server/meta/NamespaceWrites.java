@@ -394,8 +394,8 @@ final class NamespaceWrites {
 
   /**
    * The member no longer holds copies of these inodes' data: it leaves their garbage records.
-   * A record left by its last holder (or that never had one: a file without chunks) is
-   * forgotten, with the inode's chunks in the chunk map; until then the chunk map keeps
+   * A record left by its last holder (or that names none: earlier versions left one for a
+   * file without chunks) is forgotten, with the inode's chunks in the chunk map; until then the chunk map keeps
    * naming the holders still to delete, so their copies are not orphans yet. An inode
    * without a garbage record (already forgotten, or still a live file) is left alone.
    */

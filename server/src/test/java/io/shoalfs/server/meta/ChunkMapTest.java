@@ -436,11 +436,15 @@ class ChunkMapTest {
   }
 
   @Test
-  void aFileWithoutChunksIsForgottenByTheFirstPurge() {
+  void aFileWithoutChunksLeavesNoGarbage() {
     long f = ns.file(ROOT, "f");
+    long g = ns.file(ROOT, "g");
+    ok(allocate(chunk(g, 0), ALL, ALL, 3, 2));
     ok(ns.unlink(ROOT, "f"));
-    assertEquals(List.of(), garbageOf(f).getHoldersList());
-    ok(purge("m1", f));
+    ok(ns.unlink(ROOT, "g"));
+    assertEquals(null, garbageOf(f), "no holder would ever purge it: no record to page through");
+    assertEquals(List.of("m1", "m2", "m3"), garbageOf(g).getHoldersList());
+    ok(purge("m1", f)); // a purge of an inode without a record changes nothing
     assertEquals(null, garbageOf(f));
   }
 
