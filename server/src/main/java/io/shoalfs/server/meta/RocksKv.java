@@ -176,7 +176,11 @@ public final class RocksKv implements OrderedKv {
     public void scan(byte[] prefix, byte[] from, Visitor visitor) {
       try (Bounded bounded = new Bounded(readOptions, prefix);
           RocksIterator base = db.newIterator(bounded.options);
-          RocksIterator it = wb.newIteratorWithBase(base)) {
+          // The bound must reach the batch's side too: unbounded, a seek past the prefix's
+          // last key walks every entry the batch holds beyond it, so a journal of n rmdirs
+          // (each asking whether its directory is empty) cost O(n^2) and stalled the log
+          // for seconds.
+          RocksIterator it = wb.newIteratorWithBase(base, bounded.options)) {
         visitAll(it, prefix, from, visitor);
       }
     }
