@@ -147,7 +147,7 @@ final class LocalNamespace {
   List<Long> idleSince(long beforeNs) {
     List<Long> out = new ArrayList<>();
     held.values().forEach(d -> {
-      if (d.lastUsedNs < beforeNs) {
+      if (d.lastUsedNs - beforeNs < 0) { // nanoTime values compare by difference only
         out.add(d.inode);
       }
     });
