@@ -16,15 +16,17 @@ import java.nio.charset.StandardCharsets;
  *                                                            walk up for rename-into-subtree
  *   L ino            -> symlink target (UTF-8)
  *   X ino name       -> xattr value
- *   G ino            -> GarbageInode (protobuf)              a regular file whose last link went
- *                                                            away: its data awaits reclaim.
+ *   G ino            -> GarbageInode (protobuf)              a regular file with chunks whose last
+ *                                                            link went away (one without leaves
+ *                                                            none): its data awaits reclaim.
  *                                                            holders = the members its K entries
  *                                                            named as replicas when it was freed.
  *                                                            Each holder's reaper deletes its own
  *                                                            copies, then purges its name; a holder
  *                                                            gone for good is purged by the leader's
  *                                                            reaper. The purge that empties holders
- *                                                            (or finds none: no chunks) deletes this
+ *                                                            (or finds none: an earlier version's
+ *                                                            record of a chunkless file) deletes this
  *                                                            record and the inode's K entries, in one
  *                                                            batch. Work per purge: O(1) per inode,
  *                                                            plus one K prefix scan for the last one

@@ -395,9 +395,10 @@ final class NamespaceWrites {
   /**
    * The member no longer holds copies of these inodes' data: it leaves their garbage records.
    * A record left by its last holder (or that names none: earlier versions left one for a
-   * file without chunks) is forgotten, with the inode's chunks in the chunk map; until then the chunk map keeps
-   * naming the holders still to delete, so their copies are not orphans yet. An inode
-   * without a garbage record (already forgotten, or still a live file) is left alone.
+   * file without chunks) is forgotten, with the inode's chunks in the chunk map; until then
+   * the chunk map keeps naming the holders still to delete, so their copies are not orphans
+   * yet. An inode without a garbage record (already forgotten, still a live file, or freed
+   * with no chunk) is left alone.
    */
   MetaResponse purge(PurgeOp op, ChunkMapWrites chunks) {
     if (op.getMember().isEmpty()) {

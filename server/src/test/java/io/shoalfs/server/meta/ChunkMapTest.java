@@ -449,6 +449,16 @@ class ChunkMapTest {
   }
 
   @Test
+  void aRenameOverAFileWithChunksLeavesItsGarbage() {
+    long a = ns.file(ROOT, "a");
+    long b = ns.file(ROOT, "b");
+    ok(allocate(chunk(b, 0), ALL, ALL, 3, 2));
+    assertEquals(b, ok(ns.rename(ROOT, "a", ROOT, "b", 0)).getFreedInode());
+    assertEquals(List.of("m1", "m2", "m3"), garbageOf(b).getHoldersList());
+    assertEquals(null, garbageOf(a));
+  }
+
+  @Test
   void garbageIsListedInPagesFromAStartInode() {
     List<Long> freed = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
